@@ -1,0 +1,142 @@
+// create / run / restore: the data flow of design.md, steps 3 to 7.
+
+#include "bundle_command.hh"
+
+#include <unistd.h>
+
+#include <climits>
+
+#include "atomic_file.hh"
+#include "audit.hh"
+#include "exit_codes.hh"
+#include "harden.hh"
+#include "host_actions.hh"
+#include "spec.hh"
+
+namespace oci_harden {
+
+namespace {
+
+constexpr size_t kMaxConfigBytes = 64 << 20;
+
+// runc's container id grammar; the id also names a directory under the state dir.
+bool valid_container_id(const std::string& id) {
+  if (id.empty() || id == "." || id == ".." || id.size() > 1024) return false;
+  for (char c : id) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '+' || c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Outcome stop(int code, std::string message) { return Outcome{false, code, std::move(message)}; }
+
+struct Recorder {
+  const RuncArgs& args;
+  const Policy& policy;
+  int64_t start_us;
+  std::string bundle;
+
+  // Writes the record; on failure decides by audit_failure whether the run may go on.
+  Status write(AuditEvent& e) const {
+    e.event = args.command;
+    e.container = args.container_id();
+    e.bundle = bundle;
+    e.runtime = policy.runtime;
+    e.policy = &policy;
+    e.duration_us = now_us() - start_us;
+    std::string line = audit_record(e, now_us());
+    auto st = append_audit_line(policy.audit_log, line);
+    if (policy.audit_syslog) audit_to_syslog(line);
+    if (!st && policy.audit_failure == AuditFailure::kAllow) return Ok{};
+    return st;
+  }
+};
+
+}  // namespace
+
+Result<std::string> bundle_dir(const RuncArgs& args) {
+  const std::string* flag = args.flag("bundle");
+  std::string dir = flag != nullptr ? *flag : "";
+  // runc: an empty --bundle means the current directory, as does no flag at all.
+  if (!dir.empty() && dir[0] == '/') return dir;
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) {
+    return make_error(ErrorCode::kIo, "cannot read the current directory");
+  }
+  if (dir.empty()) return std::string(cwd);
+  return std::string(cwd) + "/" + dir;
+}
+
+Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& host) {
+  int64_t start = now_us();
+  if (!valid_container_id(args.container_id())) {
+    return stop(kExitUsage, args.command + ": missing or invalid container id \"" +
+                                args.container_id() + "\"");
+  }
+  auto dir = bundle_dir(args);
+  if (!dir) return stop(exit_code_for(dir.error().code), dir.error().message);
+  Recorder recorder{args, policy, start, *dir};
+
+  auto file = AtomicFile::open(*dir, "config.json", kMaxConfigBytes);
+  auto spec = file ? parse_spec(file->text())
+                   : Result<Json>(file.error());
+  if (!spec) {
+    // An unreadable spec is recorded as refused too: every start attempt leaves a trace.
+    std::string msg = file ? file->path() + ": " + spec.error().message : spec.error().message;
+    AuditEvent e;
+    e.decision = "refused";
+    e.refused.push_back(Refusal{"spec", msg});
+    (void)recorder.write(e);
+    return stop(exit_code_for(spec.error().code), msg);
+  }
+
+  Invocation inv{args.command, args.container_id(), *dir};
+  Decision d = harden_spec(std::move(*spec), policy, host, inv);
+  bool audit_only = policy.mode == Mode::kAudit;
+
+  AuditEvent e;
+  e.changes = &d.changes;
+  e.opt_outs = &d.opt_outs;
+  e.refused = d.refusals;
+  e.annotations = interesting_annotations(d.spec, policy.opt_out_annotation);
+  e.engine = guess_engine(d.spec);
+  e.user = user_summary(d.spec);
+  if (audit_only) {
+    e.decision = "audited";
+  } else if (d.refused()) {
+    e.decision = "refused";
+  } else {
+    e.decision = d.changes.empty() ? "unchanged" : "applied";
+  }
+
+  if (audit_only || d.refused()) {
+    auto st = recorder.write(e);
+    if (!st) return stop(kExitAudit, "cannot write the audit record: " + st.error().message);
+    if (d.refused()) {
+      if (audit_only) return Outcome{true, 0, ""};
+      return stop(kExitRefused, refusal_message(d.refusals));
+    }
+    return Outcome{true, 0, ""};
+  }
+
+  // Prepared (written and fsynced) before the record, renamed after it: a failed record leaves
+  // the original config.json in place, and a recorded "applied" is what runc will read.
+  bool rewrite = !d.changes.empty();
+  if (rewrite) {
+    auto st = file->prepare(to_json(d.spec));
+    if (!st) return stop(kExitIo, "cannot write the hardened config: " + st.error().message);
+  }
+  auto st = recorder.write(e);
+  if (!st) return stop(kExitAudit, "cannot write the audit record: " + st.error().message);
+  st = perform_host_actions(d.actions);
+  if (!st) return stop(kExitIo, st.error().message);
+  if (rewrite) {
+    st = file->commit();
+    if (!st) return stop(kExitIo, "cannot replace config.json: " + st.error().message);
+  }
+  return Outcome{true, 0, ""};
+}
+
+}  // namespace oci_harden

@@ -1,0 +1,27 @@
+// The I/O edge of `create`, `run` and `restore`: load config.json, decide, carry out host
+// actions, write the audit record durably, replace config.json, then hand over to the runtime.
+#pragma once
+
+#include <string>
+
+#include "host.hh"
+#include "policy.hh"
+#include "result.hh"
+#include "runc_args.hh"
+
+namespace oci_harden {
+
+// What happened, for main() to report: either go on and exec the runtime, or stop with a
+// message and exit status.
+struct Outcome {
+  bool exec_runtime = false;
+  int exit_code = 0;
+  std::string message;  // for stderr and runc's --log, without the "oci-harden: " prefix
+};
+
+// The absolute bundle directory of a create/run/restore command line.
+Result<std::string> bundle_dir(const RuncArgs& args);
+
+Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& host);
+
+}  // namespace oci_harden

@@ -1,0 +1,42 @@
+// What the rules may ask of the host, behind an interface so that rule decisions stay pure and
+// unit tests never touch the real machine. RealHost (host.cc) answers from the kernel.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace oci_harden {
+
+struct NamespaceId {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  bool operator==(const NamespaceId& o) const { return dev == o.dev && ino == o.ino; }
+};
+
+class Host {
+ public:
+  virtual ~Host() = default;
+  // Highest capability number the kernel knows (/proc/sys/kernel/cap_last_cap).
+  virtual int cap_last_cap() const = 0;
+  virtual int64_t memory_bytes() const = 0;
+  virtual int cpu_count() const = 0;
+  // Absolute, with ".", "..", "//" and symlinks resolved as far as the path exists; the part
+  // that does not exist is appended lexically. `path` must be absolute.
+  virtual std::string canonical_path(const std::string& path) const = 0;
+  // Namespace of a path given in linux.namespaces[].path; nullopt when it cannot be inspected.
+  virtual std::optional<NamespaceId> namespace_at(const std::string& path) const = 0;
+  // oci-harden's own namespace of `type` (/proc/self/ns/<type>; it runs in the engine's).
+  virtual std::optional<NamespaceId> own_namespace(const std::string& type) const = 0;
+  // pid 1's namespace, where readable (on some hosts pid 1 is non-dumpable: EACCES).
+  virtual std::optional<NamespaceId> init_namespace(const std::string& type) const = 0;
+  // Whether `dir` is on a filesystem that accepts idmapped mounts.
+  virtual bool supports_idmapped_mount(const std::string& dir) const = 0;
+  // Whether every directory from / down to `dir` can be searched by uid/gid.
+  virtual bool searchable_by(const std::string& dir, uint32_t uid, uint32_t gid) const = 0;
+  virtual bool apparmor_enabled() const = 0;
+};
+
+}  // namespace oci_harden

@@ -1,0 +1,67 @@
+// The table of rules, in the order they run, and the RuleContext bookkeeping they share.
+
+#include "../rule.hh"
+
+namespace oci_harden {
+
+void RuleContext::set(Json& parent, const std::string& key, Json value, const std::string& path) {
+  const Json* old = parent.is_object() ? parent.get(key) : nullptr;
+  Json before = old != nullptr ? *old : Json();
+  if (old != nullptr && *old == value) return;
+  record(path, std::move(before), value);
+  parent.set(key, std::move(value));
+}
+
+void RuleContext::erase(Json& parent, const std::string& key, const std::string& path) {
+  const Json* old = parent.get(key);
+  if (old == nullptr) return;
+  record(path, *old, Json());
+  parent.erase(key);
+}
+
+void RuleContext::record(const std::string& path, Json before, Json after) {
+  changes_.push_back(Change{rule_, path, std::move(before), std::move(after)});
+}
+
+void RuleContext::refuse(const std::string& reason) { refusals_.push_back(Refusal{rule_, reason}); }
+
+const std::vector<RuleInfo>& all_rules() {
+  // Judging rules first: they must see what the engine asked for, before any rewrite.
+  static const std::vector<RuleInfo> kRules = {
+      {"privileged", "5.4", "15", "refuse what --privileged produces", rule_privileged},
+      {"host-namespaces", "5.9, 5.15, 5.16, 5.20", "19",
+       "refuse missing or host pid, ipc, uts, mount, network (and user) namespaces",
+       rule_host_namespaces},
+      {"sensitive-mounts", "5.5, 5.31", "16, 26",
+       "refuse binds of engine sockets and sensitive host paths", rule_sensitive_mounts},
+      {"devices", "5.17", "", "refuse device rules that allow all devices, and unlisted device nodes",
+       rule_devices},
+      {"sysctls", "-", "", "refuse sysctls outside the safe list", rule_sysctls},
+      {"capabilities", "5.3", "14", "keep only the allow-list in all capability sets",
+       rule_capabilities},
+      {"no-new-privileges", "5.25", "7", "set process.noNewPrivileges", rule_no_new_privileges},
+      {"masked-paths", "-", "", "restore the default masked and read-only /proc and /sys paths",
+       rule_masked_paths},
+      {"readonly-engine-files", "-", "21",
+       "make the engine's /etc/hosts, /etc/hostname, /etc/resolv.conf binds read-only",
+       rule_readonly_engine_files},
+      {"pids-limit", "5.28", "22", "set or clamp the pids limit", rule_pids_limit},
+      {"memory-limit", "5.10", "20", "set or clamp the memory limit (no swap)", rule_memory_limit},
+      {"cpu-limit", "5.11", "20", "set or clamp the CPU quota", rule_cpu_limit},
+      {"seccomp", "5.21", "", "install the policy's seccomp profile", rule_seccomp},
+      {"readonly-rootfs", "5.12", "21", "read-only root with tmpfs on /tmp, /run, /var/tmp",
+       rule_readonly_rootfs},
+      {"mount-propagation", "5.19", "23", "private mount propagation", rule_mount_propagation},
+      {"user-namespace", "5.30", "6", "container root is never host root", rule_user_namespace},
+  };
+  return kRules;
+}
+
+const RuleInfo* find_rule(const std::string& id) {
+  for (const RuleInfo& r : all_rules()) {
+    if (id == r.id) return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace oci_harden
