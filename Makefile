@@ -107,3 +107,24 @@ clean:
 	rm -rf $(B) bin
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
+
+MANPAGES := $(wildcard man/*.8 man/*.5)
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/deploy $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 $(BINS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 profiles/*.json $(DESTDIR)$(SHAREDIR)/
+	cp -R deploy/. $(DESTDIR)$(SHAREDIR)/deploy/
+	for m in $(filter %.8,$(MANPAGES)); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man8/; done
+	for m in $(filter %.5,$(MANPAGES)); do install -m 0644 $$m $(DESTDIR)$(MANDIR)/man5/; done
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/oci-harden
+	# The policy is the administrator's: installed once, never overwritten.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/oci-harden/policy.json ] || \
+	  install -m 0644 profiles/policy-default.json $(DESTDIR)$(SYSCONFDIR)/oci-harden/policy.json
+	-chown root:root $(DESTDIR)$(SYSCONFDIR)/oci-harden $(DESTDIR)$(SYSCONFDIR)/oci-harden/policy.json 2>/dev/null
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS)))
+	rm -rf $(DESTDIR)$(SHAREDIR)
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MANPAGES))))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(filter %.5,$(MANPAGES))))
+	@echo "uninstall: $(SYSCONFDIR)/oci-harden/policy.json is the administrator's and was kept"
