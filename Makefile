@@ -97,7 +97,9 @@ integration: all
 check: all $(B)/unit-tests
 	bash tests/run-all.sh
 
-demo: all
+demo:
+	bash tools/install-deps.sh
+	$(MAKE) all
 	bash tests/demo.sh
 
 bench: all

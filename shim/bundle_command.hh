@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "host.hh"
 #include "policy.hh"
@@ -17,6 +18,9 @@ struct Outcome {
   bool exec_runtime = false;
   int exit_code = 0;
   std::string message;  // for stderr and runc's --log, without the "oci-harden: " prefix
+  std::vector<std::string> argv;  // when not empty: execute with this argv instead (exec, update)
+  bool replace_stdin = false;     // update -r -: the runtime reads `stdin_data` from stdin
+  std::string stdin_data;
 };
 
 // The absolute bundle directory of a create/run/restore command line.

@@ -2,6 +2,8 @@
 // runc subcommands are hardened and which are handed to the runtime untouched. The library does
 // the work; only this file prints, writes runc's --log record, and picks the exit status.
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -10,6 +12,7 @@
 #include "shim/bundle_command.hh"
 #include "shim/exit_codes.hh"
 #include "shim/host_actions.hh"
+#include "shim/operation_command.hh"
 #include "shim/policy.hh"
 #include "shim/real_host.hh"
 #include "shim/rule.hh"
@@ -27,6 +30,14 @@ Outcome pass_through(const RuncArgs&, const Policy&) { return Outcome{true, 0, "
 
 Outcome harden(const RuncArgs& args, const Policy& policy) {
   return harden_bundle(args, policy, real_host());
+}
+
+Outcome exec_process(const RuncArgs& args, const Policy& policy) {
+  return harden_exec_command(args, policy, real_host());
+}
+
+Outcome update_limits(const RuncArgs& args, const Policy& policy) {
+  return harden_update_command(args, policy, real_host());
 }
 
 // delete: remove what oci-harden set up on the host for the container (an idmapped root
@@ -48,6 +59,8 @@ const Subcommand kSubcommands[] = {
     {"create", harden, "harden the bundle's config.json, then create"},
     {"run", harden, "harden the bundle's config.json, then run"},
     {"restore", harden, "harden the bundle's config.json, then restore"},
+    {"exec", exec_process, "judge the exec'd process against the container, then exec"},
+    {"update", update_limits, "hold new limits to the policy's maxima, then update"},
     {"delete", delete_container, "remove oci-harden's per-container state, then delete"},
 };
 
@@ -69,7 +82,7 @@ void print_help() {
       "Commands it acts on:\n");
   for (const Subcommand& s : kSubcommands) std::printf("  %-10s %s\n", s.name, s.what);
   std::printf(
-      "  (others)   passed to the runtime unchanged: start, state, kill, exec, ps, features, ...\n"
+      "  (others)   passed to the runtime unchanged: start, state, kill, ps, features, ...\n"
       "\n"
       "Rules (ids used in refusals, audit records, opt-outs and the policy):\n");
   for (const RuleInfo& r : all_rules()) std::printf("  %-22s %s\n", r.id, r.summary);
@@ -79,6 +92,21 @@ void print_help() {
       "  -h, --help      this text\n"
       "  -v, --version   the runtime's version, then oci-harden's\n"
       "See oci-harden(8), oci-harden.json(5), oci-hardenctl(8).\n");
+}
+
+// update -r -: the runtime reads the (possibly clamped) resources from stdin, which oci-harden
+// has consumed; hand them over through a pipe (a resources object is far below its capacity).
+Status replace_stdin(const std::string& data) {
+  int fds[2];
+  if (::pipe(fds) != 0) return make_error(ErrorCode::kIo, "pipe for update's stdin failed");
+  ssize_t n = ::write(fds[1], data.data(), data.size());
+  ::close(fds[1]);
+  if (n != static_cast<ssize_t>(data.size()) || ::dup2(fds[0], 0) < 0) {
+    ::close(fds[0]);
+    return make_error(ErrorCode::kIo, "cannot pass the resources to the runtime's stdin");
+  }
+  ::close(fds[0]);
+  return Ok{};
 }
 
 // Reports a failure the way runc would, so `docker run` and `ctr run` print it.
@@ -121,7 +149,11 @@ int main(int argc, char** argv) {
   Outcome outcome = sub != nullptr ? sub->handler(args, *policy) : pass_through(args, *policy);
   if (!outcome.exec_runtime) return fail(args, outcome.exit_code, outcome.message);
 
+  if (outcome.replace_stdin) {
+    auto st = replace_stdin(outcome.stdin_data);
+    if (!st) return fail(args, kExitIo, st.error().message);
+  }
   std::fflush(nullptr);
-  Error err = exec_runtime(policy->runtime, args.argv);
+  Error err = exec_runtime(policy->runtime, outcome.argv.empty() ? args.argv : outcome.argv);
   return fail(args, kExitRuntime, err.message);
 }

@@ -331,6 +331,11 @@ Status apply_policy_json(const Json& root, Policy* p) {
   run(read_enum<OptOutDenied>(r, "opt_out_denied",
                               {{"refuse", OptOutDenied::kRefuse}, {"ignore", OptOutDenied::kIgnore}},
                               &p->opt_out_denied));
+  run(read_object(r, "exec", [&](ObjectReader& sub) -> Status {
+    return read_enum<ExecEscalation>(
+        sub, "escalation", {{"refuse", ExecEscalation::kRefuse}, {"clamp", ExecEscalation::kClamp}},
+        &p->exec_escalation);
+  }));
   run(read_enum<Verify>(r, "verify", {{"record", Verify::kRecord}, {"enforce", Verify::kEnforce}},
                         &p->verify));
   if (!st) return st;

@@ -20,6 +20,7 @@ enum class UsernsUnavailable { kRecord, kRefuse };  // no user namespace can be 
 enum class AuditFailure { kRefuse, kAllow };      // the audit record cannot be written
 enum class OptOutDenied { kRefuse, kIgnore };     // an opt-out the policy does not allow
 enum class Verify { kRecord, kEnforce };          // what the hook does on a failed check
+enum class ExecEscalation { kRefuse, kClamp };    // an exec asking for more than the container has
 
 // A default set where the spec has none, and a maximum above which the value is clamped.
 // max = nullopt means "the host's size" (RAM, CPU count), resolved by the rule.
@@ -72,6 +73,8 @@ struct Policy {
   OptOutDenied opt_out_denied = OptOutDenied::kRefuse;
 
   Verify verify = Verify::kRecord;
+
+  ExecEscalation exec_escalation = ExecEscalation::kRefuse;
 
   bool rule_enabled(const std::string& id) const;
 };

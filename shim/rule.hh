@@ -93,6 +93,9 @@ struct RuleInfo {
 // rules that rewrite it (privileged must see the capabilities before they are dropped).
 const std::vector<RuleInfo>& all_rules();
 const RuleInfo* find_rule(const std::string& id);
+// Rules of later operations (runc exec, runc update), judged by their own commands; they are
+// not container rules, so they cannot be opted out of.
+const std::vector<RuleInfo>& operation_rules();
 
 // One function per rule, each in shim/rules/<rule-id>.cc.
 void rule_privileged(RuleContext& ctx);

@@ -176,6 +176,7 @@ Result<RuncArgs> parse_runc_args(const std::vector<std::string>& argv) {
       continue;
     }
     const FlagSpec* spec = lookup(specs, name);
+    size_t first = i;
     if (spec != nullptr && spec->takes_value && !has_value) {
       if (i + 1 >= argv.size()) {
         return make_error(ErrorCode::kUsage, out.command + ": flag needs an argument: " + arg);
@@ -185,6 +186,7 @@ Result<RuncArgs> parse_runc_args(const std::vector<std::string>& argv) {
       value = "true";
     }
     out.flags.emplace_back(spec != nullptr ? spec->name : name, value);
+    out.flag_spans.emplace_back(first, i - first + 1);
   }
   return out;
 }

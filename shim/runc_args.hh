@@ -26,6 +26,8 @@ struct RuncArgs {
   std::string command;     // subcommand, "" if none
   // Subcommand flags in order, by canonical long name (aliases resolved: -b → bundle).
   std::vector<std::pair<std::string, std::string>> flags;
+  // Where each entry of `flags` stands in argv: first index and number of words (1 or 2).
+  std::vector<std::pair<size_t, size_t>> flag_spans;
   std::vector<std::string> positionals;  // container id first; exec: then the command
 
   // The last value of a subcommand flag, or nullptr.

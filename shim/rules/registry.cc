@@ -57,6 +57,17 @@ const std::vector<RuleInfo>& all_rules() {
   return kRules;
 }
 
+const std::vector<RuleInfo>& operation_rules() {
+  static const std::vector<RuleInfo> kRules = {
+      {"exec", "5.22, 5.23", "24",
+       "runc exec: no more capabilities or privilege than the container; no_new_privs",
+       nullptr},
+      {"update", "5.10, 5.11, 5.28", "20, 22", "runc update: limits stay within the policy's maxima",
+       nullptr},
+  };
+  return kRules;
+}
+
 const RuleInfo* find_rule(const std::string& id) {
   for (const RuleInfo& r : all_rules()) {
     if (id == r.id) return &r;
