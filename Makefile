@@ -51,6 +51,7 @@ TEST_OBJS := $(TEST_SRCS:%.cc=$(B)/%.o)
 BINS := bin/oci-harden bin/oci-hardenctl $(if $(HOOK_SRCS),bin/oci-harden-hook,)
 
 .PHONY: all check unit integration demo bench install uninstall clean lint fuzz
+FUZZ_SECONDS ?= 60
 all: $(BINS)
 
 $(B)/gen/embedded.cc: $(EMBEDDED) tools/embed.sh
@@ -130,3 +131,6 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MANPAGES))))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(filter %.5,$(MANPAGES))))
 	@echo "uninstall: $(SYSCONFDIR)/oci-harden/policy.json is the administrator's and was kept"
+
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tools/fuzz.sh

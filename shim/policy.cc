@@ -253,6 +253,27 @@ Status load_seccomp_profile(Policy* p, const std::string& origin) {
   return Ok{};
 }
 
+// "" means oci-harden-hook beside the running binary, when it is there; "none" turns it off.
+Status resolve_hook(Policy* p) {
+  if (p->hook_path == "none") {
+    p->hook_path.clear();
+    return Ok{};
+  }
+  if (!p->hook_path.empty()) {
+    if (p->hook_path[0] != '/') {
+      return make_error(ErrorCode::kPolicy, "hook: \"" + p->hook_path + "\" is not an absolute path");
+    }
+    return Ok{};
+  }
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return Ok{};
+  std::string exe(self, static_cast<size_t>(n));
+  std::string candidate = exe.substr(0, exe.rfind('/') + 1) + "oci-harden-hook";
+  if (::access(candidate.c_str(), X_OK) == 0) p->hook_path = candidate;
+  return Ok{};
+}
+
 Status apply_policy_json(const Json& root, Policy* p) {
   if (!root.is_object()) return make_error(ErrorCode::kPolicy, "expected a JSON object");
   ObjectReader r(root, "");
@@ -336,6 +357,7 @@ Status apply_policy_json(const Json& root, Policy* p) {
         sub, "escalation", {{"refuse", ExecEscalation::kRefuse}, {"clamp", ExecEscalation::kClamp}},
         &p->exec_escalation);
   }));
+  run(read_string(r, "hook", &p->hook_path));
   run(read_enum<Verify>(r, "verify", {{"record", Verify::kRecord}, {"enforce", Verify::kEnforce}},
                         &p->verify));
   if (!st) return st;
@@ -374,6 +396,8 @@ Status validate_policy(Policy* p, const std::string& origin) {
     // could resolve back to oci-harden itself.
     return make_error(ErrorCode::kPolicy, "runtime: \"" + p->runtime + "\" is not an absolute path");
   }
+  auto st = resolve_hook(p);
+  if (!st) return st;
   return load_seccomp_profile(p, origin);
 }
 
@@ -431,6 +455,7 @@ Result<Policy> parse_policy(const std::string& bytes, const std::string& origin)
   // The file's runtime and profile are resolved afresh, not inherited half-resolved.
   base->runtime.clear();
   base->seccomp_profile_path.clear();
+  base->hook_path.clear();
   auto p = parse_onto(std::move(*base), bytes, origin);
   if (!p) return std::move(p).context("policy " + (origin.empty() ? std::string("(built-in)") : origin));
   return p;

@@ -73,6 +73,8 @@ struct Policy {
   OptOutDenied opt_out_denied = OptOutDenied::kRefuse;
 
   Verify verify = Verify::kRecord;
+  // oci-harden-hook's absolute path; "" = none (not installed, or "hook": "none").
+  std::string hook_path;
 
   ExecEscalation exec_escalation = ExecEscalation::kRefuse;
 

@@ -114,5 +114,6 @@ void rule_cpu_limit(RuleContext& ctx);
 void rule_seccomp(RuleContext& ctx);
 void rule_user_namespace(RuleContext& ctx);
 void rule_readonly_rootfs(RuleContext& ctx);
+void rule_verify_hook(RuleContext& ctx);
 
 }  // namespace oci_harden

@@ -53,6 +53,9 @@ const std::vector<RuleInfo>& all_rules() {
        rule_readonly_rootfs},
       {"mount-propagation", "5.19", "23", "private mount propagation", rule_mount_propagation},
       {"user-namespace", "5.30", "6", "container root is never host root", rule_user_namespace},
+      {"verify-hook", "-", "3",
+       "add oci-harden-hook as poststart (verify) and poststop (stop record) hooks",
+       rule_verify_hook},
   };
   return kRules;
 }

@@ -1,0 +1,146 @@
+// oci-harden-hook: the OCI hook oci-harden injects into every spec it hardens.
+//   poststart  verify, from the kernel's view of the container's init, that the hardening holds;
+//              record a "verify" audit event; under policy verify=enforce, SIGKILL on a mismatch.
+//   poststop   record a "stop" event and remove oci-harden's per-container state on the host.
+// The runtime passes the container state (ociVersion, id, pid, bundle, …) on stdin. The hook is
+// on the start path: bounded reads, no network, and an unreadable entry is a failed check.
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "hooks/verify.hh"
+#include "shim/atomic_file.hh"
+#include "shim/audit.hh"
+#include "shim/host_actions.hh"
+#include "shim/policy.hh"
+#include "shim/spec.hh"
+
+using namespace oci_harden;
+
+namespace {
+
+constexpr size_t kMaxState = 1 << 20;
+
+std::string read_stdin() {
+  std::string out;
+  char buf[8192];
+  while (out.size() < kMaxState) {
+    ssize_t n = ::read(0, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+int record(const Policy& policy, AuditEvent& e, int64_t start) {
+  e.policy = &policy;
+  e.runtime = policy.runtime;
+  e.duration_us = now_us() - start;
+  auto st = append_audit_line(policy.audit_log, audit_record(e, now_us()));
+  if (!st) {
+    std::fprintf(stderr, "oci-harden-hook: %s\n", st.error().message.c_str());
+    return policy.audit_failure == AuditFailure::kAllow ? 0 : 1;
+  }
+  return 0;
+}
+
+int usage() {
+  std::fprintf(stderr,
+               "usage: oci-harden-hook poststart|poststop < state.json\n"
+               "An OCI hook injected by oci-harden; see oci-harden-hook(8).\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) return usage();
+  std::string stage = argv[1];
+  if (stage == "-h" || stage == "--help") {
+    usage();
+    return 0;
+  }
+  if (stage != "poststart" && stage != "poststop") return usage();
+  int64_t start = now_us();
+  auto policy = load_policy();
+  if (!policy) {
+    std::fprintf(stderr, "oci-harden-hook: %s\n", policy.error().message.c_str());
+    return 1;
+  }
+  auto state = parse_json(read_stdin());
+  if (!state || !state->is_object()) {
+    std::fprintf(stderr, "oci-harden-hook: the runtime's state on stdin is not a JSON object\n");
+    return 1;
+  }
+  std::string id = string_field(&*state, "id").value_or("");
+  std::string bundle = string_field(&*state, "bundle").value_or("");
+  int64_t pid = int_field(&*state, "pid").value_or(0);
+
+  AuditEvent e;
+  e.container = id;
+  e.bundle = bundle;
+  if (stage == "poststop") {
+    e.event = "stop";
+    e.decision = "unchanged";
+    auto st = cleanup_container_state(policy->state_dir, id);
+    if (!st) {
+      e.extra = Json::object();
+      e.extra.set("cleanup_error", Json::string(st.error().message));
+    }
+    return record(*policy, e, start);
+  }
+
+  e.event = "verify";
+  Json spec;
+  auto file = AtomicFile::open(bundle, "config.json", 64 << 20);
+  if (file) {
+    auto parsed = parse_spec(file->text());
+    if (parsed) spec = std::move(*parsed);
+  }
+  std::vector<Check> checks;
+  if (!spec.is_object()) {
+    checks.push_back(Check{"spec", "readable", "unreadable", false});
+  } else if (pid <= 0) {
+    checks.push_back(Check{"pid", "a process", "none", false});
+  } else {
+    checks = verify_process(spec, read_process_view(static_cast<int>(pid)));
+  }
+  Json list = Json::array();
+  int failed = 0;
+  for (const Check& c : checks) {
+    Json j = Json::object();
+    j.set("check", Json::string(c.name));
+    j.set("expected", Json::string(c.expected));
+    j.set("actual", Json::string(c.actual));
+    j.set("ok", Json::boolean(c.ok));
+    list.push_back(std::move(j));
+    failed += c.ok ? 0 : 1;
+  }
+  e.extra = Json::object();
+  e.extra.set("checks", std::move(list));
+  e.decision = failed == 0 ? "unchanged" : "refused";
+  bool kill_it = failed > 0 && policy->verify == Verify::kEnforce && pid > 0;
+  if (kill_it) {
+    // Why: the spec's promise does not hold in the kernel; under verify=enforce the container
+    // must not keep running as if it were hardened.
+    ::kill(static_cast<pid_t>(pid), SIGKILL);
+    for (const Check& c : checks) {
+      if (!c.ok) {
+        e.refused.push_back(Refusal{"verify", c.name + ": expected " + c.expected + ", kernel shows " + c.actual});
+      }
+    }
+  }
+  e.extra.set("killed", Json::boolean(kill_it));
+  int rc = record(*policy, e, start);
+  if (failed > 0) {
+    std::fprintf(stderr, "oci-harden-hook: %d verification check(s) failed for %s%s\n", failed, id.c_str(),
+                 kill_it ? "; container killed" : "");
+  }
+  return rc != 0 ? rc : (kill_it ? 1 : 0);
+}

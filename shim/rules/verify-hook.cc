@@ -1,0 +1,48 @@
+// Rule "verify-hook" (cheat-sheet practice 3, the audit trail): add oci-harden-hook to the
+// spec's hooks — poststart, to check from the kernel that the hardening holds, and poststop,
+// to record the stop and remove oci-harden's per-container state. Hooks the spec already has
+// (Docker's libnetwork-setkey, for one) are kept, and ours go last. Nothing is added when the
+// policy has no hook (not installed, or "hook": "none").
+
+#include "../rule.hh"
+#include "../spec.hh"
+
+namespace oci_harden {
+
+namespace {
+
+Json hook_entry(const Policy& policy, const char* stage) {
+  Json h = Json::object();
+  h.set("path", Json::string(policy.hook_path));
+  h.set("args", string_array({"oci-harden-hook", stage}));
+  // runc gives a hook only the environment listed here: name the policy it must use.
+  if (!policy.path.empty()) h.set("env", string_array({"OCI_HARDEN_POLICY=" + policy.path}));
+  h.set("timeout", Json::integer(10));
+  return h;
+}
+
+bool has_hook(const Json* list, const std::string& path) {
+  if (list == nullptr || !list->is_array()) return false;
+  for (const Json& h : list->items()) {
+    if (string_field(&h, "path").value_or("") == path) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void rule_verify_hook(RuleContext& ctx) {
+  const Policy& policy = ctx.policy();
+  if (policy.hook_path.empty()) return;
+  Json& hooks = ensure_object(ctx.spec(), "hooks");
+  for (const char* stage : {"poststart", "poststop"}) {
+    Json* list = field(&hooks, stage);
+    if (has_hook(list, policy.hook_path)) continue;
+    if (list == nullptr || !list->is_array()) list = &hooks.set(stage, Json::array());
+    list->push_back(hook_entry(policy, stage));
+    ctx.record(json_path_index(std::string("hooks.") + stage, list->items().size() - 1), Json(),
+               list->items().back());
+  }
+}
+
+}  // namespace oci_harden
