@@ -30,7 +30,12 @@ bool valid_container_id(const std::string& id) {
   return true;
 }
 
-Outcome stop(int code, std::string message) { return Outcome{false, code, std::move(message)}; }
+Outcome stop(int code, std::string message) {
+  Outcome o;
+  o.exit_code = code;
+  o.message = std::move(message);
+  return o;
+}
 
 struct Recorder {
   const RuncArgs& args;
@@ -115,10 +120,10 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
     auto st = recorder.write(e);
     if (!st) return stop(kExitAudit, "cannot write the audit record: " + st.error().message);
     if (d.refused()) {
-      if (audit_only) return Outcome{true, 0, ""};
+      if (audit_only) return proceed();
       return stop(kExitRefused, refusal_message(d.refusals));
     }
-    return Outcome{true, 0, ""};
+    return proceed();
   }
 
   // Prepared (written and fsynced) before the record, renamed after it: a failed record leaves
@@ -136,7 +141,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
     st = file->commit();
     if (!st) return stop(kExitIo, "cannot replace config.json: " + st.error().message);
   }
-  return Outcome{true, 0, ""};
+  return proceed();
 }
 
 }  // namespace oci_harden

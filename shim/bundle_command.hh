@@ -23,6 +23,13 @@ struct Outcome {
   std::string stdin_data;
 };
 
+// Go on: execute the runtime with the original arguments.
+inline Outcome proceed() {
+  Outcome o;
+  o.exec_runtime = true;
+  return o;
+}
+
 // The absolute bundle directory of a create/run/restore command line.
 Result<std::string> bundle_dir(const RuncArgs& args);
 

@@ -26,7 +26,7 @@ namespace {
 
 using Handler = Outcome (*)(const RuncArgs&, const Policy&);
 
-Outcome pass_through(const RuncArgs&, const Policy&) { return Outcome{true, 0, ""}; }
+Outcome pass_through(const RuncArgs&, const Policy&) { return proceed(); }
 
 Outcome harden(const RuncArgs& args, const Policy& policy) {
   return harden_bundle(args, policy, real_host());
@@ -46,7 +46,7 @@ Outcome delete_container(const RuncArgs& args, const Policy& policy) {
   if (!args.container_id().empty()) {
     (void)cleanup_container_state(policy.state_dir, args.container_id());
   }
-  return Outcome{true, 0, ""};
+  return proceed();
 }
 
 struct Subcommand {

@@ -1,0 +1,209 @@
+// RealHost: the rules' questions answered from /proc, /sys and the filesystem. Every answer is
+// a read, except the idmapped-mount probe, which builds a detached copy of a mount and throws
+// it away (nothing is ever attached to the mount table).
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "handles.hh"
+#include "host_actions.hh"
+#include "real_host.hh"
+
+namespace oci_harden {
+
+namespace {
+
+// The highest capability this code was built knowing, when the kernel's cannot be read.
+constexpr int kCapLastCapFallback = 40;
+// As many symlinks as the kernel follows in one lookup (MAXSYMLINKS).
+constexpr int kMaxSymlinks = 40;
+
+std::string read_small_file(const char* path) {
+  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return "";
+  char buf[256];
+  ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+  if (n <= 0) return "";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// OCI namespace types → /proc/PID/ns/ names. An unknown type has no file (nullopt), rather
+// than guessing.
+const char* kernel_ns_name(const std::string& oci_type) {
+  static const std::map<std::string, const char*> kNames = {
+      {"network", "net"}, {"mount", "mnt"},   {"pid", "pid"},   {"ipc", "ipc"},
+      {"uts", "uts"},     {"user", "user"},   {"cgroup", "cgroup"}, {"time", "time"},
+  };
+  auto it = kNames.find(oci_type);
+  return it == kNames.end() ? nullptr : it->second;
+}
+
+std::optional<NamespaceId> stat_ns(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return NamespaceId{st.st_dev, st.st_ino};
+}
+
+std::vector<std::string> split(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    if (j > i) parts.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return parts;
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+class RealHost : public Host {
+ public:
+  int cap_last_cap() const override {
+    static const int kValue = [] {
+      std::string v = read_small_file("/proc/sys/kernel/cap_last_cap");
+      char* end = nullptr;
+      long n = std::strtol(v.c_str(), &end, 10);
+      return v.empty() || end == v.c_str() || n < 0 || n > 63 ? kCapLastCapFallback : static_cast<int>(n);
+    }();
+    return kValue;
+  }
+
+  int64_t memory_bytes() const override {
+    long pages = ::sysconf(_SC_PHYS_PAGES);
+    long page = ::sysconf(_SC_PAGESIZE);
+    return pages > 0 && page > 0 ? static_cast<int64_t>(pages) * page : 0;
+  }
+
+  int cpu_count() const override {
+    long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? static_cast<int>(n) : 1;
+  }
+
+  // Walks the path one component at a time. A component that exists and is a symlink is
+  // replaced by its target (read with readlink, never followed blindly), at most 40 times; a
+  // component that does not exist is kept as written; "." and ".." are resolved against what
+  // has been resolved so far. So /var/run/x → /run/x even when x does not exist, and a ".."
+  // after a missing component still lands on a resolved directory.
+  std::string canonical_path(const std::string& path) const override {
+    std::vector<std::string> todo = split(path);
+    std::vector<std::string> done;
+    int links = 0;
+    size_t i = 0;
+    while (i < todo.size()) {
+      std::string seg = todo[i++];
+      if (seg == ".") continue;
+      if (seg == "..") {
+        if (!done.empty()) done.pop_back();
+        continue;
+      }
+      done.push_back(seg);
+      std::string so_far = join(done);
+      struct stat st;
+      if (::lstat(so_far.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) continue;
+      if (++links > kMaxSymlinks) continue;  // the kernel would say ELOOP; keep it lexical
+      char target[PATH_MAX];
+      ssize_t n = ::readlink(so_far.c_str(), target, sizeof target);
+      if (n <= 0 || static_cast<size_t>(n) >= sizeof target) continue;
+      // Magic links (/proc/self/root) read as "/" here: the path they name from our view.
+      std::vector<std::string> rest = split(std::string(target, static_cast<size_t>(n)));
+      done.pop_back();
+      if (target[0] == '/') done.clear();
+      rest.insert(rest.end(), todo.begin() + static_cast<std::ptrdiff_t>(i), todo.end());
+      todo = std::move(rest);
+      i = 0;
+    }
+    return join(done);
+  }
+
+  std::optional<NamespaceId> namespace_at(const std::string& path) const override { return stat_ns(path); }
+
+  std::optional<NamespaceId> own_namespace(const std::string& type) const override {
+    const char* name = kernel_ns_name(type);
+    if (name == nullptr) return std::nullopt;
+    return stat_ns(std::string("/proc/self/ns/") + name);
+  }
+
+  // EACCES where pid 1 is non-dumpable: nullopt, and the caller compares with its own instead.
+  std::optional<NamespaceId> init_namespace(const std::string& type) const override {
+    const char* name = kernel_ns_name(type);
+    if (name == nullptr) return std::nullopt;
+    return stat_ns(std::string("/proc/1/ns/") + name);
+  }
+
+  // Decided by trying, because the answer depends on the filesystem type and the kernel version
+  // (tmpfs from 6.3, overlayfs not at all): a detached clone of the mount at `dir` (not its
+  // submounts: the question is about this filesystem) is idmapped to a throwaway user
+  // namespace, then closed; a detached mount vanishes with its descriptor, nothing is ever
+  // attached. The answer is cached per filesystem (st_dev) for the process's lifetime.
+  bool supports_idmapped_mount(const std::string& dir) const override {
+    struct stat st;
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = idmap_cache_.find(st.st_dev);
+    if (it != idmap_cache_.end()) return it->second;
+    bool ok = probe_idmap(dir);
+    idmap_cache_[st.st_dev] = ok;
+    return ok;
+  }
+
+  // From the mode bits and owners alone, as the kernel judges a process whose uid and gid are
+  // the mapped root's and which has no capability over host-owned inodes (they are not mapped
+  // into its user namespace): owner bits if the uid owns the directory, else group bits if the
+  // gid does, else other bits. ACLs are not consulted.
+  bool searchable_by(const std::string& dir, uint32_t uid, uint32_t gid) const override {
+    std::vector<std::string> parts = split(canonical_path(dir));
+    std::string so_far;
+    for (size_t i = 0; i <= parts.size(); ++i) {
+      if (i > 0) so_far += "/" + parts[i - 1];
+      struct stat st;
+      if (::lstat(so_far.empty() ? "/" : so_far.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return false;
+      mode_t bit = st.st_uid == uid ? S_IXUSR : (st.st_gid == gid ? S_IXGRP : S_IXOTH);
+      if ((st.st_mode & bit) == 0) return false;
+    }
+    return true;
+  }
+
+  bool apparmor_enabled() const override {
+    return read_small_file("/sys/module/apparmor/parameters/enabled").compare(0, 1, "Y") == 0;
+  }
+
+ private:
+  static bool probe_idmap(const std::string& dir) {
+    auto ns = make_user_namespace(65534, 65534, 1);
+    if (!ns) return false;
+    UniqueFd tree(::open_tree(AT_FDCWD, dir.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+    if (!tree.valid()) return false;
+    struct mount_attr attr {};
+    attr.attr_set = MOUNT_ATTR_IDMAP;
+    attr.userns_fd = static_cast<uint64_t>(ns->get());
+    return ::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) == 0;
+  }
+
+  mutable std::mutex mu_;
+  mutable std::map<dev_t, bool> idmap_cache_;
+};
+
+}  // namespace
+
+const Host& real_host() {
+  static const RealHost host;
+  return host;
+}
+
+}  // namespace oci_harden

@@ -1,0 +1,246 @@
+// Host actions: the idmapped root filesystem (open_tree, mount_setattr, move_mount) and
+// mountpoints created inside a root filesystem (openat2 RESOLVE_IN_ROOT), plus their cleanup.
+// This is the one place where oci-harden changes the host's mount table; each step says why it
+// is safe.
+
+#include "host_actions.hh"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace oci_harden {
+
+namespace {
+
+Error os_error(const std::string& what, int err) {
+  return make_error(ErrorCode::kIo, what + ": " + std::strerror(err));
+}
+
+std::vector<std::string> components(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string seg = path.substr(i, j - i);
+    i = j + 1;
+    if (seg.empty() || seg == ".") continue;
+    if (seg == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(seg);
+  }
+  return parts;
+}
+
+Status write_file(const std::string& path, const std::string& text) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return os_error("open " + path, errno);
+  ssize_t n = ::write(fd.get(), text.data(), text.size());
+  if (n < 0) return os_error("write " + path, errno);
+  if (static_cast<size_t>(n) != text.size()) return make_error(ErrorCode::kIo, "short write to " + path);
+  return Ok{};
+}
+
+// mkdir -p for the state directory: every component created `mode`, root-owned (we run as
+// root). Components that exist must be directories (a system link such as /var/run is fine
+// here; the directories oci-harden owns are checked by check_private_dir).
+Status make_dirs(const std::string& path, mode_t mode) {
+  std::string so_far;
+  for (const std::string& seg : components(path)) {
+    so_far += "/" + seg;
+    if (::mkdir(so_far.c_str(), mode) == 0) continue;
+    if (errno != EEXIST) return os_error("mkdir " + so_far, errno);
+    struct stat st;
+    if (::stat(so_far.c_str(), &st) != 0) return os_error("stat " + so_far, errno);
+    if (!S_ISDIR(st.st_mode)) return make_error(ErrorCode::kIo, so_far + " exists and is not a directory");
+  }
+  return Ok{};
+}
+
+// The directories oci-harden owns (<state_dir>, <state_dir>/<id>, .../rootfs) must be root's
+// and not writable by anyone else: otherwise another user could swap what runc mounts as root.
+Status check_private_dir(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) return os_error("lstat " + path, errno);
+  if (!S_ISDIR(st.st_mode)) return make_error(ErrorCode::kIo, path + " is not a directory");
+  if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return make_error(ErrorCode::kIo, path + " must be owned by root and writable only by root");
+  }
+  return Ok{};
+}
+
+bool same_inode(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+Status idmap_rootfs(const HostAction& a) {
+  if (a.source.empty() || a.source[0] != '/' || a.target.empty() || a.target[0] != '/') {
+    return make_error(ErrorCode::kIo, "idmapped rootfs: source and target must be absolute");
+  }
+  if (a.size == 0) return make_error(ErrorCode::kIo, "idmapped rootfs " + a.target + ": empty mapping");
+  size_t slash = a.target.rfind('/');
+  std::string id_dir = a.target.substr(0, slash);
+  std::string state_dir = id_dir.substr(0, id_dir.rfind('/'));
+  // 0711: runc's init, already in the container's user namespace, must walk through these to
+  // the rootfs (search), but nobody may list them.
+  Status st = make_dirs(a.target, 0711);
+  if (!st) return st;
+  for (const std::string& dir : {state_dir, id_dir}) {
+    if (dir.empty()) continue;
+    st = check_private_dir(dir);
+    if (!st) return st;
+  }
+  if (is_mount_root(a.target)) {
+    // A retried `runc run`: our own mount of the same tree is already there.
+    if (same_inode(a.target, a.source)) return Ok{};
+    // A stale mount left by an earlier container of the same id: replace it.
+    if (::umount2(a.target.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0) {
+      return os_error("unmounting the stale " + a.target, errno);
+    }
+  }
+  st = check_private_dir(a.target);
+  if (!st) return st;
+  auto ns = make_user_namespace(a.uid, a.gid, a.size);
+  if (!ns) return std::move(ns).context("idmapped rootfs " + a.target).error();
+  // A detached copy of the source tree: nothing is visible anywhere until move_mount.
+  UniqueFd tree(::open_tree(AT_FDCWD, a.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+  if (!tree.valid()) return os_error("open_tree " + a.source, errno);
+  struct mount_attr attr {};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = static_cast<uint64_t>(ns->get());
+  if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
+    return os_error("idmapping " + a.source + " (its filesystem may not support idmapped mounts)", errno);
+  }
+  if (::move_mount(tree.get(), "", AT_FDCWD, a.target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0) {
+    return os_error("mounting the idmapped " + a.source + " at " + a.target, errno);
+  }
+  return Ok{};
+}
+
+// Why this is safe: the root filesystem is the image's, so its symlinks are the image author's.
+// Every lookup is openat2 RESOLVE_IN_ROOT from a descriptor of the rootfs, so "/" and ".." in a
+// link stay inside it (rootfs/tmp -> /etc resolves to rootfs/etc, never the host's /etc), and
+// magic links (/proc/self/root) are refused. mkdirat never follows the final component.
+Status mkdir_in_rootfs(const HostAction& a) {
+  UniqueFd root(::open(a.source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root.valid()) return os_error("open rootfs " + a.source, errno);
+  std::string rel = ".";
+  for (const std::string& seg : components(a.target)) {
+    struct open_how how {};
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    UniqueFd parent(static_cast<int>(::syscall(SYS_openat2, root.get(), rel.c_str(), &how, sizeof how)));
+    std::string where = a.source + "/" + (rel == "." ? "" : rel.substr(2) + "/") + seg;
+    if (!parent.valid()) return os_error("mountpoint " + where, errno);
+    if (::mkdirat(parent.get(), seg.c_str(), 0755) != 0 && errno != EEXIST) {
+      return os_error("mkdir " + where, errno);
+    }
+    rel += "/" + seg;
+  }
+  return Ok{};
+}
+
+// clone3's argument block (CLONE_ARGS_SIZE_VER0); <linux/sched.h> clashes with glibc's <sched.h>.
+struct CloneArgs {
+  uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
+};
+
+bool valid_container_id(const std::string& id) {
+  return !id.empty() && id != "." && id != ".." && id.find('/') == std::string::npos;
+}
+
+}  // namespace
+
+bool is_mount_root(const std::string& path) {
+  struct statx stx {};
+  if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) != 0) return false;
+  return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0 &&
+         (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+}
+
+Result<UniqueFd> make_user_namespace(uint32_t uid, uint32_t gid, uint32_t size) {
+  if (size == 0) return make_error(ErrorCode::kIo, "user namespace: empty mapping");
+  // The child is born in the new user namespace (clone3 CLONE_NEWUSER) and keeps it alive until
+  // its maps are written and we hold a descriptor; then it is killed. It blocks on a pipe, so it
+  // also goes away if we die first. It runs no library code beyond close/read/_exit.
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) return os_error("pipe", errno);
+  UniqueFd hold_r(p[0]), hold_w(p[1]);
+  CloneArgs args{};
+  args.flags = CLONE_NEWUSER;
+  args.exit_signal = SIGCHLD;
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0) return os_error("clone3 CLONE_NEWUSER", errno);
+  if (pid == 0) {
+    ::close(hold_w.get());
+    char c;
+    (void)!::read(hold_r.get(), &c, 1);
+    _exit(0);
+  }
+  hold_r.reset();
+  std::string base = "/proc/" + std::to_string(pid);
+  std::string range = " " + std::to_string(size) + "\n";
+  Status st = write_file(base + "/uid_map", "0 " + std::to_string(uid) + range);
+  if (st) st = write_file(base + "/gid_map", "0 " + std::to_string(gid) + range);
+  UniqueFd ns;
+  if (st) {
+    ns.reset(::open((base + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns.valid()) st = os_error("open " + base + "/ns/user", errno);
+  }
+  hold_w.reset();
+  ::kill(static_cast<pid_t>(pid), SIGKILL);
+  while (::waitpid(static_cast<pid_t>(pid), nullptr, 0) < 0 && errno == EINTR) {
+  }
+  if (!st) return std::move(st).context("user namespace").error();
+  return ns;
+}
+
+Status perform_host_actions(const std::vector<HostAction>& actions) {
+  for (const HostAction& a : actions) {
+    Status st = Ok{};
+    switch (a.kind) {
+      case HostAction::Kind::kIdmapRootfs:
+        st = idmap_rootfs(a);
+        break;
+      case HostAction::Kind::kMkdirInRootfs:
+        st = mkdir_in_rootfs(a);
+        break;
+    }
+    if (!st) return st;
+  }
+  return Ok{};
+}
+
+Status cleanup_container_state(const std::string& state_dir, const std::string& container_id) {
+  if (!valid_container_id(container_id)) {
+    return make_error(ErrorCode::kUsage, "invalid container id \"" + container_id + "\"");
+  }
+  if (state_dir.empty() || state_dir[0] != '/') {
+    return make_error(ErrorCode::kUsage, "state_dir \"" + state_dir + "\" is not absolute");
+  }
+  std::string dir = state_dir + "/" + container_id;
+  std::string rootfs = dir + "/rootfs";
+  // Stacked mounts (a stale one under ours) come off one at a time.
+  for (int i = 0; i < 16 && is_mount_root(rootfs); ++i) {
+    if (::umount2(rootfs.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0) return os_error("umount " + rootfs, errno);
+  }
+  if (::rmdir(rootfs.c_str()) != 0 && errno != ENOENT) return os_error("rmdir " + rootfs, errno);
+  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return os_error("rmdir " + dir, errno);
+  return Ok{};
+}
+
+}  // namespace oci_harden

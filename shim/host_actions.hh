@@ -1,0 +1,43 @@
+// Carrying out, at the edge, what the rules asked of the host (HostAction, rule.hh) before the
+// runtime runs, and undoing it when the container goes away. Never called in audit mode.
+//
+//   kIdmapRootfs    source = the original root filesystem (absolute), target = where the rule
+//                   pointed root.path (<state_dir>/<id>/rootfs); uid/gid/size = the mapping of
+//                   container id 0. An idmapped bind of source appears at target, so that files
+//                   owned by host 0 in source are owned by the container's root inside.
+//   kMkdirInRootfs  source = the ORIGINAL host-side root filesystem (never the idmapped target),
+//                   target = a mount destination inside it ("/tmp"). The directory is created
+//                   as host root, because the container's remapped root cannot create it in a
+//                   root-owned tree.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "handles.hh"
+#include "result.hh"
+#include "rule.hh"
+
+namespace oci_harden {
+
+// Performs every action in order; the first failure stops and is returned with the path named.
+// Idempotent: an idmapped rootfs already at its target and directories that exist are fine,
+// so a retried `runc run` succeeds.
+Status perform_host_actions(const std::vector<HostAction>& actions);
+
+// Lazily unmounts <state_dir>/<id>/rootfs where mounted, then removes it and <state_dir>/<id>.
+// What is missing is fine (idempotent). Ids that could leave state_dir ("", ".", "..", any '/')
+// are refused.
+Status cleanup_container_state(const std::string& state_dir, const std::string& container_id);
+
+// A descriptor of a new user namespace whose uid and gid maps are "0 <uid> <size>" and
+// "0 <gid> <size>": a short-lived child is cloned into it, its maps are written, its
+// /proc/PID/ns/user is opened, and it is killed and reaped. Used for idmapped mounts (here and
+// by RealHost's probe).
+Result<UniqueFd> make_user_namespace(uint32_t uid, uint32_t gid, uint32_t size);
+
+// Whether `path` is the root of a mount (statx STATX_ATTR_MOUNT_ROOT; no symlink followed).
+bool is_mount_root(const std::string& path);
+
+}  // namespace oci_harden

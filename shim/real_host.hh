@@ -1,0 +1,13 @@
+// The Host the runtime uses: the rules' questions answered from the kernel (host.cc). See
+// host.hh for what each question means; tests use tests/unit/fake_host.hh instead.
+#pragma once
+
+#include "host.hh"
+
+namespace oci_harden {
+
+// One instance for the process; answers that cannot change (cap_last_cap, the idmap probe per
+// filesystem) are cached in it.
+const Host& real_host();
+
+}  // namespace oci_harden

@@ -1,0 +1,381 @@
+// Rule "user-namespace" (CIS 5.30; cheat-sheet practice 6): container root is never host root.
+//   - A spec with a new user namespace and mappings (Docker "userns-remap", Podman
+//     --userns=auto, Kubernetes hostUsers: false) keeps them; a mapping range that reaches host
+//     uid or gid 0 is refused. A user namespace joined by path is host-namespaces' to judge.
+//   - Otherwise one is added, mapping container 0 to the policy's uid/gid for `size` ids, where
+//     the mapped root can use the root filesystem:
+//       idmapped    the filesystem accepts idmapped mounts (ext4, xfs, btrfs, tmpfs): root.path
+//                   becomes <state_dir>/<id>/rootfs, an idmapped bind of the original that the
+//                   caller mounts (HostAction kIdmapRootfs). Files keep their owners as seen
+//                   from inside: host uid 0 reads as container root.
+//       searchable  every directory down to the rootfs can be searched by the mapped uid/gid
+//                   (a runc bundle under /tmp): the namespace is added without shifting. The
+//                   image's files stay owned by host uid 0 and read as nobody inside: programs
+//                   can read and run them through the "other" bits, but container root cannot
+//                   write them, and a setuid-root file in the image runs as the mapped root
+//                   (no host privilege). That is the price of not shifting; it is safe.
+//   - Else (Docker's overlay2 without userns-remap: layer directories are 0710 and overlayfs
+//     cannot be idmapped; the process's ids outside the mapping; a pid namespace not its own)
+//     user_namespace.unavailable decides: "record" leaves the spec alone (the audit record's
+//     user.root_on_host, computed from the final spec, says the container runs as host root),
+//     "refuse" refuses with the reason.
+// When the rule adds the namespace it also adapts what a non-initial user namespace cannot do
+// (each found by running real runc):
+//   - searchable case: the mountpoints of non-bind mounts (proc, sysfs, the tmpfs that
+//     readonly-rootfs adds) are created in the original rootfs by the caller as host root
+//     (HostAction kMkdirInRootfs); runc, as the mapped root, gets EACCES there;
+//   - net.ipv4.ping_group_range is clamped to the mapped gids (Docker sets "0 2147483647"; the
+//     kernel rejects gids outside the mapping with EINVAL);
+//   - namespaces joined by path (a CNI netns, a pod sandbox's) or absent (the host's) belong to
+//     another user namespace: sysfs becomes a read-only rbind of /sys, mqueue mounts are
+//     dropped, hostname and domainname are left to the joined uts namespace, and their sysctls
+//     are dropped; each change is recorded.
+// The original root.path is kept in the annotation org.oci-harden.rootfs, so a second run on
+// the hardened spec (runc run after runc delete) asks for the idmapped mount again; apart from
+// that, the hardened spec passes through unchanged.
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+
+#include "../rule.hh"
+#include "../spec.hh"
+
+namespace oci_harden {
+
+namespace {
+
+constexpr char kRootfsAnnotation[] = "org.oci-harden.rootfs";
+
+const Json* namespace_entry(const Json& spec, const std::string& type) {
+  const Json* list = field_at(spec, "linux.namespaces");
+  if (list == nullptr || !list->is_array()) return nullptr;
+  for (const Json& ns : list->items()) {
+    if (string_field(&ns, "type").value_or("") == type) return &ns;
+  }
+  return nullptr;
+}
+
+// Whether the container's namespace of `type` is not created by runc (absent: runc's own, the
+// host's; or joined by path), so that it belongs to a user namespace other than the new one.
+bool not_new(const Json& spec, const std::string& type) {
+  const Json* ns = namespace_entry(spec, type);
+  return ns == nullptr || !string_field(ns, "path").value_or("").empty();
+}
+
+bool has_items(const Json* array) { return array != nullptr && array->is_array() && !array->items().empty(); }
+
+// Go decodes an absent containerID/hostID/size as 0, so absent counts as 0 here too.
+struct IdRange {
+  int64_t container = 0, host = 0, size = 0;
+};
+
+IdRange id_range(const Json& m) {
+  return IdRange{int_field(&m, "containerID").value_or(0), int_field(&m, "hostID").value_or(0),
+                 int_field(&m, "size").value_or(0)};
+}
+
+// Any range that reaches host id 0 gives some id in the container host root's identity (root
+// inside can setuid to it), so not only the range of container id 0 is refused.
+void refuse_host_root(RuleContext& ctx, const char* key, const char* what) {
+  const Json* maps = field_at(ctx.spec(), std::string("linux.") + key);
+  if (maps == nullptr || !maps->is_array()) return;
+  for (size_t i = 0; i < maps->items().size(); ++i) {
+    IdRange r = id_range(maps->items()[i]);
+    if (r.host <= 0 && r.host + r.size > 0) {
+      ctx.refuse(json_path_index(std::string("linux.") + key, i) + " maps container " + what + " " +
+                 std::to_string(r.container - r.host) + " to host " + what + " 0 (host root)");
+    }
+  }
+}
+
+Json mapping(uint32_t host_id, uint32_t size) {
+  Json m = Json::object();
+  m.set("containerID", Json::integer(0));
+  m.set("hostID", Json::integer(host_id));
+  m.set("size", Json::integer(size));
+  return Json::array({m});
+}
+
+// "/a//b/./c/.." → "/a/b": destinations compared as runc resolves them inside the rootfs.
+std::string lexical(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string seg = path.substr(i, j - i);
+    i = j + 1;
+    if (seg.empty() || seg == ".") continue;
+    if (seg == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(seg);
+  }
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+bool is_under(const std::string& path, const std::string& dir) {
+  return dir == "/" ? path != "/" : path.compare(0, dir.size() + 1, dir + "/") == 0;
+}
+
+bool valid_container_id(const std::string& id) {
+  return !id.empty() && id != "." && id != ".." && id.find('/') == std::string::npos;
+}
+
+std::string idmap_target(const RuleContext& ctx) {
+  return ctx.policy().state_dir + "/" + ctx.invocation().container_id + "/rootfs";
+}
+
+// The first process id (uid, gid, additional gid) the mapping cannot hold, as a reason.
+std::string unmapped_process_id(const Json& spec, int64_t size) {
+  const Json* user = field_at(spec, "process.user");
+  if (user == nullptr) return "";
+  int64_t uid = int_field(user, "uid").value_or(0);
+  if (uid < 0 || uid >= size) return "process.user.uid " + std::to_string(uid);
+  int64_t gid = int_field(user, "gid").value_or(0);
+  if (gid < 0 || gid >= size) return "process.user.gid " + std::to_string(gid);
+  const Json* extra = field(user, "additionalGids");
+  if (extra != nullptr && extra->is_array()) {
+    for (const Json& g : extra->items()) {
+      int64_t v = 0;
+      if (g.to_int64(&v) && (v < 0 || v >= size)) return "process.user.additionalGids " + std::to_string(v);
+    }
+  }
+  return "";
+}
+
+void unavailable(RuleContext& ctx, const std::string& why) {
+  switch (ctx.policy().userns_unavailable) {
+    case UsernsUnavailable::kRecord:
+      return;  // the audit record shows root_on_host from the unchanged spec
+    case UsernsUnavailable::kRefuse:
+      ctx.refuse("no user namespace can be added: " + why +
+                 "; enable the engine's user namespaces (Docker \"userns-remap\", Podman "
+                 "--userns=auto, Kubernetes hostUsers: false), or set user_namespace.unavailable "
+                 "to \"record\"");
+      return;
+  }
+}
+
+// A spec we hardened before (root.path is our idmapped target, the original is in the
+// annotation, the mapping is one range from 0): the mount is asked for again. The caller finds
+// it already there when the container still exists.
+void renew_idmapped_rootfs(RuleContext& ctx) {
+  const Json& spec = ctx.spec();
+  const Json* ann = map_entry(field(&spec, "annotations"), kRootfsAnnotation);
+  if (ann == nullptr || !ann->is_string() || ann->text().empty() || ann->text()[0] != '/') return;
+  if (!valid_container_id(ctx.invocation().container_id)) return;
+  if (string_field(field(&spec, "root"), "path").value_or("") != idmap_target(ctx)) return;
+  const Json* uids = field_at(spec, "linux.uidMappings");
+  const Json* gids = field_at(spec, "linux.gidMappings");
+  if (!has_items(uids) || !has_items(gids) || uids->items().size() != 1 || gids->items().size() != 1) return;
+  IdRange u = id_range(uids->items()[0]);
+  IdRange g = id_range(gids->items()[0]);
+  if (u.container != 0 || g.container != 0 || u.size != g.size || u.size <= 0 || u.host <= 0 ||
+      g.host <= 0 || u.host > UINT32_MAX || g.host > UINT32_MAX || u.size > UINT32_MAX) {
+    return;
+  }
+  ctx.request(HostAction{HostAction::Kind::kIdmapRootfs, ann->text(), idmap_target(ctx),
+                         static_cast<uint32_t>(u.host), static_cast<uint32_t>(g.host),
+                         static_cast<uint32_t>(u.size)});
+}
+
+void request_mountpoints(RuleContext& ctx, const std::string& rootfs) {
+  const Json* mounts = field(&ctx.spec(), "mounts");
+  if (mounts == nullptr || !mounts->is_array()) return;
+  std::vector<std::string> earlier;
+  std::vector<std::string> wanted;
+  for (const Json& m : mounts->items()) {
+    std::string dest = lexical(string_field(&m, "destination").value_or("/"));
+    bool inside_mount = std::any_of(earlier.begin(), earlier.end(),
+                                    [&](const std::string& d) { return is_under(dest, d) || dest == d; });
+    earlier.push_back(dest);
+    // A bind's mountpoint may have to be a file; the engine creates those (Docker does for
+    // volumes). A mountpoint inside an earlier mount is created by runc in that mount.
+    if (dest == "/" || is_bind_mount(m) || inside_mount) continue;
+    if (std::find(wanted.begin(), wanted.end(), dest) != wanted.end()) continue;
+    wanted.push_back(dest);
+    ctx.request(HostAction{HostAction::Kind::kMkdirInRootfs, rootfs, dest, 0, 0, 0});
+  }
+}
+
+std::string sysctl_name(const std::string& key) {
+  std::string out = key;
+  std::replace(out.begin(), out.end(), '/', '.');
+  return out;
+}
+
+void clamp_ping_group_range(RuleContext& ctx, uint32_t size) {
+  Json* sysctl = field_at(ctx.spec(), "linux.sysctl");
+  if (sysctl == nullptr || !sysctl->is_object()) return;
+  for (auto& [key, value] : sysctl->members()) {
+    if (sysctl_name(key) != "net.ipv4.ping_group_range" || !value.is_string()) continue;
+    long long lo = 0, hi = 0;
+    char tail = 0;
+    if (std::sscanf(value.text().c_str(), "%lld %lld %c", &lo, &hi, &tail) != 2) continue;
+    long long top = static_cast<long long>(size) - 1;
+    Json clamped = Json::string(std::to_string(std::clamp(lo, 0LL, top)) + " " +
+                                std::to_string(std::clamp(hi, 0LL, top)));
+    if (clamped == value) continue;
+    ctx.record(json_path_join("linux.sysctl", key), value, clamped);
+    value = std::move(clamped);
+  }
+}
+
+void drop_sysctls(RuleContext& ctx, bool (*matches)(const std::string& name)) {
+  Json* sysctl = field_at(ctx.spec(), "linux.sysctl");
+  if (sysctl == nullptr || !sysctl->is_object()) return;
+  auto& members = sysctl->members();
+  for (auto it = members.begin(); it != members.end();) {
+    if (!matches(sysctl_name(it->first))) {
+      ++it;
+      continue;
+    }
+    ctx.record(json_path_join("linux.sysctl", it->first), it->second, Json());
+    it = members.erase(it);
+  }
+}
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// runc's own lists of the sysctls each namespace owns.
+bool net_sysctl(const std::string& name) { return starts_with(name, "net."); }
+bool ipc_sysctl(const std::string& name) {
+  static const char* const kNames[] = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                                       "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
+                                       "kernel.shm_rmid_forced"};
+  for (const char* n : kNames) {
+    if (name == n) return true;
+  }
+  return starts_with(name, "fs.mqueue.");
+}
+bool uts_sysctl(const std::string& name) { return name == "kernel.hostname" || name == "kernel.domainname"; }
+
+// Replaces (or, with an empty replacement, removes) every mount of `type`, each recorded.
+void replace_mounts(RuleContext& ctx, const std::string& type, const Json& replacement) {
+  Json* mounts = field(&ctx.spec(), "mounts");
+  if (mounts == nullptr || !mounts->is_array()) return;
+  auto& items = mounts->items();
+  for (size_t i = 0; i < items.size();) {
+    if (string_field(&items[i], "type").value_or("") != type) {
+      ++i;
+      continue;
+    }
+    if (replacement.is_null()) {
+      ctx.record(json_path_index("mounts", i), items[i], Json());
+      items.erase(items.begin() + static_cast<std::ptrdiff_t>(i));
+      continue;
+    }
+    Json m = replacement;
+    m.set("destination", Json::string(string_field(&items[i], "destination").value_or("/")));
+    ctx.record(json_path_index("mounts", i), items[i], m);
+    items[i] = std::move(m);
+    ++i;
+  }
+}
+
+// A namespace joined by path, or shared with the runtime by being absent, belongs to another
+// user namespace (the host's, the engine's, a pod sandbox's): root in the new user namespace
+// has no privilege over it. What runc would do
+// there as the container's root, and fail, is adapted.
+void adapt_to_joined_namespaces(RuleContext& ctx) {
+  const Json& spec = ctx.spec();
+  if (not_new(spec, "network")) {
+    // sysfs can only be mounted by the network namespace's owner: bind the host's read-only,
+    // as rootless runc does (masked paths still apply on top).
+    Json bind = Json::object();
+    bind.set("destination", Json::string("/sys"));
+    bind.set("type", Json::string("bind"));
+    bind.set("source", Json::string("/sys"));
+    bind.set("options", string_array({"rbind", "nosuid", "noexec", "nodev", "ro"}));
+    replace_mounts(ctx, "sysfs", bind);
+    drop_sysctls(ctx, net_sysctl);
+  }
+  if (not_new(spec, "ipc")) {
+    // mqueue can only be mounted by the ipc namespace's owner. mq_open(3) does not need the
+    // mount; only listing queues does.
+    replace_mounts(ctx, "mqueue", Json());
+    drop_sysctls(ctx, ipc_sysctl);
+  }
+  if (not_new(spec, "uts")) {
+    // The joined namespace already has its name (a pod's); setting it again would be refused.
+    ctx.erase(ctx.spec(), "hostname", "hostname");
+    ctx.erase(ctx.spec(), "domainname", "domainname");
+    drop_sysctls(ctx, uts_sysctl);
+  }
+}
+
+void add_user_namespace(RuleContext& ctx, bool has_entry) {
+  Json& spec = ctx.spec();
+  const Policy& policy = ctx.policy();
+  std::string root = string_field(field(&spec, "root"), "path").value_or("");
+  if (root.empty()) return;  // runc refuses a spec without root.path
+  if (root[0] != '/') root = ctx.invocation().bundle + "/" + root;
+  std::string rootfs = ctx.host().canonical_path(root);
+
+  if (policy.userns_size == 0) return unavailable(ctx, "the policy's user_namespace.size is 0");
+  std::string unmapped = unmapped_process_id(spec, policy.userns_size);
+  if (!unmapped.empty()) {
+    return unavailable(ctx, unmapped + " is outside the mapped range 0-" +
+                                std::to_string(policy.userns_size - 1));
+  }
+  if (not_new(spec, "pid")) {
+    // proc can only be mounted by the pid namespace's owner, and /proc cannot be done without.
+    return unavailable(ctx, "the pid namespace is not the container's own (joined by path, or "
+                            "the host's) and belongs to another user namespace");
+  }
+  bool idmap = valid_container_id(ctx.invocation().container_id) &&
+               ctx.host().supports_idmapped_mount(rootfs);
+  if (!idmap && !ctx.host().searchable_by(rootfs, policy.userns_uid, policy.userns_gid)) {
+    return unavailable(ctx, "the root filesystem " + rootfs + " is not reachable by the mapped root (uid " +
+                                std::to_string(policy.userns_uid) + ") and cannot be idmapped");
+  }
+
+  Json& linux = ensure_object(spec, "linux");
+  if (!has_entry) {
+    Json* list = field(&linux, "namespaces");
+    if (list == nullptr || !list->is_array()) list = &linux.set("namespaces", Json::array());
+    Json ns = Json::object();
+    ns.set("type", Json::string("user"));
+    list->push_back(ns);
+    ctx.record(json_path_index("linux.namespaces", list->items().size() - 1), Json(), std::move(ns));
+  }
+  ctx.set(linux, "uidMappings", mapping(policy.userns_uid, policy.userns_size), "linux.uidMappings");
+  ctx.set(linux, "gidMappings", mapping(policy.userns_gid, policy.userns_size), "linux.gidMappings");
+
+  if (idmap) {
+    std::string target = idmap_target(ctx);
+    ctx.request(HostAction{HostAction::Kind::kIdmapRootfs, rootfs, target, policy.userns_uid,
+                           policy.userns_gid, policy.userns_size});
+    ctx.set(ensure_object(spec, "root"), "path", Json::string(target), "root.path");
+    Json& annotations = ensure_object(spec, "annotations");
+    ctx.record(json_path_join("annotations", kRootfsAnnotation),
+               annotations.get_exact(kRootfsAnnotation) ? *annotations.get_exact(kRootfsAnnotation) : Json(),
+               Json::string(rootfs));
+    annotations.set_exact(kRootfsAnnotation, Json::string(rootfs));
+  }
+  // Through an idmapped mount the mapped root owns the tree and runc creates mountpoints itself.
+  if (!idmap) request_mountpoints(ctx, rootfs);
+  adapt_to_joined_namespaces(ctx);
+  clamp_ping_group_range(ctx, policy.userns_size);
+}
+
+}  // namespace
+
+void rule_user_namespace(RuleContext& ctx) {
+  const Json* userns = namespace_entry(ctx.spec(), "user");
+  if (userns != nullptr && !string_field(userns, "path").value_or("").empty()) return;
+  if (userns != nullptr && has_items(field_at(ctx.spec(), "linux.uidMappings"))) {
+    refuse_host_root(ctx, "uidMappings", "uid");
+    refuse_host_root(ctx, "gidMappings", "gid");
+    renew_idmapped_rootfs(ctx);
+    return;
+  }
+  add_user_namespace(ctx, userns != nullptr);
+}
+
+}  // namespace oci_harden
