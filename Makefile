@@ -39,7 +39,8 @@ MOUNT_LIBS := $(shell pkg-config --libs mount 2>/dev/null || echo -lmount)
 MOUNT_CFLAGS := $(shell pkg-config --cflags mount 2>/dev/null)
 
 SECCOMP_DEFAULT ?= profiles/seccomp-default.json
-EMBEDDED := profiles/policy-default.json $(SECCOMP_DEFAULT) profiles/seccomp-capability-groups.json
+SECCOMP_GROUPS ?= profiles/seccomp-capability-groups.json
+EMBEDDED := profiles/policy-default.json $(SECCOMP_DEFAULT) $(SECCOMP_GROUPS)
 
 LIB_SRCS  := $(filter-out shim/main.cc shim/hardenctl_main.cc,$(wildcard shim/*.cc shim/rules/*.cc))
 LIB_OBJS  := $(LIB_SRCS:%.cc=$(B)/%.o) $(B)/gen/embedded.o
