@@ -1,0 +1,174 @@
+// Rule "devices": engines' default device rules pass; rules allowing every device (or every
+// device of a kind) and device nodes the policy does not list are refused, on FakeHost.
+
+#include <catch2/catch.hpp>
+
+#include "shim/harden.hh"
+#include "shim/policy.hh"
+#include "shim/rule.hh"
+#include "shim/spec.hh"
+#include "tests/unit/fake_host.hh"
+
+namespace oci_harden {
+namespace {
+
+const char* const kBundle = "/bundles/c1";
+
+// containerd's defaults (tests/golden/containerd-captured/ctr-run.json) plus Docker's mknod
+// wildcards.
+const char* const kEngineRules = R"([
+  {"allow": false, "access": "rwm"},
+  {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"},
+  {"allow": true, "type": "c", "major": 1, "minor": 8, "access": "rwm"},
+  {"allow": true, "type": "c", "major": 5, "minor": 0, "access": "rwm"},
+  {"allow": true, "type": "c", "major": 136, "access": "rwm"},
+  {"allow": true, "type": "c", "major": 5, "minor": 2, "access": "rwm"},
+  {"allow": true, "type": "c", "major": -1, "minor": -1, "access": "m"},
+  {"allow": true, "type": "b", "access": "m"},
+  {"allow": false, "type": "c", "major": 10, "minor": 229, "access": "rwm"}])";
+
+using Reasons = std::vector<std::string>;
+
+std::string spec_text(const std::string& rules, const std::string& nodes = "") {
+  std::string linux = R"("resources": {"devices": )" + rules + "}";
+  if (!nodes.empty()) linux += R"(, "devices": )" + nodes;
+  return R"({"process": {"args": ["sh"]}, "root": {"path": "rootfs"}, "linux": {)" + linux +
+         "}}";
+}
+
+std::string node(const std::string& path, const std::string& type, int major, int minor) {
+  return R"({"path": ")" + path + R"(", "type": ")" + type + R"(", "major": )" +
+         std::to_string(major) + R"(, "minor": )" + std::to_string(minor) + "}";
+}
+
+Json parse(const std::string& text) {
+  auto spec = parse_spec(text);
+  INFO(text);
+  REQUIRE(spec.ok());
+  return std::move(*spec);
+}
+
+Policy policy() {
+  auto p = builtin_policy();
+  REQUIRE(p.ok());
+  return std::move(*p);
+}
+
+Reasons run(const std::string& text, const Policy& p = policy()) {
+  Json spec = parse(text);
+  Json before = spec;
+  FakeHost host;
+  Invocation inv{"create", "c1", kBundle};
+  RuleContext ctx(spec, p, host, inv);
+  ctx.begin_rule("devices");
+  rule_devices(ctx);
+  REQUIRE(ctx.changes().empty());
+  REQUIRE(spec == before);
+  Reasons reasons;
+  for (const Refusal& r : ctx.refusals()) {
+    REQUIRE(r.rule == "devices");
+    reasons.push_back(r.reason);
+  }
+  return reasons;
+}
+
+}  // namespace
+
+TEST_CASE("devices: engine defaults are unchanged", "[devices]") {
+  REQUIRE(run(spec_text(kEngineRules)).empty());
+  SECTION("no device rules at all") {
+    REQUIRE(run(R"({"process": {"args": ["sh"]}, "root": {"path": "rootfs"}})").empty());
+  }
+  SECTION("deny rules of every kind") {
+    REQUIRE(run(spec_text(R"([{"allow": false, "access": "rwm"},
+                              {"allow": false, "type": "c", "access": "rw"}])"))
+                .empty());
+  }
+  SECTION("a single device by --device-cgroup-rule, minor wildcard included") {
+    REQUIRE(run(spec_text(R"([{"allow": true, "type": "c", "major": 10, "minor": 229,
+                               "access": "rw"},
+                              {"allow": true, "type": "c", "major": 195, "access": "rwm"}])"))
+                .empty());
+  }
+}
+
+TEST_CASE("devices: a rule allowing every device is refused", "[devices]") {
+  SECTION("--privileged: allow with no type") {
+    REQUIRE(run(spec_text(R"([{"allow": false, "access": "rwm"}, {"allow": true, "access": "rwm"}])")) ==
+            Reasons{"linux.resources.devices[1] (a *:* rwm) allows every host device"});
+  }
+  SECTION("type \"a\", whatever the numbers and access") {
+    REQUIRE(run(spec_text(R"([{"allow": true, "type": "a", "access": "rwm"}])")).size() == 1);
+    REQUIRE(run(spec_text(R"([{"allow": true, "type": "a", "major": 1, "minor": 3,
+                               "access": "m"}])")) ==
+            Reasons{"linux.resources.devices[0] (a 1:3 m) allows every host device"});
+  }
+  SECTION("every character device") {
+    REQUIRE(run(spec_text(R"([{"allow": true, "type": "c", "access": "rw"}])")) ==
+            Reasons{"linux.resources.devices[0] (c *:* rw) allows every host character device"});
+    REQUIRE(run(spec_text(R"([{"allow": true, "type": "c", "major": -1, "minor": -1,
+                               "access": "r"}])"))
+                .size() == 1);
+  }
+  SECTION("every block device") {
+    REQUIRE(run(spec_text(R"([{"allow": true, "type": "b", "major": -1, "access": "rwm"}])")) ==
+            Reasons{"linux.resources.devices[0] (b *:* rwm) allows every host block device"});
+  }
+  SECTION("one minor number of every driver") {
+    REQUIRE(run(spec_text(R"([{"allow": true, "type": "c", "minor": 3, "access": "w"}])")) ==
+            Reasons{"linux.resources.devices[0] (c *:3 w) allows every host character device "
+                    "with that minor number"});
+  }
+  SECTION("an empty access, which runc refuses, is read as rwm") {
+    REQUIRE(run(spec_text(R"([{"allow": true, "type": "c", "access": ""}])")).size() == 1);
+  }
+}
+
+TEST_CASE("devices: device nodes outside allowed_devices are refused", "[devices]") {
+  SECTION("--device /dev/fuse with the default (empty) list") {
+    REQUIRE(run(spec_text("[]", "[" + node("/dev/fuse", "c", 10, 229) + "]")) ==
+            Reasons{"device /dev/fuse (linux.devices[0]) is not in the policy's allowed_devices "
+                    "(--device)"});
+  }
+  SECTION("allowed when listed, however the path is spelled") {
+    Policy p = policy();
+    p.allowed_devices = {"/dev/fuse", "/dev/dri/renderD128"};
+    REQUIRE(run(spec_text("[]", "[" + node("/dev/fuse", "c", 10, 229) + ", " +
+                                    node("/dev/../dev//fuse", "c", 10, 229) + ", " +
+                                    node("/dev/dri/renderD128", "c", 226, 128) + "]"),
+                p)
+                .empty());
+  }
+  SECTION("a listed name carrying another device's numbers") {
+    Policy p = policy();
+    p.allowed_devices = {"/dev/fuse"};
+    REQUIRE(run(spec_text("[]", "[" + node("/dev/fuse", "b", 8, 0) + "]"), p) ==
+            Reasons{"device /dev/fuse (linux.devices[0]): numbers b 8:0 are not /dev/fuse's"});
+  }
+  SECTION("--privileged's host devices: one refusal naming a few") {
+    std::string nodes = "[";
+    for (int i = 0; i < 8; ++i) {
+      nodes += std::string(i ? ", " : "") + node("/dev/loop" + std::to_string(i), "b", 7, i);
+    }
+    Reasons r = run(spec_text("[]", nodes + "]"));
+    REQUIRE(r == Reasons{"linux.devices passes host devices not in the policy's allowed_devices: "
+                         "/dev/loop0, /dev/loop1, /dev/loop2, /dev/loop3, /dev/loop4 and 3 more"});
+  }
+}
+
+TEST_CASE("devices: refused through harden_spec", "[devices]") {
+  FakeHost host;
+  Policy p = policy();
+  Decision d = harden_spec(parse(spec_text(R"([{"allow": true, "access": "rwm"}])",
+                                           "[" + node("/dev/vda", "b", 254, 0) + "]")),
+                           p, host, Invocation{"create", "c1", kBundle});
+  Reasons reasons;
+  for (const Refusal& r : d.refusals) {
+    if (r.rule == "devices") reasons.push_back(r.reason);
+  }
+  REQUIRE(reasons == Reasons{"linux.resources.devices[0] (a *:* rwm) allows every host device",
+                             "device /dev/vda (linux.devices[0]) is not in the policy's "
+                             "allowed_devices (--device)"});
+}
+
+}  // namespace oci_harden
