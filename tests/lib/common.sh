@@ -1,0 +1,169 @@
+# shellcheck shell=bash
+# Helpers sourced by tests/integration/*.sh, tests/e2e/*_test.sh and tests/demo.sh.
+#
+#   need CMD...            prerequisites: under CI=true a missing one is a failure (counted);
+#                          elsewhere prints "SKIP: <what is missing>". Returns non-zero if any is
+#                          missing, so callers write `need runc jq || exit_summary`.
+#   need_root              the same, for "must run as root"
+#   pass NAME / fail NAME MSG / check NAME CMD...   counters; check runs CMD quietly, shows its
+#                          output on failure, returns CMD's status
+#   summary                prints "N passed, N failed"; non-zero if anything failed
+#   exit_summary           summary, then exit with its status
+#   make_busybox_rootfs DIR          a busybox root filesystem built from /bin/busybox (static)
+#   make_bundle DIR [--rootfs SRC] [--] [CMD ARG...]
+#                          DIR/rootfs (or root.path = SRC) + `runc spec` config.json with
+#                          process.args = CMD ARG... (default: sh), terminal false
+#
+# Works under `set -u`; never calls `exit` except in exit_summary.
+
+OCIH_PASSED=${OCIH_PASSED:-0}
+OCIH_FAILED=${OCIH_FAILED:-0}
+OCIH_SKIPPED=${OCIH_SKIPPED:-0}
+
+_ocih_is_ci() { [[ "${CI:-}" == true || "${CI:-}" == 1 ]]; }
+
+pass() {  # pass NAME
+  OCIH_PASSED=$((OCIH_PASSED + 1))
+  printf 'PASS: %s\n' "$1"
+}
+
+fail() {  # fail NAME [MSG]
+  OCIH_FAILED=$((OCIH_FAILED + 1))
+  if [[ -n "${2:-}" ]]; then
+    printf 'FAIL: %s: %s\n' "$1" "$2"
+  else
+    printf 'FAIL: %s\n' "$1"
+  fi
+}
+
+skip() {  # skip WHAT: a missing prerequisite (a failure under CI=true)
+  if _ocih_is_ci; then
+    fail "prerequisite" "$1 (CI=true: prerequisites must be present)"
+  else
+    OCIH_SKIPPED=$((OCIH_SKIPPED + 1))
+    printf 'SKIP: %s\n' "$1"
+  fi
+}
+
+need() {  # need CMD...: every command must be on PATH (or be an executable path)
+  local c missing=()
+  for c in "$@"; do
+    if [[ "$c" == */* ]]; then
+      [[ -x "$c" ]] || missing+=("$c")
+    else
+      command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+    fi
+  done
+  ((${#missing[@]} == 0)) && return 0
+  skip "missing ${missing[*]}"
+  return 1
+}
+
+need_root() {
+  [[ "$(id -u)" == 0 ]] && return 0
+  skip "needs root"
+  return 1
+}
+
+check() {  # check NAME CMD...: pass if CMD exits 0; its output is shown only on failure
+  local name=$1 out rc
+  shift
+  out=$("$@" 2>&1)
+  rc=$?
+  if ((rc == 0)); then
+    pass "$name"
+  else
+    fail "$name" "exit $rc"
+    [[ -n "$out" ]] && printf '%s\n' "$out" | head -n 40 | sed 's/^/    | /'
+  fi
+  return "$rc"
+}
+
+summary() {
+  printf '%d passed, %d failed\n' "$OCIH_PASSED" "$OCIH_FAILED"
+  ((OCIH_FAILED == 0))
+}
+
+exit_summary() {
+  summary
+  exit $?
+}
+
+# make_busybox_rootfs DIR: /bin/busybox (Debian's busybox-static) and its applet links, root and
+# nobody (65534) in /etc/passwd and /etc/group, and the usual empty mountpoints.
+make_busybox_rootfs() {
+  local dir=${1:?make_busybox_rootfs DIR}
+  local bb=${BUSYBOX:-/bin/busybox} d a
+  if [[ ! -x "$bb" ]]; then
+    echo "make_busybox_rootfs: $bb not found (apt-get install busybox-static)" >&2
+    return 1
+  fi
+  if ldd "$bb" >/dev/null 2>&1; then
+    echo "make_busybox_rootfs: $bb is dynamically linked; need busybox-static" >&2
+    return 1
+  fi
+  mkdir -p "$dir" || return 1
+  for d in bin sbin usr/bin usr/sbin etc tmp proc sys dev run var/tmp root home; do
+    mkdir -p "$dir/$d" || return 1
+  done
+  chmod 1777 "$dir/tmp" "$dir/var/tmp"
+  chmod 0700 "$dir/root"
+  cp "$bb" "$dir/bin/busybox" || return 1
+  chmod 0755 "$dir/bin/busybox"
+  # --list-full gives each applet's install path (usr/bin/[, sbin/acpid, ...).
+  while IFS= read -r a; do
+    [[ -z "$a" || "$a" == bin/busybox ]] && continue
+    [[ -e "$dir/$a" || -L "$dir/$a" ]] && continue
+    ln -s /bin/busybox "$dir/$a" || return 1
+  done < <("$dir/bin/busybox" --list-full 2>/dev/null)
+  if [[ ! -e "$dir/bin/sh" ]]; then
+    # Older busybox without --list-full: let it install its own links, inside the rootfs.
+    if [[ "$(id -u)" == 0 ]]; then
+      chroot "$dir" /bin/busybox --install -s || return 1
+    else
+      for a in $("$dir/bin/busybox" --list); do
+        [[ -e "$dir/bin/$a" ]] || ln -s busybox "$dir/bin/$a"
+      done
+    fi
+  fi
+  cat > "$dir/etc/passwd" <<'EOF'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOF
+  cat > "$dir/etc/group" <<'EOF'
+root:x:0:
+nogroup:x:65534:
+nobody:x:65534:
+EOF
+  chmod 0644 "$dir/etc/passwd" "$dir/etc/group"
+  : > "$dir/etc/hosts"
+  : > "$dir/etc/hostname"
+  : > "$dir/etc/resolv.conf"
+  return 0
+}
+
+# make_bundle DIR [--rootfs SRC] [--] [CMD ARG...]: an OCI bundle runc can run as is.
+# Without --rootfs, DIR/rootfs is built (once) and root.path is "rootfs".
+make_bundle() {
+  local dir=${1:?make_bundle DIR [--rootfs SRC] [--] [CMD ARG...]}
+  shift
+  local rootfs="" args a
+  if [[ "${1:-}" == --rootfs ]]; then
+    rootfs=${2:?make_bundle: --rootfs needs a path}
+    shift 2
+  fi
+  [[ "${1:-}" == -- ]] && shift
+  (($# == 0)) && set -- sh
+  mkdir -p "$dir" || return 1
+  if [[ -z "$rootfs" ]]; then
+    [[ -x "$dir/rootfs/bin/busybox" ]] || make_busybox_rootfs "$dir/rootfs" || return 1
+    rootfs=rootfs
+  fi
+  rm -f "$dir/config.json"
+  (cd "$dir" && runc spec) || return 1
+  # One --arg per element: jq 1.6 would parse a "-c" after --args as its own option.
+  args=$(for a in "$@"; do jq -n --arg a "$a" '$a'; done | jq -cs .) || return 1
+  jq --arg root "$rootfs" --argjson args "$args" \
+    '.root.path = $root | .process.terminal = false | .process.args = $args' \
+    "$dir/config.json" > "$dir/config.json.tmp" && mv "$dir/config.json.tmp" "$dir/config.json"
+}
