@@ -21,7 +21,7 @@
 # MANPAGES_DIR (default man) checks the pages of another directory against this tree's code: a
 # copy with an entry removed must fail (that is how the checks were shown to be able to fail).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib/common.sh
 source tests/lib/common.sh
 
@@ -49,6 +49,7 @@ section() {
 }
 
 # has_token TEXT_FILE WORD: WORD appears, not as part of a longer identifier.
+# shellcheck disable=SC2317
 has_token() {
   local re
   re=$(printf '%s' "$2" | sed -e 's/[][\.*^$+?(){}|/]/\\&/g')
@@ -56,6 +57,7 @@ has_token() {
 }
 
 # has_tag TEXT_FILE WORD: an entry whose tag is ".B WORD" (the line after a .TP, or a .PP line).
+# shellcheck disable=SC2317
 has_tag() { grep -qxF ".B $2" "$1"; }
 
 # entry TEXT_FILE WORD: the text of the entry tagged ".B WORD", up to the next entry or heading.
@@ -66,7 +68,8 @@ entry() {
     on { print }' "$1"
 }
 
-# missing NAME FILE WORDS...: one check; passes when every word passes `$CHECK_FN FILE word`.
+# check_all NAME FN FILE WORDS...: one check; passes when `FN FILE word` holds for every word.
+# shellcheck disable=SC2317  # has_token, has_tag and in_default are called through FN
 check_all() {
   local name=$1 fn=$2 file=$3 w missing=()
   shift 3
@@ -201,6 +204,7 @@ check_all "oci-harden.json(5) KEYS names every object of policy-default.json" ha
 mapfile -t code_keys < <(perl -0777 -ne 'print "$1\n" while /(?:read_\w+(?:<\w+>)?\(\s*(?:r|sub),\s*|\btake\()"(\w+)"/g' \
   shim/policy.cc | sort -u)
 jq -r '[paths | .[-1] | strings] | unique | .[]' profiles/policy-default.json > "$T/default-names"
+# shellcheck disable=SC2317
 in_default() { grep -qxF "$2" "$1"; }
 check_all "every key shim/policy.cc reads is in profiles/policy-default.json" in_default "$T/default-names" "${code_keys[@]}"
 check_all "oci-harden.json(5) names every key shim/policy.cc reads" has_token "$T/keys" "${code_keys[@]}"
