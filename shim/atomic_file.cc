@@ -2,6 +2,8 @@
 
 #include "atomic_file.hh"
 
+#include <utility>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -72,6 +74,22 @@ Result<AtomicFile> AtomicFile::open(const std::string& dir, const std::string& n
   }
   f.text_.resize(off);
   return f;
+}
+
+AtomicFile::AtomicFile(AtomicFile&& other) noexcept { *this = std::move(other); }
+
+AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
+  if (this == &other) return *this;
+  discard();
+  dir_fd_ = std::move(other.dir_fd_);
+  name_ = std::move(other.name_);
+  path_ = std::move(other.path_);
+  text_ = std::move(other.text_);
+  tmp_name_ = std::exchange(other.tmp_name_, std::string());
+  mode_ = other.mode_;
+  uid_ = other.uid_;
+  gid_ = other.gid_;
+  return *this;
 }
 
 AtomicFile::~AtomicFile() { discard(); }

@@ -18,8 +18,9 @@ class AtomicFile {
   // could point outside the bundle), anything but a regular file, and files over max_bytes.
   static Result<AtomicFile> open(const std::string& dir, const std::string& name, size_t max_bytes);
 
-  AtomicFile(AtomicFile&&) = default;
-  AtomicFile& operator=(AtomicFile&&) = default;
+  // Moving hands over the prepared temporary file; assigning over a prepared file discards it.
+  AtomicFile(AtomicFile&& other) noexcept;
+  AtomicFile& operator=(AtomicFile&& other) noexcept;
   ~AtomicFile();
 
   const std::string& text() const { return text_; }

@@ -98,10 +98,16 @@ Json interesting_annotations(const Json& spec, const std::string& opt_out_key) {
 std::string guess_engine(const Json& spec) {
   const Json* ann = field(&spec, "annotations");
   if (ann != nullptr && ann->is_object()) {
+    // Podman writes io.kubernetes.cri-o.* annotations too: look for its own marks first.
+    bool kubernetes = false;
     for (const auto& [key, value] : ann->members()) {
-      if (key.compare(0, 14, "io.kubernetes.") == 0) return "kubernetes";
       if (key.compare(0, 10, "io.podman.") == 0) return "podman";
+      if (key == "io.container.manager" && value.is_string() && value.text() == "libpod") {
+        return "podman";
+      }
+      if (key.compare(0, 14, "io.kubernetes.") == 0) kubernetes = true;
     }
+    if (kubernetes) return "kubernetes";
   }
   const Json* hooks = field(&spec, "hooks");
   if (hooks != nullptr && to_json(*hooks).find("libnetwork-setkey") != std::string::npos) {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <stdexcept>
 
 #include <yajl/yajl_gen.h>
@@ -269,14 +270,67 @@ const yajl_callbacks kCallbacks = {
 
 }  // namespace
 
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The code unit of a \uXXXX escape starting at text[i] (the backslash), or -1.
+long unicode_escape(std::string_view text, size_t i) {
+  if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u') return -1;
+  long v = 0;
+  for (size_t k = i + 2; k < i + 6; ++k) {
+    int h = hex_value(text[k]);
+    if (h < 0) return -1;
+    v = v * 16 + h;
+  }
+  return v;
+}
+
+// yajl decodes a lone UTF-16 surrogate escape as "?", Go as U+FFFD: a path judged as "/x?y"
+// is not the path runc opens. Such escapes are refused; the offset of the first is returned.
+std::optional<size_t> lone_surrogate(std::string_view text) {
+  for (size_t i = text.find('\\'); i != std::string_view::npos; i = text.find('\\', i)) {
+    long unit = unicode_escape(text, i);
+    if (unit < 0) {
+      i += 2;  // \" \\ \n ...: the escaped character is never the start of another escape
+      continue;
+    }
+    if (unit >= 0xDC00 && unit <= 0xDFFF) return i;
+    if (unit >= 0xD800 && unit <= 0xDBFF) {
+      long low = unicode_escape(text, i + 6);
+      if (low < 0xDC00 || low > 0xDFFF) return i;
+      i += 12;
+      continue;
+    }
+    i += 6;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Result<Json> parse_json(std::string_view text, int max_depth) {
+  if (auto at = lone_surrogate(text)) {
+    return make_error(ErrorCode::kSpec, "invalid JSON at byte " + std::to_string(*at) +
+                                            ": lone UTF-16 surrogate in a \\u escape");
+  }
   ParseState state;
   state.max_depth = max_depth;
   YajlHandle handle(yajl_alloc(&kCallbacks, nullptr, &state));
   if (!handle) return make_error(ErrorCode::kSpec, "out of memory");
   auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   yajl_status status = yajl_parse(handle.get(), bytes, text.size());
-  if (status == yajl_status_ok) status = yajl_complete_parse(handle.get());
+  // yajl_complete_parse parses a buffer of its own: an error there is at the end of the input.
+  bool at_end = false;
+  if (status == yajl_status_ok) {
+    status = yajl_complete_parse(handle.get());
+    at_end = true;
+  }
   if (state.too_deep) {
     return make_error(ErrorCode::kSpec,
                       "nesting deeper than " + std::to_string(max_depth) + " levels");
@@ -288,7 +342,7 @@ Result<Json> parse_json(std::string_view text, int max_depth) {
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
       message.pop_back();
     }
-    size_t offset = yajl_get_bytes_consumed(handle.get());
+    size_t offset = at_end ? text.size() : yajl_get_bytes_consumed(handle.get());
     return make_error(ErrorCode::kSpec,
                       "invalid JSON at byte " + std::to_string(offset) + ": " + message);
   }
@@ -300,6 +354,57 @@ Result<Json> parse_json(std::string_view text, int max_depth) {
 
 namespace {
 
+// Length of the well-formed UTF-8 sequence at s[i] (Unicode Table 3-7), or 0.
+size_t utf8_sequence(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) n = 2;
+  else if (c == 0xE0) n = 3, lo = 0xA0;
+  else if (c == 0xED) n = 3, hi = 0x9F;
+  else if (c >= 0xE1 && c <= 0xEF) n = 3;
+  else if (c == 0xF0) n = 4, lo = 0x90;
+  else if (c == 0xF4) n = 4, hi = 0x8F;
+  else if (c >= 0xF1 && c <= 0xF3) n = 4;
+  else return 0;
+  if (i + n > s.size()) return 0;
+  if (b(i + 1) < lo || b(i + 1) > hi) return 0;
+  for (size_t k = 2; k < n; ++k) {
+    if (b(i + k) < 0x80 || b(i + k) > 0xBF) return 0;
+  }
+  return n;
+}
+
+// Text made in code (a host path read from the filesystem) need not be UTF-8. What is written
+// must parse: each byte of an ill-formed sequence becomes U+FFFD, as Go's encoding/json does.
+bool gen_string(yajl_gen g, std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t n = utf8_sequence(s, i);
+    if (n == 0) break;
+    i += n;
+  }
+  if (i == s.size()) {
+    return yajl_gen_string(g, reinterpret_cast<const unsigned char*>(s.data()), s.size()) ==
+           yajl_gen_status_ok;
+  }
+  std::string fixed(s.substr(0, i));
+  while (i < s.size()) {
+    size_t n = utf8_sequence(s, i);
+    if (n == 0) {
+      fixed += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      fixed.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return yajl_gen_string(g, reinterpret_cast<const unsigned char*>(fixed.data()), fixed.size()) ==
+         yajl_gen_status_ok;
+}
+
 bool generate(yajl_gen g, const Json& v) {
   switch (v.kind()) {
     case Json::Kind::kNull: return yajl_gen_null(g) == yajl_gen_status_ok;
@@ -307,8 +412,7 @@ bool generate(yajl_gen g, const Json& v) {
     case Json::Kind::kNumber:
       return yajl_gen_number(g, v.text().data(), v.text().size()) == yajl_gen_status_ok;
     case Json::Kind::kString:
-      return yajl_gen_string(g, reinterpret_cast<const unsigned char*>(v.text().data()),
-                             v.text().size()) == yajl_gen_status_ok;
+      return gen_string(g, v.text());
     case Json::Kind::kArray:
       if (yajl_gen_array_open(g) != yajl_gen_status_ok) return false;
       for (const Json& item : v.items()) {
@@ -318,10 +422,7 @@ bool generate(yajl_gen g, const Json& v) {
     case Json::Kind::kObject:
       if (yajl_gen_map_open(g) != yajl_gen_status_ok) return false;
       for (const auto& [key, value] : v.members()) {
-        if (yajl_gen_string(g, reinterpret_cast<const unsigned char*>(key.data()), key.size()) !=
-            yajl_gen_status_ok) {
-          return false;
-        }
+        if (!gen_string(g, key)) return false;
         if (!generate(g, value)) return false;
       }
       return yajl_gen_map_close(g) == yajl_gen_status_ok;

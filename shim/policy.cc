@@ -145,7 +145,10 @@ Status read_limit(ObjectReader& r, const std::string& key, int64_t scale, Limit*
       if (!v.is_number() || *end != '\0' || !(d > 0) || d > 1e6) {
         return type_error(sub.where(k), "a positive number");
       }
-      return static_cast<int64_t>(std::llround(d * static_cast<double>(scale)));
+      auto scaled = static_cast<int64_t>(std::llround(d * static_cast<double>(scale)));
+      // Rounded to 0 it would become a quota of 0, which runc reads as "no limit".
+      if (scaled < 1) return make_error(ErrorCode::kPolicy, sub.where(k) + ": too small (at least 0.001)");
+      return scaled;
     };
     if (const Json* v = sub.take("default")) {
       if (v->is_null()) {
@@ -171,6 +174,16 @@ Status read_limit(ObjectReader& r, const std::string& key, int64_t scale, Limit*
       if (!st) return make_error(ErrorCode::kPolicy, sub.where("period") + ": expected an integer from 1000 to 1000000");
       if (p > 1000000) return make_error(ErrorCode::kPolicy, sub.where("period") + ": expected an integer from 1000 to 1000000");
       *period = static_cast<uint64_t>(p);
+    }
+    if (period != nullptr) {
+      // The kernel refuses a CFS quota under 1 ms: the runtime would fail at start.
+      for (const char* k : {"default", "max"}) {
+        const auto& v = std::string(k) == "default" ? limit->default_value : limit->max;
+        if (v && *v * static_cast<int64_t>(*period) / scale < 1000) {
+          return make_error(ErrorCode::kPolicy,
+                            sub.where(k) + ": a quota under 1000 microseconds per period");
+        }
+      }
     }
     if (limit->default_value && limit->max && *limit->default_value > *limit->max) {
       return make_error(ErrorCode::kPolicy, sub.where("default") + ": larger than max");

@@ -3,6 +3,8 @@
 #include "runc_log.hh"
 
 #include <fcntl.h>
+
+#include <cstdio>
 #include <unistd.h>
 
 #include "audit.hh"
@@ -17,10 +19,24 @@ namespace {
 std::string quote_text(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\', out += c;
-    else if (c == '\n') out += "\\n";
-    else if (c == '\t') out += "\\t";
-    else out += c;
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (u < 0x20 || u == 0x7f) {
+      // Any other control character, as %q writes it: never raw into someone's terminal.
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", u);
+      out += buf;
+    } else {
+      out += c;
+    }
   }
   return out + "\"";
 }

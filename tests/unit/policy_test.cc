@@ -283,7 +283,7 @@ TEST_CASE("policy: limits", "[policy]") {
 
 // A CPU amount that rounds to 0 milli-CPUs is accepted as "a positive number" and becomes a
 // quota of 0, which runc reads as "no limit".
-TEST_CASE("policy: a CPU limit too small to express is refused, not rounded to 0", "[policy][!mayfail]") {
+TEST_CASE("policy: a CPU limit too small to express is refused, not rounded to 0", "[policy]") {
   auto r = parse_policy(R"({"limits":{"cpu":{"default":0.0001,"max":0.0001}}})", kOrigin);
   if (r.ok()) {
     CHECK(r->cpu.default_value.value_or(0) >= 1);
