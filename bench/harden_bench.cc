@@ -1,6 +1,14 @@
 // In-process cost of hardening one config: parse_spec + harden_spec + to_json, the work
-// oci-harden does per create apart from I/O. Usage: harden-bench [--iterations N] CONFIG...
+// oci-harden does per create apart from I/O (reading config.json, the audit record, fsyncs,
+// host actions, exec). Usage:
+//   harden-bench [--iterations N] [--warmup N] [--policy FILE] [--id ID] [--raw PREFIX] CONFIG...
 // Prints one line per config: bytes, median and p99 in microseconds, configs per second.
+// --policy reads FILE as `oci-hardenctl harden --policy` does (no ownership checks); without it
+// the built-in policy. --raw appends each timed iteration (ns, one a line) to PREFIX<name>.ns,
+// so that bench/run.sh can interleave short runs of this with runs of oci-hardenctl and pool
+// the samples. Configs above 1 MiB get a twentieth of the iterations (at least 5).
+// The host probes (idmapped mount support) are cached per device inside a process, as in
+// oci-harden itself; the warm-up iterations fill that cache.
 
 #include <algorithm>
 #include <chrono>
@@ -18,16 +26,42 @@ using namespace oci_harden;
 
 int main(int argc, char** argv) {
   int iterations = 200;
+  int warmup = 3;
+  std::string policy_file, raw_prefix, id = "bench";
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--iterations" && i + 1 < argc) {
+    bool has_value = i + 1 < argc;
+    if (a == "--iterations" && has_value) {
       iterations = std::atoi(argv[++i]);
+    } else if (a == "--warmup" && has_value) {
+      warmup = std::atoi(argv[++i]);
+    } else if (a == "--policy" && has_value) {
+      policy_file = argv[++i];
+    } else if (a == "--raw" && has_value) {
+      raw_prefix = argv[++i];
+    } else if (a == "--id" && has_value) {
+      id = argv[++i];
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "harden-bench: unknown option %s\n", a.c_str());
+      return 2;
     } else {
       files.push_back(a);
     }
   }
-  auto policy = builtin_policy();
+  if (iterations < 1 || warmup < 0) {
+    std::fprintf(stderr, "harden-bench: --iterations must be >= 1, --warmup >= 0\n");
+    return 2;
+  }
+  Result<Policy> policy = builtin_policy();
+  if (!policy_file.empty()) {
+    auto bytes = read_file(policy_file, 1 << 20);
+    if (!bytes) {
+      std::fprintf(stderr, "harden-bench: %s\n", bytes.error().message.c_str());
+      return 2;
+    }
+    policy = parse_policy(*bytes, policy_file);
+  }
   if (!policy) {
     std::fprintf(stderr, "harden-bench: %s\n", policy.error().message.c_str());
     return 2;
@@ -40,27 +74,45 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "harden-bench: %s\n", text.error().message.c_str());
       return 2;
     }
+    std::string name = path.substr(path.rfind('/') + 1);
+    std::string bundle = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
     int n = text->size() > (1 << 20) ? std::max(5, iterations / 20) : iterations;
     std::vector<double> us;
     size_t out_bytes = 0;
-    for (int i = 0; i < n + 3; ++i) {
+    bool refused = false;
+    for (int i = 0; i < n + warmup; ++i) {
       auto t0 = std::chrono::steady_clock::now();
       auto spec = parse_spec(*text);
       if (!spec) {
         std::fprintf(stderr, "harden-bench: %s: %s\n", path.c_str(), spec.error().message.c_str());
         return 2;
       }
-      Invocation inv{"create", "bench", "/var/tmp"};
+      Invocation inv{"create", id, bundle};
       Decision d = harden_spec(std::move(*spec), *policy, host, inv);
       std::string out = to_json(d.spec);
       auto t1 = std::chrono::steady_clock::now();
       out_bytes += out.size();
-      if (i >= 3) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+      refused = refused || d.refused();
+      if (i >= warmup) us.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+    }
+    if (refused) {
+      // A refused config is decided but never written: not the cost being measured.
+      std::fprintf(stderr, "harden-bench: %s: refused by the policy\n", path.c_str());
+      return 3;
+    }
+    if (!raw_prefix.empty()) {
+      std::string raw = raw_prefix + name + ".ns";
+      FILE* f = std::fopen(raw.c_str(), "a");
+      if (f == nullptr) {
+        std::fprintf(stderr, "harden-bench: cannot open %s\n", raw.c_str());
+        return 2;
+      }
+      for (double v : us) std::fprintf(f, "%.0f\n", v * 1000.0);
+      std::fclose(f);
     }
     std::sort(us.begin(), us.end());
     double median = us[us.size() / 2];
     double p99 = us[std::min(us.size() - 1, static_cast<size_t>(us.size() * 0.99))];
-    std::string name = path.substr(path.rfind('/') + 1);
     std::printf("%-28s %10zu %10.1f %10.1f %12.0f\n", name.c_str(), text->size(), median, p99,
                 1e6 / median);
     if (out_bytes == 0) return 3;
