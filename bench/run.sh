@@ -300,6 +300,8 @@ wrappers_alone() {
   chmod 0755 "$T/etc/oci-harden-wrapper"
   setup_true() { :; }
   run_true() { tm "$1" /bin/true create --bundle "$T/fs/b-w-oh" "t$2"; }
+  setup_help() { :; }
+  run_help() { tm "$1" "$OH" --help; }
   setup_pass() { :; }
   run_pass() { OCI_HARDEN_POLICY=$T/etc/fake.json tm "$1" "$OH" --root "$T/fs/rt-w" state "s$2"; }
   setup_create() { cp "$T/cfg/runc-spec.json" "$T/fs/b-w-oh/config.json"; }
@@ -319,10 +321,10 @@ wrappers_alone() {
   }
   setup_jqw() { cp "$T/cfg/runc-spec.json" "$T/fs/b-w-jq/config.json"; }
   run_jqw() { JQ_HARDEN_RUNTIME=/bin/true JQ_HARDEN_LOG=$T/fs/log/jq-alone.log tm "$1" "$JQW" create --bundle "$T/fs/b-w-jq" "j$2"; }
-  echo "== 2b. the wrappers alone (runtime /bin/true): 6 variants × ($W warm-up + $N)"
-  run_variants p2w "$N" "$W" true pass create createdisk shwrap jqw
+  echo "== 2b. the wrappers alone (runtime /bin/true): 7 variants × ($W warm-up + $N)"
+  run_variants p2w "$N" "$W" true help pass create createdisk shwrap jqw
   local v
-  for v in true pass create createdisk shwrap jqw; do check_runs "alone $v" "$T/data/p2w-$v" "$N"; done
+  for v in true help pass create createdisk shwrap jqw; do check_runs "alone $v" "$T/data/p2w-$v" "$N"; done
 }
 
 # In-shim time from start to the audit record, from the records' own duration_us.
@@ -394,9 +396,10 @@ if part 2; then
     echo
     echo "| variant | median µs | p90 µs | added µs vs /bin/true (paired median) |"
     echo "|---|---:|---:|---:|"
-    for v in true pass create createdisk shwrap jqw; do
+    for v in true help pass create createdisk shwrap jqw; do
       case $v in
         true) label="/bin/true alone" ;;
+        help) label="\`oci-harden --help\` (the binary's start and exit; no policy, no exec)" ;;
         pass) label="\`oci-harden state\` (pass-through: start, policy load, exec)" ;;
         create) label="\`oci-harden create\`, audit on tmpfs (read, harden, write+fsync, idmapped mount, record, exec)" ;;
         createdisk) label="\`oci-harden create\`, audit on disk (+ fdatasync)" ;;
@@ -410,6 +413,25 @@ if part 2; then
     echo
     echo "- oci-harden create adds $(fmt "$a_oh") µs, the jq wrapper $(fmt "$a_jq") µs: $(ratio "$a_jq" "$a_oh")× less added time"
     echo "- in-shim time to the audit record (duration_us, median): tmpfs $(audit_duration "$T/fs/log/audit-fake.jsonl" create c) µs, disk $(audit_duration "$T/disk/log/audit-fake-disk.jsonl" create e) µs"
+  } >> "$R"
+  # Where the time inside one create goes: the same library calls, step by step, in-process.
+  mkbundle b-ph
+  for pol in fake fake-disk; do
+    "$HB" --phases --policy "$T/etc/$pol.json" --bundle "$T/fs/b-ph" --id "ph-$pol" --iterations "$N" \
+      > "$T/data/phases-$pol" 2>>"$T/errors.log" || fail "harden-bench --phases ($pol)"
+  done
+  {
+    echo
+    echo "### inside one \`oci-harden create\` (build/harden-bench --phases, $N iterations, runc-spec config)"
+    echo
+    echo "The steps of bundle_command.cc timed in-process with the same library calls; the idmap"
+    echo "probe, which RealHost makes once per process, is timed apart with host.cc's system calls."
+    echo
+    echo "| step | tmpfs audit: median µs | p90 µs | disk audit: median µs | p90 µs |"
+    echo "|---|---:|---:|---:|---:|"
+    paste -d'|' <(awk 'NR > 1 {n=$0; sub(/ +[0-9.]+ +[0-9.]+$/, "", n); printf "%s|%s|%s\n", n, $(NF-1), $NF}' "$T/data/phases-fake") \
+               <(awk 'NR > 1 {n=$0; sub(/ +[0-9.]+ +[0-9.]+$/, "", n); printf "%s|%s|%s\n", n, $(NF-1), $NF}' "$T/data/phases-fake-disk") |
+      awk -F'|' '{printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $5, $6}'
   } >> "$R"
 fi
 
