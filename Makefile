@@ -93,7 +93,7 @@ unit: $(B)/unit-tests
 	$(B)/unit-tests
 
 integration: all
-	bash tests/run-integration.sh
+	SKIP_UNIT=1 bash tests/run-all.sh
 
 # The test command: unit tests, then integration; the last line is "N passed, N failed".
 check: all $(B)/unit-tests
