@@ -231,7 +231,9 @@ Result<std::string> read_trusted_file(const std::string& path, size_t max_bytes,
   // A directory others can write to lets them replace the file (sticky /tmp included).
   auto st = check_trusted(dst, dir, "the directory holding the policy");
   if (!st) return st.error();
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: a FIFO put where the policy belongs must fail the S_ISREG check below, not
+  // block every container start waiting for a writer.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd.valid()) return make_error(ErrorCode::kPolicy, path + ": " + errno_text(errno));
   struct stat fst;
   if (::fstat(fd.get(), &fst) != 0) return make_error(ErrorCode::kPolicy, path + ": " + errno_text(errno));
