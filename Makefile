@@ -104,7 +104,14 @@ demo:
 	$(MAKE) all
 	bash tests/demo.sh
 
-bench: all
+# The benchmark's tools: the in-process harness and the stopwatch (bench/run.sh names both).
+BENCH_TOOLS := $(B)/harden-bench $(B)/bench-timeit
+$(B)/harden-bench: $(B)/bench/harden_bench.o $(B)/liboci-harden.a
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ $(STATIC_LIBS) -o $@
+$(B)/bench-timeit: $(B)/bench/timeit.o
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ -o $@
+
+bench: all $(BENCH_TOOLS)
 	bash bench/run.sh
 
 clean:

@@ -136,7 +136,14 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
   auto st = recorder.write(e);
   if (!st) return stop(kExitAudit, "cannot write the audit record: " + st.error().message);
   st = perform_host_actions(d.actions);
-  if (!st) return stop(kExitIo, st.error().message);
+  if (!st) {
+    // The container will not start: say so in the log too, after the "applied" record.
+    std::string msg = "cannot prepare the host for the container: " + st.error().message;
+    e.decision = "refused";
+    e.refused = {Refusal{"host-action", msg}};
+    (void)recorder.write(e);
+    return stop(kExitIo, msg);
+  }
   if (rewrite) {
     st = file->commit();
     if (!st) return stop(kExitIo, "cannot replace config.json: " + st.error().message);

@@ -16,6 +16,7 @@
 
 #include "embedded.hh"
 #include "handles.hh"
+#include "rule.hh"
 #include "sha256.hh"
 
 namespace oci_harden {
@@ -384,8 +385,22 @@ Status validate_policy(Policy* p, const std::string& origin) {
                           [](char c) { return (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9'); });
     if (!ok) return make_error(ErrorCode::kPolicy, "capabilities: \"" + cap + "\" is not a capability name (CAP_...)");
   }
-  for (const auto& id : p->disabled_rules) {
-    if (id.empty()) return make_error(ErrorCode::kPolicy, "disabled_rules: empty rule id");
+  // A misspelt id would otherwise disable nothing, or allow nothing, without a word.
+  auto known = [](const std::string& id) {
+    if (find_rule(id) != nullptr) return true;
+    for (const RuleInfo& r : operation_rules()) {
+      if (id == r.id) return true;
+    }
+    return false;
+  };
+  for (const char* key : {"disabled_rules", "opt_out_allowed"}) {
+    const auto& ids = std::string(key) == "disabled_rules" ? p->disabled_rules : p->opt_out_allowed;
+    for (const auto& id : ids) {
+      if (!known(id)) {
+        return make_error(ErrorCode::kPolicy, std::string(key) + ": \"" + id +
+                                                  "\" is not a rule id (oci-hardenctl rules lists them)");
+      }
+    }
   }
   if (p->audit_log.empty() || p->audit_log[0] != '/') {
     return make_error(ErrorCode::kPolicy, "audit_log: expected an absolute path");

@@ -67,16 +67,14 @@ class ExecJudge {
   OperationDecision* d_;
 };
 
-// Engines list "every capability" from their own tables, not the kernel's: docker exec
-// --privileged (Docker 20.10 and 28) sends 0..37 (CAP_AUDIT_READ) on a kernel whose cap_last_cap
-// is 40 (tests/golden/docker-captured/exec-privileged-process.json). The privileged rule makes the
-// same allowance. Why this is safe: requiring fewer capabilities refuses more, never less.
+// As privileged.cc judges a container: engines list the capabilities they know (Docker 20.10
+// stops at 37, CAP_AUDIT_READ) even where the kernel has more, so `docker exec --privileged`
+// asks for 0..37, not 0..cap_last_cap.
 constexpr int kLastCapEveryEngineKnows = 37;
 
 bool requests_every_capability(const Json& process, const Host& host) {
   auto bounding = string_items(field_at(process, "capabilities.bounding"));
   int last = std::min(host.cap_last_cap(), kLastCapEveryEngineKnows);
-  if (last < 0) return false;
   for (int n = 0; n <= last; ++n) {
     if (!has(bounding, capability_name(n))) return false;
   }

@@ -245,7 +245,10 @@ TEST_CASE("policy: wrong types and bad values", "[policy]") {
   CHECK(parse_error(R"({"audit_log":"audit.jsonl"})") == pre + "audit_log: expected an absolute path");
   CHECK(parse_error(R"({"opt_out_annotation":""})") == pre + "opt_out_annotation: must not be empty");
   CHECK(parse_error(R"({"opt_out_denied":"allow"})") == pre + "opt_out_denied: expected \"refuse\" or \"ignore\"");
-  CHECK(parse_error(R"({"disabled_rules":[""]})") == pre + "disabled_rules: empty rule id");
+  CHECK(parse_error(R"({"disabled_rules":[""]})") == pre + "disabled_rules: \"\" is not a rule id (oci-hardenctl rules lists them)");
+  CHECK(parse_error(R"({"disabled_rules":["seccom"]})") == pre + "disabled_rules: \"seccom\" is not a rule id (oci-hardenctl rules lists them)");
+  CHECK(parse_error(R"({"opt_out_allowed":["Readonly-Rootfs"]})") == pre + "opt_out_allowed: \"Readonly-Rootfs\" is not a rule id (oci-hardenctl rules lists them)");
+  CHECK(parse_ok(R"({"disabled_rules":["seccomp","exec"],"opt_out_allowed":["pids-limit"]})").disabled_rules.size() == 2);
   CHECK(parse_error(R"({"hook":"oci-harden-hook"})") == pre + "hook: \"oci-harden-hook\" is not an absolute path");
   CHECK(parse_error("[]") == pre + "expected a JSON object");
   CHECK(parse_error("{").rfind(pre + "invalid JSON at byte ", 0) == 0);
