@@ -72,7 +72,8 @@ if [[ "${DEMO_ENGINE:-docker}" != runc ]] &&
 
   banner "docker run --rm --runtime hardened --network none busybox-demo sh -c <probe>"
   "${D[@]}" run --rm --runtime hardened --network none busybox-demo sh -c "$probe"
-  echo "(docker run exited $?)"
+  ok_rc=$?
+  echo "(docker run exited $ok_rc)"
 
   banner "what oci-harden changed in that container's config.json (audit record)"
   jq -r 'select(.event == "create" and .decision == "applied") | .changes[] | "  \(.rule)\t\(.path)"' "$T/audit.jsonl"
@@ -80,7 +81,8 @@ if [[ "${DEMO_ENGINE:-docker}" != runc ]] &&
   banner "docker run --rm --runtime hardened --network none --userns host --privileged busybox-demo true   (must be refused)"
   echo "(--userns host: this userns-remap daemon would refuse --privileged by itself; here oci-harden decides)"
   "${D[@]}" run --rm --runtime hardened --network none --userns host --privileged busybox-demo true
-  echo "(docker run exited $?)"
+  bad_rc=$?
+  echo "(docker run exited $bad_rc)"
 else
   if [[ "${DEMO_ENGINE:-docker}" == runc ]]; then
     echo "demo: DEMO_ENGINE=runc: showing the same with plain runc, without Docker."
@@ -100,11 +102,23 @@ else
       "$T/bad/config.json" > "$T/bad/c" && mv "$T/bad/c" "$T/bad/config.json"
   banner "oci-harden run (runc): an ordinary busybox container"
   (cd "$T/ok" && "$OCIH" --root "$T/state" run demo-ok)
-  echo "(oci-harden exited $?)"
+  ok_rc=$?
+  echo "(oci-harden exited $ok_rc)"
   banner "what oci-harden changed in the ordinary container's config.json (audit record)"
   jq -r 'select(.container == "demo-ok" and .event != "verify" and .event != "stop") | .changes[] | "  \(.rule)\t\(.path)"' "$T/audit.jsonl"
   banner "oci-harden run (runc): what --privileged produces (must be refused)"
   (cd "$T/bad" && "$OCIH" --root "$T/state" run demo-privileged)
-  echo "(oci-harden exited $?)"
+  bad_rc=$?
+  echo "(oci-harden exited $bad_rc)"
 fi
 show_audit
+# make demo fails when the demo did not show what it says: the ordinary container ran, the
+# --privileged one was refused, and the audit log says so.
+if ((ok_rc == 0 && bad_rc != 0)) &&
+   jq -e -n '[inputs] | any(.decision == "applied") and any(.decision == "refused" and any(.refused[]; .rule == "privileged"))' \
+     "$T/audit.jsonl" >/dev/null; then
+  echo; echo "demo: OK (one container hardened, one refused, both in the audit log)"
+else
+  echo; echo "demo: FAILED (ordinary container exit $ok_rc, --privileged exit $bad_rc; see above)" >&2
+  exit 1
+fi
