@@ -75,6 +75,7 @@ constexpr int kLastCapEveryEngineKnows = 37;
 bool requests_every_capability(const Json& process, const Host& host) {
   auto bounding = string_items(field_at(process, "capabilities.bounding"));
   int last = std::min(host.cap_last_cap(), kLastCapEveryEngineKnows);
+  if (last < 0) last = kLastCapEveryEngineKnows;  // cap_last_cap unreadable: judge by what engines send
   for (int n = 0; n <= last; ++n) {
     if (!has(bounding, capability_name(n))) return false;
   }
