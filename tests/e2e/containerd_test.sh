@@ -27,10 +27,18 @@ fi
 T=$(mktemp -d /var/tmp/ocih-ctr.XXXXXX)
 chmod 0711 "$T"
 C=$T/containerd
+# A containerd namespace of this run's own: ctr puts its tasks in the cgroup /NS/ID, and the
+# parent /NS is removed at the end.
+NS=ocih-${T##*.}
+export CONTAINERD_NAMESPACE=$NS
 cleanup() {
+  local d
   containerd_stop "$C"
   # oci-harden's idmapped root filesystems live under the policy's state_dir ($T/run).
   _engine_umount_under "$T"
+  for d in /sys/fs/cgroup/*/"$NS" /sys/fs/cgroup/"$NS"; do
+    [[ -d "$d" ]] && rmdir "$d" 2>/dev/null
+  done
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -101,13 +109,13 @@ shim_call() {  # shim_call SUBCOMMAND BUNDLE: the shim ran BinaryName with them
     (.parent | test("containerd-shim-runc-v2")))' "$T/calls.jsonl")" ]]
 }
 check "the runc shim called BinaryName for create, with --bundle in containerd's state" \
-  shim_call create "$C/state/io.containerd.runtime.v2.task/default/c-logged"
+  shim_call create "$C/state/io.containerd.runtime.v2.task/$NS/c-logged"
 check "oci-harden audited that create as applied" \
   audit '.container == "c-logged" and .event == "create" and .decision == "applied"'
 check "audit: engine guessed as containerd (from the bundle path)" \
   audit '.container == "c-logged" and .event == "create" and .engine == "containerd"'
 check "audit: the bundle is containerd's task directory" \
-  audit ".container == \"c-logged\" and .event == \"create\" and .bundle == \"$C/state/io.containerd.runtime.v2.task/default/c-logged\""
+  audit ".container == \"c-logged\" and .event == \"create\" and .bundle == \"$C/state/io.containerd.runtime.v2.task/$NS/c-logged\""
 
 # ---- 2. from inside: what the kernel enforces
 probe='cat /proc/self/status; echo "uid_map: $(cat /proc/self/uid_map)";
@@ -189,10 +197,10 @@ rm -f "$T/rootfs/rootfile"
 # ---- 5. exec: works, and never gets more than the container
 # ctr run has no --user: the container's spec comes from a file (`ctr run --config`).
 ctr_cmd "$C" oci spec > "$T/spec.json"
-# `ctr oci spec` names the namespace's cgroup (/default) as the container's: a container there
-# would put every later one under its device rules.
+# `ctr oci spec` names the namespace's cgroup (/NS) as the container's: a container there would
+# put every later one under its device rules.
 jq --arg root "$T/rootfs" '.root.path = $root | .process.user = {uid: 1000, gid: 1000} |
-  .linux.cgroupsPath = "/default/c-user" |
+  .linux.cgroupsPath = "/\(env.CONTAINERD_NAMESPACE)/c-user" |
   .process.args = ["/bin/sleep", "300"] | .process.terminal = false' "$T/spec.json" > "$T/spec-1000.json"
 out=$(ctr_run "$C" -d --runtime io.containerd.runc.v2 --runc-binary "$T/hardened" \
   --config "$T/spec-1000.json" c-user 2>&1)
@@ -254,5 +262,7 @@ containerd_stop "$C"
 check "no containerd or shim of this test left" test -z "$(_engine_pids_under "$C")"
 check "nothing of this test left mounted" \
   test -z "$(awk -v t="$T" '$5 == t || index($5, t "/") == 1' /proc/self/mountinfo)"
+check "no task cgroup of this test left" \
+  test -z "$(find /sys/fs/cgroup/ -mindepth 2 -maxdepth 3 -type d -path "*/$NS/*" 2>/dev/null)"
 
 exit_summary
