@@ -75,6 +75,21 @@ bool requests_every_capability(const Json& process, const Host& host) {
   return true;
 }
 
+// Podman's exec --privileged asks for every capability in its own bounding set, which is
+// oci-harden's (conmon runs it). Where root lacks one (this project's VMs lack CAP_SYS_RESOURCE)
+// that is not every capability the kernel knows, and it must still count as --privileged.
+// CAP_SYS_ADMIN is required to be in the set: an engine without it runs no containers, and a
+// near-empty set would otherwise make an ordinary exec look like "every capability".
+bool requests_every_own_capability(const Json& process, const Host& host) {
+  constexpr int kCapSysAdmin = 21;
+  if (!host.in_own_bounding_set(kCapSysAdmin)) return false;
+  auto bounding = string_items(field_at(process, "capabilities.bounding"));
+  for (int n = 0; n <= host.cap_last_cap(); ++n) {
+    if (host.in_own_bounding_set(n) && !has(bounding, capability_name(n))) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 OperationDecision harden_exec_process(const Json& process_in, const Json& container_spec,
@@ -87,7 +102,7 @@ OperationDecision harden_exec_process(const Json& process_in, const Json& contai
   Container c = container_of(container_spec, policy);
   Json& p = d.process;
 
-  if (requests_every_capability(p, host)) {
+  if (requests_every_capability(p, host) || requests_every_own_capability(p, host)) {
     judge.escalation("the exec asks for every capability (exec --privileged)");
   }
   if (Json* caps = field(&p, "capabilities")) {
