@@ -75,7 +75,10 @@ allowed_mask() {  # allowed_mask CAPTURED_CONFIG
   done
   printf '%016x' "$m"
 }
-captured() { ls "$T/captured"/config-*-"$1".json 2>/dev/null | tail -n 1; }
+captured() {  # the config.json Podman wrote for container ID (the last, if several)
+  local f=("$T/captured"/config-*-"$1".json)
+  [[ -e "${f[-1]}" ]] && echo "${f[-1]}"
+}
 # host_cgroup_file PID CONTROLLER V1_FILE V2_FILE: the file of PID's cgroup, read on the host.
 host_cgroup_file() {
   local pid=$1 ctl=$2 v1=$3 v2=$4 path
@@ -94,6 +97,7 @@ out=$(tar -C "$T/rootfs" -c . | podman_cmd "$P" import -c 'CMD ["/bin/sh"]' - "$
 check "podman import exits 0" test $? -eq 0 || { echo "$out"; exit_summary; }
 
 # ---- 1. from inside: what the kernel enforces
+# shellcheck disable=SC2016  # expanded by the container's shell
 probe='cat /proc/self/status; echo "uid_map: $(cat /proc/self/uid_map)";
   touch /rootfile 2>/dev/null && echo "root-write: ok" || echo "root-write: denied";
   touch /tmp/x && echo "tmp-write: ok" || echo "tmp-write: denied";
@@ -163,7 +167,7 @@ refused() {  # refused NAME KEY RULE MSG_REGEX OUTPUT RC (KEY: the name given to
   local name=$1 id=$2 rule=$3 re=$4 output=$5 rc=$6
   id=$(cid "$id")
   check "$name: podman run fails" test "$rc" -ne 0
-  check "$name: podman's error names the rule" grep -Eq "refused by ([a-z-]+, )*$rule[,:].*$re" <<<"$output" ||
+  check "$name: podman's error names the rule" grep -Eq "refused by ([a-z-]+, )*${rule}[,:].*$re" <<<"$output" ||
     printf '    | %s\n' "$output" | head -n 5
   check "$name: the container never started" \
     test -n "$id" -a -z "$(jq -c --arg id "$id" 'select(.argv[1] == "start" and .argv[-1] == $id)' "$T/calls.jsonl")"
