@@ -94,6 +94,15 @@ void print_help() {
       "See oci-harden(8), oci-harden.json(5), oci-hardenctl(8).\n");
 }
 
+// `runc create --help`: a bare --help/-h makes the runtime print the command's help and do
+// nothing else. Only the bare form: `--help=false` would run the command, so it is judged.
+bool asks_for_help(const RuncArgs& args) {
+  for (const auto& [name, value] : args.flags) {
+    if ((name == "help" || name == "h") && value.empty()) return true;
+  }
+  return false;
+}
+
 // update -r -: the runtime reads the (possibly clamped) resources from stdin, which oci-harden
 // has consumed; hand them over through a pipe (a resources object is far below its capacity).
 Status replace_stdin(const std::string& data) {
@@ -146,6 +155,7 @@ int main(int argc, char** argv) {
   }
 
   const Subcommand* sub = find_subcommand(args.command);
+  if (sub != nullptr && asks_for_help(args)) sub = nullptr;  // the runtime prints its help, and does nothing
   Outcome outcome = sub != nullptr ? sub->handler(args, *policy) : pass_through(args, *policy);
   if (!outcome.exec_runtime) return fail(args, outcome.exit_code, outcome.message);
 

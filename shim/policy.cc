@@ -16,6 +16,7 @@
 
 #include "embedded.hh"
 #include "handles.hh"
+#include "rule.hh"
 #include "sha256.hh"
 
 namespace oci_harden {
@@ -221,6 +222,29 @@ Status check_trusted(const struct stat& st, const std::string& path, const char*
   return Ok{};
 }
 
+namespace {
+
+// Reads an open descriptor to its end; `path` names it in errors.
+Result<std::string> read_fd(int fd_in, const std::string& path, size_t max_bytes, ErrorCode too_big) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd_in, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return make_error(ErrorCode::kIo, path + ": " + errno_text(errno));
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<size_t>(n) > max_bytes) {
+      return make_error(too_big, path + ": larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::string> read_trusted_file(const std::string& path, size_t max_bytes, const char* what) {
   struct stat dst;
   std::string dir = dir_of(path);
@@ -230,14 +254,17 @@ Result<std::string> read_trusted_file(const std::string& path, size_t max_bytes,
   // A directory others can write to lets them replace the file (sticky /tmp included).
   auto st = check_trusted(dst, dir, "the directory holding the policy");
   if (!st) return st.error();
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: a FIFO put where the policy belongs must fail the S_ISREG check below, not
+  // block every container start waiting for a writer.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd.valid()) return make_error(ErrorCode::kPolicy, path + ": " + errno_text(errno));
   struct stat fst;
   if (::fstat(fd.get(), &fst) != 0) return make_error(ErrorCode::kPolicy, path + ": " + errno_text(errno));
   if (!S_ISREG(fst.st_mode)) return make_error(ErrorCode::kPolicy, path + ": not a regular file");
   st = check_trusted(fst, path, what);
   if (!st) return st.error();
-  return read_file(path, max_bytes);
+  // Read what was checked: the same descriptor, not the path again.
+  return read_fd(fd.get(), path, max_bytes, ErrorCode::kPolicy);
 }
 
 Status load_seccomp_profile(Policy* p, const std::string& origin) {
@@ -384,8 +411,22 @@ Status validate_policy(Policy* p, const std::string& origin) {
                           [](char c) { return (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9'); });
     if (!ok) return make_error(ErrorCode::kPolicy, "capabilities: \"" + cap + "\" is not a capability name (CAP_...)");
   }
-  for (const auto& id : p->disabled_rules) {
-    if (id.empty()) return make_error(ErrorCode::kPolicy, "disabled_rules: empty rule id");
+  // A misspelt id would otherwise disable nothing, or allow nothing, without a word.
+  auto known = [](const std::string& id) {
+    if (find_rule(id) != nullptr) return true;
+    for (const RuleInfo& r : operation_rules()) {
+      if (id == r.id) return true;
+    }
+    return false;
+  };
+  for (const char* key : {"disabled_rules", "opt_out_allowed"}) {
+    const auto& ids = std::string(key) == "disabled_rules" ? p->disabled_rules : p->opt_out_allowed;
+    for (const auto& id : ids) {
+      if (!known(id)) {
+        return make_error(ErrorCode::kPolicy, std::string(key) + ": \"" + id +
+                                                  "\" is not a rule id (oci-hardenctl rules lists them)");
+      }
+    }
   }
   if (p->audit_log.empty() || p->audit_log[0] != '/') {
     return make_error(ErrorCode::kPolicy, "audit_log: expected an absolute path");
@@ -420,25 +461,13 @@ bool Policy::rule_enabled(const std::string& id) const {
   return std::find(disabled_rules.begin(), disabled_rules.end(), id) == disabled_rules.end();
 }
 
+
 Result<std::string> read_file(const std::string& path, size_t max_bytes) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return make_error(ErrorCode::kIo, path + ": " + errno_text(errno));
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return make_error(ErrorCode::kIo, path + ": " + errno_text(errno));
-    }
-    if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > max_bytes) {
-      return make_error(ErrorCode::kIo, path + ": larger than " + std::to_string(max_bytes) + " bytes");
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
+  return read_fd(fd.get(), path, max_bytes, ErrorCode::kIo);
 }
+
 
 namespace {
 

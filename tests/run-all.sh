@@ -28,8 +28,9 @@ add_counts() {  # add_counts SUITE OUTPUT_FILE
   return 0
 }
 
-# Unit tests: Catch2's own summary, then one line in the common form.
+# Unit tests: Catch2's own summary, then one line in the common form (SKIP_UNIT=1: make integration).
 out=$(mktemp)
+if [[ "${SKIP_UNIT:-0}" != 1 ]]; then
 build/unit-tests --use-colour no 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 cases=$(grep -E '^test cases:' "$out" | tail -n 1)
@@ -44,6 +45,7 @@ fi
 ((rc != 0)) && ! grep -q ' [1-9][0-9]* failed' "$out.sum" && echo "0 passed, 1 failed" > "$out.sum"
 echo "unit: $(cat "$out.sum")"
 add_counts unit "$out.sum"
+fi
 
 for script in tests/integration/*.sh tests/e2e/*_test.sh; do
   [[ -f "$script" ]] || continue

@@ -67,9 +67,16 @@ class ExecJudge {
   OperationDecision* d_;
 };
 
+// As privileged.cc judges a container: engines list the capabilities they know (Docker 20.10
+// stops at 37, CAP_AUDIT_READ) even where the kernel has more, so `docker exec --privileged`
+// asks for 0..37, not 0..cap_last_cap.
+constexpr int kLastCapEveryEngineKnows = 37;
+
 bool requests_every_capability(const Json& process, const Host& host) {
   auto bounding = string_items(field_at(process, "capabilities.bounding"));
-  for (int n = 0; n <= host.cap_last_cap(); ++n) {
+  int last = std::min(host.cap_last_cap(), kLastCapEveryEngineKnows);
+  if (last < 0) last = kLastCapEveryEngineKnows;  // cap_last_cap unreadable: judge by what engines send
+  for (int n = 0; n <= last; ++n) {
     if (!has(bounding, capability_name(n))) return false;
   }
   return true;

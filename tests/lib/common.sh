@@ -167,3 +167,10 @@ make_bundle() {
     '.root.path = $root | .process.terminal = false | .process.args = $args' \
     "$dir/config.json" > "$dir/config.json.tmp" && mv "$dir/config.json.tmp" "$dir/config.json"
 }
+
+# jq_any FILTER FILE: true if FILTER yields a truthy value for any JSON value in FILE (one
+# record per line). Plain `jq -e` looks only at the last output, and the hook's verify and stop
+# records come after the one a test is looking for.
+jq_any() {
+  jq -n -e "[inputs | $1] | any" "$2" >/dev/null
+}

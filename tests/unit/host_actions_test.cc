@@ -34,6 +34,7 @@ struct TempDir {
   TempDir() {
     char tmpl[] = "/tmp/oci-harden-actions-XXXXXX";
     REQUIRE(::mkdtemp(tmpl) != nullptr);
+    REQUIRE(::chmod(tmpl, 0711) == 0);  // the mapped root walks through it to the rootfs
     char resolved[PATH_MAX];
     REQUIRE(::realpath(tmpl, resolved) != nullptr);
     path = resolved;
@@ -163,6 +164,19 @@ TEST_CASE("kIdmapRootfs refuses a state directory others could write", "[host-ac
   REQUIRE_FALSE(st.ok());
   CHECK(st.error().message.find(t.path + "/state") != std::string::npos);
   CHECK(mounts_at(t.path + "/state/c1/rootfs") == 0);
+}
+
+TEST_CASE("kIdmapRootfs refuses a state dir below a directory others cannot search", "[host-actions]") {
+  if (!have_root()) return;
+  TempDir t;
+  std::string src = t.path + "/rootfs";
+  REQUIRE(::mkdir(src.c_str(), 0755) == 0);
+  REQUIRE(::mkdir((t.path + "/private").c_str(), 0700) == 0);
+  Status st = perform_host_actions({idmap(src, t.path + "/private/state/c1/rootfs")});
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().message.find(t.path + "/private (mode 0700) is not searchable by others") != std::string::npos);
+  CHECK(mounts_at(t.path + "/private/state/c1/rootfs") == 0);
+  (void)cleanup_container_state(t.path + "/private/state", "c1");
 }
 
 TEST_CASE("kIdmapRootfs names the path when the filesystem cannot be idmapped", "[host-actions]") {

@@ -137,7 +137,9 @@ TEST_CASE("policy: the built-in policy loads with every field set", "[policy]") 
   CHECK(std::find(p.sensitive_paths.begin(), p.sensitive_paths.end(), "/run/docker.sock") !=
         p.sensitive_paths.end());
   CHECK_FALSE(p.allowed_paths.empty());
-  CHECK(p.allowed_readonly_paths == std::vector<std::string>{"/etc/localtime", "/etc/timezone"});
+  CHECK(p.allowed_readonly_paths == std::vector<std::string>{"/etc/localtime", "/etc/timezone",
+                                                             "/usr/bin/docker-init", "/usr/libexec/docker/docker-init",
+                                                             "/usr/libexec/podman/catatonit"});
   CHECK(std::find(p.engine_sockets.begin(), p.engine_sockets.end(), "/var/run/docker.sock") !=
         p.engine_sockets.end());
   CHECK_FALSE(p.allowed_mount_types.empty());
@@ -245,7 +247,10 @@ TEST_CASE("policy: wrong types and bad values", "[policy]") {
   CHECK(parse_error(R"({"audit_log":"audit.jsonl"})") == pre + "audit_log: expected an absolute path");
   CHECK(parse_error(R"({"opt_out_annotation":""})") == pre + "opt_out_annotation: must not be empty");
   CHECK(parse_error(R"({"opt_out_denied":"allow"})") == pre + "opt_out_denied: expected \"refuse\" or \"ignore\"");
-  CHECK(parse_error(R"({"disabled_rules":[""]})") == pre + "disabled_rules: empty rule id");
+  CHECK(parse_error(R"({"disabled_rules":[""]})") == pre + "disabled_rules: \"\" is not a rule id (oci-hardenctl rules lists them)");
+  CHECK(parse_error(R"({"disabled_rules":["seccom"]})") == pre + "disabled_rules: \"seccom\" is not a rule id (oci-hardenctl rules lists them)");
+  CHECK(parse_error(R"({"opt_out_allowed":["Readonly-Rootfs"]})") == pre + "opt_out_allowed: \"Readonly-Rootfs\" is not a rule id (oci-hardenctl rules lists them)");
+  CHECK(parse_ok(R"({"disabled_rules":["seccomp","exec"],"opt_out_allowed":["pids-limit"]})").disabled_rules.size() == 2);
   CHECK(parse_error(R"({"hook":"oci-harden-hook"})") == pre + "hook: \"oci-harden-hook\" is not an absolute path");
   CHECK(parse_error("[]") == pre + "expected a JSON object");
   CHECK(parse_error("{").rfind(pre + "invalid JSON at byte ", 0) == 0);

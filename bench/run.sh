@@ -1,0 +1,551 @@
+#!/usr/bin/env bash
+# `make bench`: what oci-harden adds to a container start, measured side by side in one run.
+#
+#   1. rewrite cost     oci-hardenctl harden (a process) and the in-process hardening
+#                       (build/harden-bench) on configs of 3 KB to 10 MB: median, p99, configs/s,
+#                       time per KB
+#   2. start overhead   busybox /bin/true under runc and crun: plain; on the config oci-harden
+#                       would produce; oci-harden run (audit log on tmpfs, and on disk); a jq
+#                       wrapper. Plus the wrappers alone, in front of /bin/true instead of a runtime
+#   3. engine overhead  docker run --rm --runtime hardened vs --runtime runc, one private dockerd
+#   4. memory           peak RSS of oci-hardenctl harden and oci-harden create per config size
+#   5. binary start-up  shared libraries and dynamic-loader work (LD_DEBUG=statistics)
+#
+# Every timed command is started by build/bench-timeit (posix_spawn, CLOCK_MONOTONIC, wait4), so
+# no shell runs inside an interval. Variants alternate, in an order that rotates every
+# iteration, after warm-up iterations that are discarded. Results: a table per part, printed and
+# written to bench/results.md (BENCH_OUT).
+#
+# Environment: BENCH_N (starts per variant in part 2, default 50), BENCH_DOCKER_N (part 3,
+# default 20), BENCH_WARMUP (default 5), BENCH_REWRITE_ROUNDS (part 1 rounds, default 5),
+# BENCH_PARTS (default "1 2 3 4 5"), BENCH_OUT (default bench/results.md).
+# Ends with "N passed, N failed": the checks are that every timed run succeeded and that the
+# comparisons compare what they claim to (e.g. hardenctl's output equals oci-harden's rewrite).
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 2
+REPO=$PWD
+source tests/lib/common.sh
+source tests/e2e/engines.sh
+
+N=${BENCH_N:-50}
+DN=${BENCH_DOCKER_N:-20}
+W=${BENCH_WARMUP:-5}
+ROUNDS=${BENCH_REWRITE_ROUNDS:-5}
+PARTS=${BENCH_PARTS:-1 2 3 4 5}
+OUT=${BENCH_OUT:-$REPO/bench/results.md}
+OH=$REPO/bin/oci-harden
+OHC=$REPO/bin/oci-hardenctl
+HB=$REPO/build/harden-bench
+TI=$REPO/build/bench-timeit
+JQW=$REPO/bench/jq-harden.sh
+
+need_root || exit_summary
+need runc jq busybox "$OH" "$OHC" "$HB" "$TI" || exit_summary
+part() { [[ " $PARTS " == *" $1 "* ]]; }
+
+T=$(mktemp -d /var/tmp/ocih-bench.XXXXXX) || exit 2
+chmod 0711 "$T"
+DOCKER_DIR=""
+cleanup() {
+  [[ -n "$DOCKER_DIR" ]] && docker_stop "$DOCKER_DIR" >/dev/null 2>&1
+  local root rt id
+  for root in "$T"/fs/rt-*; do
+    [[ -d "$root" ]] || continue
+    for rt in runc crun; do
+      command -v "$rt" >/dev/null 2>&1 || continue
+      for id in $(timeout 10 "$rt" --root "$root" list -q 2>/dev/null); do
+        timeout 10 "$rt" --root "$root" delete -f "$id" >/dev/null 2>&1
+      done
+    done
+  done
+  _engine_umount_under "$T"
+  rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- layout
+# $T/fs: a private tmpfs, as /run is on an ordinary host: bundles, runtime state, oci-harden's
+# state_dir (idmapped roots) and the "tmpfs" audit log. $T/disk: the same filesystem as
+# /var/tmp (checked below to be a disk), for the "disk" audit log.
+mkdir -p "$T/fs" "$T/disk" "$T/etc" "$T/data" "$T/cfg"
+mount -t tmpfs -o mode=0711,size=2g tmpfs "$T/fs" || { fail "mount a tmpfs on $T/fs"; exit_summary; }
+mkdir -p "$T/fs/log" "$T/fs/state" "$T/disk/log"
+DISK_FS=$(findmnt -n -o FSTYPE,SOURCE -T "$T/disk" | tr -s ' ')
+TMPFS_FS=$(findmnt -n -o FSTYPE -T "$T/fs")
+case "$DISK_FS" in
+  tmpfs*|ramfs*|overlay*) skip "the disk audit log: $T/disk is on $DISK_FS, not a disk" ;;
+esac
+ROOTFS=$T/fs/rootfs
+make_busybox_rootfs "$ROOTFS" || { fail "busybox rootfs"; exit_summary; }
+
+# Policies: the built-in default with the audit log and state_dir moved into $T (the default's
+# /var/log/oci-harden and /run/oci-harden belong to the host). policy NAME RUNTIME AUDIT_DIR
+policy() {
+  jq -n --arg rt "$2" --arg log "$3/audit-$1.jsonl" --arg st "$T/fs/state" \
+    '{runtime: $rt, audit_log: $log, user_namespace: {state_dir: $st}}' > "$T/etc/$1.json"
+  chmod 0644 "$T/etc/$1.json"
+}
+chmod 0755 "$T/etc"
+policy runc /usr/bin/runc "$T/fs/log"
+policy runc-disk /usr/bin/runc "$T/disk/log"
+policy fake /bin/true "$T/fs/log"
+policy fake-disk /bin/true "$T/disk/log"
+policy setup /bin/true "$T/fs/log"
+if command -v crun >/dev/null 2>&1; then
+  policy crun /usr/bin/crun "$T/fs/log"
+  policy crun-disk /usr/bin/crun "$T/disk/log"
+fi
+
+# Configs. runc-spec: `runc spec` running /bin/true in the busybox rootfs (on the tmpfs, so the
+# user-namespace rule takes its idmapped path, as for a containerd/CRI bundle). docker: a
+# config captured from dockerd 20.10 (`docker run busybox true`), as captured. k8s-30k, 1m, 10m:
+# gen-config.sh grows the docker config with Kubernetes-style env vars, volume binds and
+# annotations.
+(cd "$T/cfg" && runc spec) || { fail "runc spec"; exit_summary; }
+jq --arg r "$ROOTFS" '.root.path = $r | .process.terminal = false | .process.args = ["/bin/true"]' \
+  "$T/cfg/config.json" > "$T/cfg/runc-spec.json" && rm "$T/cfg/config.json"
+cp tests/golden/docker-captured/plain.json "$T/cfg/docker.json"
+bash bench/gen-config.sh "$T/cfg/docker.json" 30000 > "$T/cfg/k8s-30k.json"
+bash bench/gen-config.sh "$T/cfg/docker.json" 1048576 > "$T/cfg/1m.json"
+bash bench/gen-config.sh "$T/cfg/docker.json" 10485760 > "$T/cfg/10m.json"
+CONFIGS=(runc-spec docker k8s-30k 1m 10m)
+for c in "${CONFIGS[@]}"; do
+  check "config $c is hardened, not refused" "$OHC" harden --policy "$T/etc/runc.json" "$T/cfg/$c.json" ||
+    exit_summary
+done
+
+# ---------------------------------------------------------------- helpers
+# tm FILE CMD...: one timed run; a line "ns maxrss_kib status" is appended to FILE.
+tm() {
+  local f=$1
+  shift
+  "$TI" "$f" "$@" >/dev/null 2>>"$T/errors.log" </dev/null
+}
+# st FILE: "n median p90 p99 min mean" (µs) over the runs that exited 0.
+st() {
+  awk '$3 == 0 || NF == 1 {print $1}' "$1" > "$1.ok" 2>/dev/null
+  "$TI" --stats "$1.ok" | cut -d' ' -f2-
+}
+med() { st "$1" | awk '{print $2}'; }
+p99() { st "$1" | awk '{print $4}'; }
+nok() { st "$1" | awk '{print $1}'; }
+nfail() { awk '$3 != 0' "$1" 2>/dev/null | wc -l; }
+rss_med() { awk '$3 == 0 {print $2}' "$1" | sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "-")}'; }
+# paired A B: median of (A_i - B_i) in µs over iterations where both succeeded: alternation
+# puts A_i and B_i next to each other in time, so drift in the machine's load cancels out.
+paired() {
+  paste -d' ' "$1" "$2" | awk 'NF == 6 && $3 == 0 && $6 == 0 {print $1 - $4}' > "$T/pair.tmp"
+  "$TI" --stats "$T/pair.tmp" | awk '{print $3}'
+}
+fmt() { awk -v v="$1" 'BEGIN { if (v == "" || v == "-") print "-"; else if (v+0 >= 10000) printf "%.0f", v; else printf "%.1f", v }'; }
+ms() { awk -v v="$1" 'BEGIN { if (v == "" || v == "-") print "-"; else printf "%.2f", v / 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.3f", a / b; else print "-" }'; }
+sub_() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a - b }'; }
+check_runs() {  # check_runs LABEL FILE EXPECTED
+  local bad ok
+  bad=$(nfail "$2")
+  ok=$(nok "$2")
+  if [[ "$bad" == 0 && "$ok" -ge "$3" ]]; then
+    pass "$1: $ok runs, all exited 0"
+  else
+    fail "$1" "$ok of $3 runs succeeded, $bad failed (see the errors in the report)"
+  fi
+}
+
+R=$T/results.md
+{
+  echo "# oci-harden benchmark results"
+  echo
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "- command: \`make bench\` (bash bench/run.sh) with BENCH_N=$N BENCH_DOCKER_N=$DN BENCH_WARMUP=$W BENCH_REWRITE_ROUNDS=$ROUNDS"
+  echo "- machine: $(lscpu | awk -F: '/^Model name/ {gsub(/^ +/, "", $2); print $2; exit}'), nproc $(nproc), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r)"
+  echo "- runtimes: $(runc --version | head -1); $(command -v crun >/dev/null && crun --version | head -1 || echo 'crun: absent'); $(dockerd --version 2>/dev/null || echo 'dockerd: absent'); $(jq --version)"
+  echo "- oci-harden $(cat VERSION 2>/dev/null) at $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- shim hooks 2>/dev/null || echo ' (shim/hooks modified)')"
+  echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- filesystems: bundles, runtime state, state_dir and the \"tmpfs\" audit log on $TMPFS_FS; the \"disk\" audit log on $DISK_FS"
+  echo
+  echo "Times are wall-clock per command, from spawn to exit (build/bench-timeit), medians over"
+  echo "alternating runs after warm-up; µs unless marked ms."
+} > "$R"
+
+# ---------------------------------------------------------------- 1. rewrite cost
+if part 1; then
+  echo "== 1. rewrite cost"
+  for c in "${CONFIGS[@]}"; do  # warm-up: page cache, the binaries
+    "$OHC" harden --policy "$T/etc/runc.json" "$T/cfg/$c.json" >/dev/null
+  done
+  for ((r = 0; r < ROUNDS; r++)); do
+    for c in "${CONFIGS[@]}"; do
+      "$HB" --policy "$T/etc/runc.json" --iterations 40 --warmup 2 --raw "$T/data/p1-inproc-" \
+        "$T/cfg/$c.json" >/dev/null 2>>"$T/errors.log" || fail "harden-bench $c (round $r)"
+      reps=10
+      [[ $(stat -c %s "$T/cfg/$c.json") -gt 1048576 ]] && reps=2
+      for ((k = 0; k < reps; k++)); do
+        tm "$T/data/p1-ctl-$c" "$OHC" harden --policy "$T/etc/runc.json" "$T/cfg/$c.json"
+      done
+    done
+  done
+  {
+    echo
+    echo "## 1. Rewrite cost"
+    echo
+    echo "In-process: parse + harden + serialize (build/harden-bench, the policy's host probes"
+    echo "cached as in one oci-harden process). Command: \`oci-hardenctl harden --policy P CONFIG\`"
+    echo "as a process, output to /dev/null ($ROUNDS rounds, alternating with the in-process runs)."
+    echo
+    echo "| config | bytes | in-process median | p99 | configs/s | µs per KB | hardenctl median | p99 | configs/s | µs per KB | hardenctl peak RSS |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  } >> "$R"
+  for c in "${CONFIGS[@]}"; do
+    bytes=$(stat -c %s "$T/cfg/$c.json")
+    kb=$(awk -v b="$bytes" 'BEGIN {print b / 1024}')
+    im=$(med "$T/data/p1-inproc-$c.json.ns"); ip=$(p99 "$T/data/p1-inproc-$c.json.ns")
+    cm=$(med "$T/data/p1-ctl-$c"); cp99=$(p99 "$T/data/p1-ctl-$c")
+    check_runs "hardenctl harden $c" "$T/data/p1-ctl-$c" 1
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s KiB |\n' "$c" "$bytes" \
+      "$(fmt "$im")" "$(fmt "$ip")" "$(awk -v m="$im" 'BEGIN {printf "%.0f", 1e6 / m}')" \
+      "$(awk -v m="$im" -v k="$kb" 'BEGIN {printf "%.1f", m / k}')" \
+      "$(fmt "$cm")" "$(fmt "$cp99")" "$(awk -v m="$cm" 'BEGIN {printf "%.1f", 1e6 / m}')" \
+      "$(awk -v m="$cm" -v k="$kb" 'BEGIN {printf "%.1f", m / k}')" "$(rss_med "$T/data/p1-ctl-$c")" >> "$R"
+  done
+  b1=$(stat -c %s "$T/cfg/1m.json"); b10=$(stat -c %s "$T/cfg/10m.json"); b30=$(stat -c %s "$T/cfg/k8s-30k.json")
+  i1=$(med "$T/data/p1-inproc-1m.json.ns"); i10=$(med "$T/data/p1-inproc-10m.json.ns"); i30=$(med "$T/data/p1-inproc-k8s-30k.json.ns")
+  c1=$(med "$T/data/p1-ctl-1m"); c10=$(med "$T/data/p1-ctl-10m")
+  {
+    echo
+    echo "Growth: from 1 MB to 10 MB the size grows $(awk -v a="$b10" -v b="$b1" 'BEGIN {printf "%.2f", a / b}')×;"
+    echo "in-process time $(awk -v a="$i10" -v b="$i1" 'BEGIN {printf "%.2f", a / b}')×, hardenctl $(awk -v a="$c10" -v b="$c1" 'BEGIN {printf "%.2f", a / b}')×."
+    echo "Marginal in-process cost between 30 KB and 10 MB: $(awk -v a="$i10" -v b="$i30" -v x="$b10" -v y="$b30" 'BEGIN {printf "%.1f", (a - b) / ((x - y) / 1024)}') µs per KB."
+  } >> "$R"
+fi
+
+# ---------------------------------------------------------------- 2. start overhead
+# Bundles (on the tmpfs). b-plain: the original config, never rewritten. b-hard-R: the output
+# of `oci-hardenctl harden --id hard` under R's policy, run by R itself under the id "hard".
+# That config's root is <state_dir>/hard/rootfs, the idmapped bind of the rootfs that
+# oci-harden mounts before it execs the runtime (hardenctl only prints the config). To run it,
+# the mount is made before every such start, outside the timed interval, by oci-harden itself:
+# `oci-harden create` with a policy whose runtime is /bin/true (same state_dir), on a scratch
+# copy of the original bundle. The config's poststop hook (oci-harden-hook) removes the mount
+# again at the end of every start, as it does for oci-harden run. So both sides run the same
+# config with the same mount, hooks included; only oci-harden's own work differs.
+mkbundle() { mkdir -p "$T/fs/$1" && cp "$T/cfg/runc-spec.json" "$T/fs/$1/config.json"; }
+idmap_setup() {  # idmap_setup ID: the idmapped root for a hardened config of container ID
+  cp "$T/cfg/runc-spec.json" "$T/fs/b-setup/config.json"
+  OCI_HARDEN_POLICY=$T/etc/setup.json "$OH" --root "$T/fs/rt-setup" create --bundle "$T/fs/b-setup" "$1" \
+    >/dev/null 2>>"$T/errors.log"
+}
+# run_variants PREFIX N WARMUP VARIANT...: each iteration runs every variant once (setup_V
+# untimed, then run_V timed into $T/data/PREFIX-V), the order rotating by one each iteration.
+run_variants() {
+  local prefix=$1 n=$2 w=$3 i k v f
+  shift 3
+  local vs=("$@") nv=$#
+  for ((i = -w; i < n; i++)); do
+    for ((k = 0; k < nv; k++)); do
+      v=${vs[$(( (k + i + w) % nv ))]}
+      f=$T/data/$prefix-$v
+      ((i < 0)) && f=$T/data/warmup
+      "setup_$v" "$i"
+      "run_$v" "$f" "$i"
+    done
+  done
+}
+
+start_overhead() {  # start_overhead RUNTIME (runc|crun)
+  local rt=$1 rtb
+  rtb=$(command -v "$1")
+  RT=$rt RTB=$rtb RTROOT=$T/fs/rt-$rt
+  mkbundle "b-plain-$rt"; mkbundle "b-oh-$rt"; mkbundle "b-ohd-$rt"; mkbundle "b-jq-$rt"; mkbundle b-setup
+  mkdir -p "$T/fs/b-hard-$rt"
+  "$OHC" harden --policy "$T/etc/$rt.json" --id hard "$T/cfg/runc-spec.json" > "$T/fs/b-hard-$rt/config.json"
+  # The comparison is fair only if hardenctl prints what oci-harden writes: compare with what
+  # oci-harden create wrote (hooks aside: their env names the policy file, which differs).
+  idmap_setup hard
+  check "$rt: oci-hardenctl harden --id hard prints the config oci-harden create writes" \
+    cmp <(jq -S 'del(.hooks)' "$T/fs/b-hard-$rt/config.json") <(jq -S 'del(.hooks)' "$T/fs/b-setup/config.json")
+  check "$rt: the hardened config runs under $rt (idmapped root mounted by the setup)" \
+    "$rtb" --root "$RTROOT" run --bundle "$T/fs/b-hard-$rt" hard
+  check "$rt: oci-harden run works" \
+    env OCI_HARDEN_POLICY="$T/etc/$rt.json" "$OH" --root "$RTROOT" run --bundle "$T/fs/b-oh-$rt" check-oh
+  mkbundle "b-oh-$rt"
+  check "$rt: the jq wrapper's container runs" \
+    env JQ_HARDEN_RUNTIME="$rtb" JQ_HARDEN_LOG="$T/fs/log/jq.log" "$JQW" --root "$RTROOT" run --bundle "$T/fs/b-jq-$rt" check-jq
+  check "$rt: the jq wrapper's config has a user namespace and seccomp" \
+    jq -e '.linux.uidMappings[0].hostID == 1000000 and (.linux.seccomp.syscalls | length) > 0' "$T/fs/b-jq-$rt/config.json"
+
+  setup_plain() { :; }
+  run_plain() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-plain-$RT" "p$2"; }
+  setup_hard() { idmap_setup hard; }
+  run_hard() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hard-$RT" hard; }
+  setup_oh() { cp "$T/cfg/runc-spec.json" "$T/fs/b-oh-$RT/config.json"; }
+  run_oh() { OCI_HARDEN_POLICY=$T/etc/$RT.json tm "$1" "$OH" --root "$RTROOT" run --bundle "$T/fs/b-oh-$RT" "o$2"; }
+  setup_ohdisk() { cp "$T/cfg/runc-spec.json" "$T/fs/b-ohd-$RT/config.json"; }
+  run_ohdisk() { OCI_HARDEN_POLICY=$T/etc/$RT-disk.json tm "$1" "$OH" --root "$RTROOT" run --bundle "$T/fs/b-ohd-$RT" "d$2"; }
+  setup_jq() { cp "$T/cfg/runc-spec.json" "$T/fs/b-jq-$RT/config.json"; }
+  run_jq() { JQ_HARDEN_RUNTIME=$RTB JQ_HARDEN_LOG=$T/fs/log/jq.log tm "$1" "$JQW" --root "$RTROOT" run --bundle "$T/fs/b-jq-$RT" "j$2"; }
+  echo "== 2. start overhead under $rt: 5 variants × ($W warm-up + $N)"
+  run_variants "p2-$rt" "$N" "$W" plain hard oh ohdisk jq
+  local v
+  for v in plain hard oh ohdisk jq; do check_runs "$rt $v" "$T/data/p2-$rt-$v" "$N"; done
+}
+
+# The wrappers alone: the runtime replaced by /bin/true (exit 0 at once), so what is timed is
+# each wrapper's own work plus one exec of /bin/true. oci-harden's idmapped root is removed
+# after each create, outside the interval (`oci-harden delete`, as an engine calls it).
+wrappers_alone() {
+  mkbundle b-w-oh; mkbundle b-w-ohd; mkbundle b-w-jq; mkbundle b-w-sh
+  printf '#!/bin/sh\nOCI_HARDEN_POLICY=%s exec %s "$@"\n' "$T/etc/fake.json" "$OH" > "$T/etc/oci-harden-wrapper"
+  chmod 0755 "$T/etc/oci-harden-wrapper"
+  setup_true() { :; }
+  run_true() { tm "$1" /bin/true create --bundle "$T/fs/b-w-oh" "t$2"; }
+  setup_help() { :; }
+  run_help() { tm "$1" "$OH" --help; }
+  setup_pass() { :; }
+  run_pass() { OCI_HARDEN_POLICY=$T/etc/fake.json tm "$1" "$OH" --root "$T/fs/rt-w" state "s$2"; }
+  setup_create() { cp "$T/cfg/runc-spec.json" "$T/fs/b-w-oh/config.json"; }
+  run_create() {
+    OCI_HARDEN_POLICY=$T/etc/fake.json tm "$1" "$OH" --root "$T/fs/rt-w" create --bundle "$T/fs/b-w-oh" "c$2"
+    OCI_HARDEN_POLICY=$T/etc/fake.json "$OH" --root "$T/fs/rt-w" delete "c$2" >/dev/null 2>&1
+  }
+  setup_createdisk() { cp "$T/cfg/runc-spec.json" "$T/fs/b-w-ohd/config.json"; }
+  run_createdisk() {
+    OCI_HARDEN_POLICY=$T/etc/fake-disk.json tm "$1" "$OH" --root "$T/fs/rt-w" create --bundle "$T/fs/b-w-ohd" "e$2"
+    OCI_HARDEN_POLICY=$T/etc/fake-disk.json "$OH" --root "$T/fs/rt-w" delete "e$2" >/dev/null 2>&1
+  }
+  setup_shwrap() { cp "$T/cfg/runc-spec.json" "$T/fs/b-w-sh/config.json"; }
+  run_shwrap() {
+    tm "$1" "$T/etc/oci-harden-wrapper" --root "$T/fs/rt-w" create --bundle "$T/fs/b-w-sh" "w$2"
+    OCI_HARDEN_POLICY=$T/etc/fake.json "$OH" --root "$T/fs/rt-w" delete "w$2" >/dev/null 2>&1
+  }
+  setup_jqw() { cp "$T/cfg/runc-spec.json" "$T/fs/b-w-jq/config.json"; }
+  run_jqw() { JQ_HARDEN_RUNTIME=/bin/true JQ_HARDEN_LOG=$T/fs/log/jq-alone.log tm "$1" "$JQW" create --bundle "$T/fs/b-w-jq" "j$2"; }
+  echo "== 2b. the wrappers alone (runtime /bin/true): 7 variants × ($W warm-up + $N)"
+  run_variants p2w "$N" "$W" true help pass create createdisk shwrap jqw
+  local v
+  for v in true help pass create createdisk shwrap jqw; do check_runs "alone $v" "$T/data/p2w-$v" "$N"; done
+}
+
+# In-shim time from start to the audit record, from the records' own duration_us.
+audit_duration() {  # audit_duration LOG EVENT PREFIX: median duration_us of records whose id starts with PREFIX
+  jq -r --arg e "$2" --arg p "$3" 'select(.event == $e and (.container | startswith($p))) | .duration_us' "$1" 2>/dev/null |
+    sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "-")}'
+}
+
+p2_table() {  # p2_table RUNTIME
+  local rt=$1 d=$T/data/p2-$1
+  local mp mh mo md mj
+  mp=$(med "$d-plain"); mh=$(med "$d-hard"); mo=$(med "$d-oh"); md=$(med "$d-ohdisk"); mj=$(med "$d-jq")
+  {
+    echo
+    echo "### under $rt ($(nok "$d-plain") starts per variant)"
+    echo
+    echo "| variant | median ms | p90 ms | ratio to plain $rt | added ms vs plain (paired median) |"
+    echo "|---|---:|---:|---:|---:|"
+    local v label
+    for v in plain hard oh ohdisk jq; do
+      case $v in
+        plain) label="plain \`$rt run\` (original config)" ;;
+        hard) label="\`$rt run\` on the hardened config (hardenctl output; idmapped root mounted outside the interval)" ;;
+        oh) label="\`oci-harden run\`, default policy, audit log on tmpfs" ;;
+        ohdisk) label="\`oci-harden run\`, audit log on disk ($DISK_FS, fdatasync)" ;;
+        jq) label="jq wrapper (bench/jq-harden.sh) then \`$rt run\`" ;;
+      esac
+      printf '| %s | %s | %s | %s | %s |\n' "$label" "$(ms "$(med "$d-$v")")" "$(ms "$(st "$d-$v" | awk '{print $3}')")" \
+        "$(ratio "$(med "$d-$v")" "$mp")" "$([[ $v == plain ]] && echo - || ms "$(paired "$d-$v" "$d-plain")")"
+    done
+    echo
+    echo "- **the shim's own cost** (oci-harden run vs $rt run on the config it produces): tmpfs audit"
+    echo "  $(ms "$(paired "$d-oh" "$d-hard")") ms (paired median; difference of medians $(ms "$(sub_ "$mo" "$mh")") ms), ratio $(ratio "$mo" "$mh");"
+    echo "  disk audit $(ms "$(paired "$d-ohdisk" "$d-hard")") ms, ratio $(ratio "$md" "$mh")"
+    echo "- **the cost of hardening** (oci-harden run vs $rt run on the original): $(ms "$(paired "$d-oh" "$d-plain")") ms, ratio $(ratio "$mo" "$mp");"
+    echo "  of which runc's extra work on the hardened config (hard vs plain): $(ms "$(paired "$d-hard" "$d-plain")") ms"
+    echo "- jq wrapper vs plain: $(ms "$(paired "$d-jq" "$d-plain")") ms added"
+    echo "- in-shim time to the audit record (the records' duration_us, median): tmpfs $(audit_duration "$T/fs/log/audit-$rt.jsonl" run o) µs, disk $(audit_duration "$T/disk/log/audit-$rt-disk.jsonl" run d) µs"
+  } >> "$R"
+}
+
+if part 2; then
+  {
+    echo
+    echo "## 2. Start overhead: busybox /bin/true"
+    echo
+    echo "Each iteration starts one container per variant, in rotating order. All bundles, the"
+    echo "runtime state and the idmapped roots are on tmpfs; the config is the runc-spec one above"
+    echo "(so the user-namespace rule adds a user namespace with an idmapped root). The hardened"
+    echo "config carries oci-harden-hook as poststart and poststop hook (two more processes and"
+    echo "two audit records per start): that is counted in \"hardened config\", i.e. in the cost of"
+    echo "hardening, not in the shim's own cost."
+  } >> "$R"
+  start_overhead runc
+  p2_table runc
+  if command -v crun >/dev/null 2>&1 && { crun_usable || crun_hybrid_fix; }; then
+    start_overhead crun
+    p2_table crun
+  else
+    echo "- crun: not measured: $(command -v crun >/dev/null 2>&1 && echo 'crun cannot create containers on this cgroup layout (crun_hybrid_fix failed)' || echo 'crun is not installed')" >> "$R"
+    skip "crun"
+  fi
+  wrappers_alone
+  d=$T/data/p2w
+  mt=$(med "$d-true")
+  {
+    echo
+    echo "### the wrappers alone (runtime = /bin/true, $(nok "$d-true") runs each)"
+    echo
+    echo "| variant | median µs | p90 µs | added µs vs /bin/true (paired median) |"
+    echo "|---|---:|---:|---:|"
+    for v in true help pass create createdisk shwrap jqw; do
+      case $v in
+        true) label="/bin/true alone" ;;
+        help) label="\`oci-harden --help\` (the binary's start and exit; no policy, no exec)" ;;
+        pass) label="\`oci-harden state\` (pass-through: start, policy load, exec)" ;;
+        create) label="\`oci-harden create\`, audit on tmpfs (read, harden, write+fsync, idmapped mount, record, exec)" ;;
+        createdisk) label="\`oci-harden create\`, audit on disk (+ fdatasync)" ;;
+        shwrap) label="sh wrapper \`exec oci-harden\` (as given to dockerd), create, tmpfs" ;;
+        jqw) label="jq wrapper, create" ;;
+      esac
+      printf '| %s | %s | %s | %s |\n' "$label" "$(fmt "$(med "$d-$v")")" "$(fmt "$(st "$d-$v" | awk '{print $3}')")" \
+        "$([[ $v == true ]] && echo - || fmt "$(paired "$d-$v" "$d-true")")"
+    done
+    a_oh=$(paired "$d-create" "$d-true"); a_jq=$(paired "$d-jqw" "$d-true")
+    echo
+    echo "- oci-harden create adds $(fmt "$a_oh") µs, the jq wrapper $(fmt "$a_jq") µs: $(ratio "$a_jq" "$a_oh")× less added time"
+    echo "- in-shim time to the audit record (duration_us, median): tmpfs $(audit_duration "$T/fs/log/audit-fake.jsonl" create c) µs, disk $(audit_duration "$T/disk/log/audit-fake-disk.jsonl" create e) µs"
+  } >> "$R"
+  # Where the time inside one create goes: the same library calls, step by step, in-process.
+  mkbundle b-ph
+  for pol in fake fake-disk; do
+    "$HB" --phases --policy "$T/etc/$pol.json" --bundle "$T/fs/b-ph" --id "ph-$pol" --iterations "$N" \
+      > "$T/data/phases-$pol" 2>>"$T/errors.log" || fail "harden-bench --phases ($pol)"
+  done
+  {
+    echo
+    echo "### inside one \`oci-harden create\` (build/harden-bench --phases, $N iterations, runc-spec config)"
+    echo
+    echo "The steps of bundle_command.cc timed in-process with the same library calls; the idmap"
+    echo "probe, which RealHost makes once per process, is timed apart with host.cc's system calls."
+    echo
+    echo "| step | tmpfs audit: median µs | p90 µs | disk audit: median µs | p90 µs |"
+    echo "|---|---:|---:|---:|---:|"
+    paste -d'|' <(awk 'NR > 1 {n=$0; sub(/ +[0-9.]+ +[0-9.]+$/, "", n); printf "%s|%s|%s\n", n, $(NF-1), $NF}' "$T/data/phases-fake") \
+               <(awk 'NR > 1 {n=$0; sub(/ +[0-9.]+ +[0-9.]+$/, "", n); printf "%s|%s|%s\n", n, $(NF-1), $NF}' "$T/data/phases-fake-disk") |
+      awk -F'|' '{printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $5, $6}'
+  } >> "$R"
+fi
+
+# ---------------------------------------------------------------- 3. engine overhead
+if part 3; then
+  echo "== 3. engine overhead: docker, 2 variants × (3 warm-up + $DN)"
+  if need dockerd "$DOCKER_CLI"; then
+    DOCKER_DIR=$T/docker
+    policy docker /usr/bin/runc "$T/fs/log"
+    printf '#!/bin/sh\nOCI_HARDEN_POLICY=%s exec %s "$@"\n' "$T/etc/docker.json" "$OH" > "$T/etc/oci-harden-docker"
+    chmod 0755 "$T/etc/oci-harden-docker"
+    if docker_start "$DOCKER_DIR" "{\"runtimes\":{\"hardened\":{\"path\":\"$T/etc/oci-harden-docker\"}}}" &&
+       docker_import_busybox "$DOCKER_DIR" ocih-bench-busybox "$ROOTFS" >/dev/null; then
+      check "docker run --runtime hardened works" docker_cmd "$DOCKER_DIR" run --rm --network none --runtime hardened ocih-bench-busybox /bin/true
+      sock=unix://$DOCKER_DIR/docker.sock
+      setup_dplain() { :; }
+      run_dplain() { tm "$1" "$DOCKER_CLI" -H "$sock" run --rm --network none --runtime runc ocih-bench-busybox /bin/true; }
+      setup_dhard() { :; }
+      run_dhard() { tm "$1" "$DOCKER_CLI" -H "$sock" run --rm --network none --runtime hardened ocih-bench-busybox /bin/true; }
+      run_variants p3 "$DN" 3 dplain dhard
+      check_runs "docker --runtime runc" "$T/data/p3-dplain" "$DN"
+      check_runs "docker --runtime hardened" "$T/data/p3-dhard" "$DN"
+      dp=$(med "$T/data/p3-dplain"); dh=$(med "$T/data/p3-dhard")
+      ncreate=$(jq -r 'select(.event == "create") | .container' "$T/fs/log/audit-docker.jsonl" 2>/dev/null | wc -l)
+      nuserns=$(jq -r 'select(.event == "create" and ([.changes[]?.rule] | index("user-namespace") != null)) | .container' "$T/fs/log/audit-docker.jsonl" 2>/dev/null | wc -l)
+      {
+        echo
+        echo "## 3. Engine overhead: \`docker run --rm --network none busybox /bin/true\`"
+        echo
+        echo "One private dockerd ($(dockerd --version | cut -d, -f1), overlay2 unless it fell back to vfs), both runtimes registered; $(nok "$T/data/p3-dplain") runs each, alternating after 3 warm-ups. The hardened runtime is an \`exec oci-harden\` sh wrapper that sets OCI_HARDEN_POLICY (dockerd passes no environment)."
+        echo
+        echo "| variant | median ms | p90 ms | ratio |"
+        echo "|---|---:|---:|---:|"
+        echo "| --runtime runc | $(ms "$dp") | $(ms "$(st "$T/data/p3-dplain" | awk '{print $3}')") | 1.000 |"
+        echo "| --runtime hardened | $(ms "$dh") | $(ms "$(st "$T/data/p3-dhard" | awk '{print $3}')") | $(ratio "$dh" "$dp") |"
+        echo
+        echo "- added per docker run: $(ms "$(paired "$T/data/p3-dhard" "$T/data/p3-dplain")") ms (paired median); oci-harden added a user namespace in $nuserns of $ncreate create records (in-shim time to the record, median: $(audit_duration "$T/fs/log/audit-docker.jsonl" create "") µs)"
+        echo "- storage driver: $(docker_cmd "$DOCKER_DIR" info --format '{{.Driver}}' 2>/dev/null)"
+      } >> "$R"
+    else
+      fail "docker" "dockerd did not start or the image import failed"
+      echo -e "\n## 3. Engine overhead\n\nnot measured: the private dockerd did not start" >> "$R"
+    fi
+    docker_stop "$DOCKER_DIR"
+    DOCKER_DIR=""
+  else
+    echo -e "\n## 3. Engine overhead\n\nnot measured: dockerd or $DOCKER_CLI missing" >> "$R"
+  fi
+fi
+
+# ---------------------------------------------------------------- 4. memory
+if part 4; then
+  echo "== 4. memory"
+  {
+    echo
+    echo "## 4. Memory: peak RSS (ru_maxrss, median of the runs)"
+    echo
+    echo "\`oci-harden create\` runs with runtime /bin/true (its RSS after the exec is far below"
+    echo "oci-harden's, so the peak is oci-harden's); hardenctl's figures are from part 1."
+    echo
+    echo "| config | bytes | oci-harden create | oci-hardenctl harden |"
+    echo "|---|---:|---:|---:|"
+  } >> "$R"
+  for c in "${CONFIGS[@]}"; do
+    mkdir -p "$T/fs/b-m-$c"
+    for ((k = 0; k < 5; k++)); do
+      cp "$T/cfg/$c.json" "$T/fs/b-m-$c/config.json"
+      OCI_HARDEN_POLICY=$T/etc/fake.json tm "$T/data/p4-$c" "$OH" --root "$T/fs/rt-w" create --bundle "$T/fs/b-m-$c" "m$k"
+      OCI_HARDEN_POLICY=$T/etc/fake.json "$OH" --root "$T/fs/rt-w" delete "m$k" >/dev/null 2>&1
+    done
+    check_runs "oci-harden create $c (memory)" "$T/data/p4-$c" 5
+    ctl=$( [[ -s "$T/data/p1-ctl-$c" ]] && echo "$(rss_med "$T/data/p1-ctl-$c") KiB" || echo "-")
+    echo "| $c | $(stat -c %s "$T/cfg/$c.json") | $(rss_med "$T/data/p4-$c") KiB | $ctl |" >> "$R"
+  done
+  for ((k = 0; k < 5; k++)); do tm "$T/data/p4-true" /bin/true; done
+  echo "| (/bin/true alone) | - | $(rss_med "$T/data/p4-true") KiB | - |" >> "$R"
+fi
+
+# ---------------------------------------------------------------- 5. binary start-up
+if part 5; then
+  echo "== 5. binary start-up"
+  ld_stats() {  # cycles in the dynamic loader, relocations
+    LD_DEBUG=statistics "$@" 2>&1 >/dev/null </dev/null |
+      awk '/total startup time in dynamic loader/ {c=$(NF-1)} /number of relocations:/ {r=$NF} END {print c, r}' 
+  }
+  {
+    echo
+    echo "## 5. Binary start-up"
+    echo
+    echo "| binary | shared libraries (ldd) | dynamic-loader cycles (LD_DEBUG=statistics) | relocations |"
+    echo "|---|---|---:|---:|"
+    for b in "$OH" "$OHC" "$REPO/bin/oci-harden-hook" /bin/true; do
+      [[ -x "$b" ]] || continue
+      libs=$(ldd "$b" 2>/dev/null | awk '$1 !~ /linux-vdso|ld-linux/ {print $1}' | tr '\n' ' ')
+      read -r cyc rel < <(ld_stats "$b" --help)
+      echo "| $(basename "$b") | ${libs:-none} | ${cyc:-?} | ${rel:-?} |"
+    done
+  } >> "$R"
+fi
+
+{
+  echo
+  echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  if [[ -s "$T/errors.log" ]]; then
+    echo "- errors printed by timed or setup commands (first 10 lines):"
+    echo
+    echo '```'
+    head -n 10 "$T/errors.log"
+    echo '```'
+  fi
+} >> "$R"
+
+cp "$R" "$OUT"
+echo
+cat "$R"
+echo
+exit_summary
