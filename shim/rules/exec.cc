@@ -91,7 +91,11 @@ bool requests_every_own_capability(const Json& process, const Host& host) {
   constexpr int kCapSysAdmin = 21;
   if (!host.in_own_bounding_set(kCapSysAdmin)) return false;
   auto bounding = string_items(field_at(process, "capabilities.bounding"));
-  for (int n = 0; n <= host.cap_last_cap(); ++n) {
+  // cap_last_cap unreadable: every number a bounding set can hold; the kernel's own answer
+  // (PR_CAPBSET_READ) says which of them exist.
+  int last = host.cap_last_cap();
+  if (last < 0 || last > 63) last = 63;
+  for (int n = 0; n <= last; ++n) {
     if (host.in_own_bounding_set(n) && !has(bounding, capability_name(n))) return false;
   }
   return true;

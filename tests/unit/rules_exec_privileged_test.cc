@@ -73,6 +73,11 @@ TEST_CASE("exec: every capability the engine holds is exec --privileged", "[exec
     CHECK_FALSE(refused_as_privileged(
         judge(process_with(R"(["CAP_CHOWN","CAP_KILL"])"), host, "refuse")));
   }
+  SECTION("cap_last_cap unreadable: an ordinary exec is not --privileged") {
+    host.last_cap = -1;
+    CHECK_FALSE(refused_as_privileged(
+        judge(process_with(R"(["CAP_CHOWN","CAP_KILL"])"), host, "refuse")));
+  }
   SECTION("clamp: the exec goes on with the container's capabilities only") {
     host.not_in_own_bounding = {24};
     OperationDecision d = judge(process_with(caps_json(40, {24})), host, "clamp");
