@@ -106,7 +106,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
   e.opt_outs = &d.opt_outs;
   e.refused = d.refusals;
   e.annotations = interesting_annotations(d.spec, policy.opt_out_annotation);
-  e.engine = guess_engine(d.spec);
+  e.engine = guess_engine(d.spec, *dir);
   e.user = user_summary(d.spec);
   if (audit_only) {
     e.decision = "audited";

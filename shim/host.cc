@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -177,6 +178,10 @@ class RealHost : public Host {
 
   bool apparmor_enabled() const override {
     return read_small_file("/sys/module/apparmor/parameters/enabled").compare(0, 1, "Y") == 0;
+  }
+
+  bool in_own_bounding_set(int cap) const override {
+    return ::prctl(PR_CAPBSET_READ, static_cast<unsigned long>(cap), 0, 0, 0) == 1;
   }
 
  private:
