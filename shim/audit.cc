@@ -171,6 +171,16 @@ std::string audit_record(const AuditEvent& e, int64_t unix_time_us) {
     refused.push_back(std::move(x));
   }
   r.set("refused", std::move(refused));
+  Json notes = Json::array();
+  if (e.notes != nullptr) {
+    for (const Note& n : *e.notes) {
+      Json x = Json::object();
+      x.set("rule", str(n.rule));
+      x.set("note", str(n.text));
+      notes.push_back(std::move(x));
+    }
+  }
+  r.set("notes", std::move(notes));
   r.set("user", e.user.is_null() ? Json::object() : e.user);
   if (e.extra.is_object()) {
     for (const auto& [k, v] : e.extra.members()) r.set(k, v);

@@ -25,6 +25,7 @@ struct AuditEvent {
   const std::vector<Change>* changes = nullptr;
   const OptOuts* opt_outs = nullptr;
   std::vector<Refusal> refused;
+  const std::vector<Note>* notes = nullptr;
   Json user;          // {"uid":…, "gid":…, "host_uid":…, "root_on_host":…}
   Json extra;         // event-specific fields (verify checks, exec request), merged in
   int64_t duration_us = 0;

@@ -105,6 +105,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
   e.changes = &d.changes;
   e.opt_outs = &d.opt_outs;
   e.refused = d.refusals;
+  e.notes = &d.notes;
   e.annotations = interesting_annotations(d.spec, policy.opt_out_annotation);
   e.engine = guess_engine(d.spec, *dir);
   e.user = user_summary(d.spec);

@@ -73,6 +73,7 @@ Decision harden_spec(Json spec, const Policy& policy, const Host& host, const In
   }
   d.changes = std::move(ctx.changes());
   d.refusals = std::move(ctx.refusals());
+  d.notes = std::move(ctx.notes());
   d.actions = std::move(ctx.actions());
   d.spec = std::move(spec);
   return d;

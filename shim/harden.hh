@@ -22,6 +22,7 @@ struct Decision {
   Json spec;  // the hardened spec (in audit mode: what it would be)
   std::vector<Change> changes;
   std::vector<Refusal> refusals;
+  std::vector<Note> notes;  // what a rule could not do on this host; changes nothing
   std::vector<HostAction> actions;
   OptOuts opt_outs;
   bool refused() const { return !refusals.empty(); }

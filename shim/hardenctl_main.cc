@@ -151,6 +151,7 @@ int decide(const std::vector<std::string>& args, bool explain) {
                   c.after.is_null() ? "(removed)" : to_json(c.after).c_str());
     }
     for (const Refusal& r : d.refusals) std::printf("REFUSED by %s: %s\n", r.rule.c_str(), r.reason.c_str());
+    for (const Note& n : d.notes) std::printf("note from %s: %s\n", n.rule.c_str(), n.text.c_str());
     Json user = user_summary(d.spec);
     const Json* root = user.get("root_on_host");
     std::printf("runs as host root: %s\n", root != nullptr && root->as_bool() ? "yes" : "no");

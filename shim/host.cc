@@ -28,6 +28,8 @@ namespace {
 constexpr int kCapLastCapFallback = 40;
 // As many symlinks as the kernel follows in one lookup (MAXSYMLINKS).
 constexpr int kMaxSymlinks = 40;
+// The AppArmor profiles list: one short line per loaded profile (a few hundred on a desktop).
+constexpr size_t kMaxProfilesBytes = 4 << 20;
 
 std::string read_small_file(const char* path) {
   UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
@@ -36,6 +38,21 @@ std::string read_small_file(const char* path) {
   ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
   if (n <= 0) return "";
   return std::string(buf, static_cast<size_t>(n));
+}
+
+// A whole file up to `max` bytes; "" when it cannot be opened or read, or is larger.
+std::string read_bounded_file(const char* path, size_t max) {
+  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return "";
+  std::string out;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || out.size() + static_cast<size_t>(n) > max) return "";
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
 }
 
 // OCI namespace types → /proc/PID/ns/ names. An unknown type has no file (nullopt), rather
@@ -180,6 +197,11 @@ class RealHost : public Host {
     return read_small_file("/sys/module/apparmor/parameters/enabled").compare(0, 1, "Y") == 0;
   }
 
+  bool apparmor_profile_loaded(const std::string& name) const override {
+    return apparmor_profiles_list_has(
+        read_bounded_file("/sys/kernel/security/apparmor/profiles", kMaxProfilesBytes), name);
+  }
+
   bool in_own_bounding_set(int cap) const override {
     return ::prctl(PR_CAPBSET_READ, static_cast<unsigned long>(cap), 0, 0, 0) == 1;
   }
@@ -221,6 +243,21 @@ class RealHost : public Host {
 };
 
 }  // namespace
+
+// The mode is the last parenthesised word of a line, so a name with spaces still compares whole.
+bool apparmor_profiles_list_has(const std::string& list, const std::string& name) {
+  if (name.empty()) return false;
+  size_t start = 0;
+  while (start < list.size()) {
+    size_t end = list.find('\n', start);
+    if (end == std::string::npos) end = list.size();
+    std::string line = list.substr(start, end - start);
+    start = end + 1;
+    size_t mode = line.rfind(" (");
+    if (mode == name.size() && line.back() == ')' && line.compare(0, mode, name) == 0) return true;
+  }
+  return false;
+}
 
 const Host& real_host() {
   static const RealHost host;

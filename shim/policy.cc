@@ -376,6 +376,21 @@ Status apply_policy_json(const Json& root, Policy* p) {
     if (!s) return s;
     return read_bool(sub, "replace", &p->seccomp_replace);
   }));
+  run(read_object(r, "apparmor", [&](ObjectReader& sub) -> Status {
+    auto s = read_string(sub, "profile", &p->apparmor_profile);
+    if (!s) return s;
+    // Why refuse "unconfined": it names no profile, so setting it would only look like hardening;
+    // disabled_rules is the honest way to turn the rule off.
+    if (p->apparmor_profile == "unconfined") {
+      return make_error(ErrorCode::kPolicy, sub.where("profile") +
+                                                ": \"unconfined\" confines nothing; add \"apparmor\" to "
+                                                "disabled_rules instead");
+    }
+    if (p->apparmor_profile.find_first_of(std::string("\n\0", 2)) != std::string::npos) {
+      return make_error(ErrorCode::kPolicy, sub.where("profile") + ": not a profile name");
+    }
+    return Ok{};
+  }));
   run(read_strings(r, "sensitive_paths", &p->sensitive_paths));
   run(check_absolute_paths(p->sensitive_paths, "sensitive_paths"));
   run(read_strings(r, "allowed_paths", &p->allowed_paths));

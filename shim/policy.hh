@@ -60,6 +60,9 @@ struct Policy {
   Json seccomp_profile;              // the loaded profile (OCI linux.seccomp form)
   bool seccomp_replace = false;      // replace a profile the spec already has
 
+  // The AppArmor profile the apparmor rule sets; "" = docker-default (resolved by the rule).
+  std::string apparmor_profile;
+
   std::vector<std::string> sensitive_paths;
   std::vector<std::string> allowed_paths;           // patterns; '*' matches one component
   std::vector<std::string> allowed_readonly_paths;  // allowed only as read-only binds

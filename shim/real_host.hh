@@ -2,6 +2,8 @@
 // host.hh for what each question means; tests use tests/unit/fake_host.hh instead.
 #pragma once
 
+#include <string>
+
 #include "host.hh"
 
 namespace oci_harden {
@@ -9,5 +11,9 @@ namespace oci_harden {
 // One instance for the process; answers that cannot change (cap_last_cap, the idmap probe per
 // filesystem) are cached in it.
 const Host& real_host();
+
+// Whether `list` (the text of /sys/kernel/security/apparmor/profiles: one "NAME (MODE)" line per
+// loaded profile) names the profile `name` exactly.
+bool apparmor_profiles_list_has(const std::string& list, const std::string& name);
 
 }  // namespace oci_harden

@@ -25,6 +25,13 @@ struct Refusal {
   std::string reason;  // names the offending field or path
 };
 
+// Something a rule could not do and did not refuse (the host lacks what it needs), kept for the
+// audit record so that "nothing changed" is not mistaken for "nothing to change".
+struct Note {
+  std::string rule;
+  std::string text;
+};
+
 // Something the host must do before the runtime runs (executed at the edge, never in audit mode).
 struct HostAction {
   enum class Kind { kIdmapRootfs, kMkdirInRootfs };
@@ -59,6 +66,7 @@ class RuleContext {
   // Records a change made by hand (e.g. inside an array).
   void record(const std::string& path, Json before, Json after);
   void refuse(const std::string& reason);
+  void note(const std::string& text) { notes_.push_back(Note{rule_, text}); }
   void request(HostAction action) { actions_.push_back(std::move(action)); }
 
   void begin_rule(const std::string& id) { rule_ = id; }
@@ -66,6 +74,7 @@ class RuleContext {
 
   std::vector<Change>& changes() { return changes_; }
   std::vector<Refusal>& refusals() { return refusals_; }
+  std::vector<Note>& notes() { return notes_; }
   std::vector<HostAction>& actions() { return actions_; }
 
  private:
@@ -76,6 +85,7 @@ class RuleContext {
   std::string rule_;
   std::vector<Change> changes_;
   std::vector<Refusal> refusals_;
+  std::vector<Note> notes_;
   std::vector<HostAction> actions_;
 };
 
@@ -112,6 +122,7 @@ void rule_pids_limit(RuleContext& ctx);
 void rule_memory_limit(RuleContext& ctx);
 void rule_cpu_limit(RuleContext& ctx);
 void rule_seccomp(RuleContext& ctx);
+void rule_apparmor(RuleContext& ctx);
 void rule_user_namespace(RuleContext& ctx);
 void rule_readonly_rootfs(RuleContext& ctx);
 void rule_verify_hook(RuleContext& ctx);

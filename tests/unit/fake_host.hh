@@ -21,6 +21,7 @@ class FakeHost : public Host {
   std::set<std::string> idmap_dirs;                  // dirs that support idmapped mounts
   std::set<std::string> unsearchable_dirs;           // dirs the mapped uid cannot search
   bool apparmor = false;
+  std::set<std::string> apparmor_profiles;           // loaded AppArmor profiles
   std::set<int> not_in_own_bounding;                 // capabilities the engine itself lacks
 
   int cap_last_cap() const override { return last_cap; }
@@ -52,6 +53,9 @@ class FakeHost : public Host {
     return true;
   }
   bool apparmor_enabled() const override { return apparmor; }
+  bool apparmor_profile_loaded(const std::string& name) const override {
+    return apparmor_profiles.count(name) > 0;
+  }
   bool in_own_bounding_set(int cap) const override {
     return cap >= 0 && cap <= last_cap && not_in_own_bounding.count(cap) == 0;
   }
