@@ -16,6 +16,7 @@
 #include "shim/real_host.hh"
 #include "shim/report.hh"
 #include "shim/rule.hh"
+#include "shim/seccomp_check.hh"
 #include "shim/spec.hh"
 
 using namespace oci_harden;
@@ -211,6 +212,30 @@ int cmd_report(const std::vector<std::string>& args) {
   return kOk;
 }
 
+// profile check FILE...: 0 every profile clean, 1 a profile has errors, 2 a file unreadable or
+// not a profile (the other files are still checked), 64 usage.
+int cmd_profile(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] != "check") return usage_error("profile takes the subcommand check");
+  if (args.size() < 2) return usage_error("profile check needs a FILE");
+  int status = kOk;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& file = args[i];
+    auto text = read_file(file, 16 << 20);
+    auto doc = text ? parse_json(*text) : Result<Json>(text.error());
+    auto checks = doc ? check_seccomp_json(*doc) : Result<std::vector<ProfileCheck>>(doc.error());
+    if (!checks) {
+      std::fprintf(stderr, "oci-hardenctl: %s: %s\n", file.c_str(), checks.error().message.c_str());
+      status = kBadInput;
+      continue;
+    }
+    std::string out = format_profile_checks(file, *checks);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    for (const ProfileCheck& pc : *checks)
+      if (!pc.errors.empty() && status == kOk) status = kRefused;
+  }
+  return status;
+}
+
 struct Command {
   const char* name;
   int (*run)(const std::vector<std::string>&);
@@ -225,6 +250,8 @@ const Command kCommands[] = {
      "list each decision: rule, JSON path, before -> after"},
     {"report", cmd_report, "[--since TIME] [--format table|json] [LOG...]",
      "answer the operator's questions from audit logs (plain or .gz)"},
+    {"profile", cmd_profile, "check FILE...",
+     "check seccomp profiles with libseccomp (exit 1: a profile has errors, 2: bad input)"},
     {"rules", cmd_rules, "", "list the rules with their CIS check and cheat-sheet practice"},
 };
 
