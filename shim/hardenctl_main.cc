@@ -220,11 +220,11 @@ int cmd_profile(const std::vector<std::string>& args) {
   int status = kOk;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& file = args[i];
-    auto text = read_file(file, 16 << 20);
-    auto doc = text ? parse_json(*text) : Result<Json>(text.error());
-    auto checks = doc ? check_seccomp_json(*doc) : Result<std::vector<ProfileCheck>>(doc.error());
+    auto text = read_file(file, 16 << 20);  // its errors name the file
+    auto doc = text ? parse_json(*text).context(file) : Result<Json>(text.error());
+    auto checks = doc ? check_seccomp_json(*doc).context(file) : Result<std::vector<ProfileCheck>>(doc.error());
     if (!checks) {
-      std::fprintf(stderr, "oci-hardenctl: %s: %s\n", file.c_str(), checks.error().message.c_str());
+      std::fprintf(stderr, "oci-hardenctl: %s\n", checks.error().message.c_str());
       status = kBadInput;
       continue;
     }
