@@ -95,7 +95,7 @@ Json interesting_annotations(const Json& spec, const std::string& opt_out_key) {
   return out;
 }
 
-std::string guess_engine(const Json& spec) {
+std::string guess_engine(const Json& spec, const std::string& bundle) {
   const Json* ann = field(&spec, "annotations");
   if (ann != nullptr && ann->is_object()) {
     // Podman writes io.kubernetes.cri-o.* annotations too: look for its own marks first.
@@ -117,6 +117,14 @@ std::string guess_engine(const Json& spec) {
   if (root.find("/docker/") != std::string::npos) return "docker";
   if (root.find("/containers/storage/") != std::string::npos) return "podman";
   if (root.find("containerd") != std::string::npos) return "containerd";
+  // Why the bundle: `ctr run` and containerd clients write root.path "rootfs" (relative) or
+  // the caller's own directory, so the spec alone never says containerd. dockerd's containerd
+  // keeps its tasks in the namespace "moby".
+  const std::string task_dir = "/io.containerd.runtime.v2.task/";
+  size_t at = bundle.find(task_dir);
+  if (at != std::string::npos) {
+    return bundle.compare(at + task_dir.size(), 5, "moby/") == 0 ? "docker" : "containerd";
+  }
   return "unknown";
 }
 

@@ -50,6 +50,8 @@ int64_t now_us();
 Json user_summary(const Json& spec);
 // The annotations an operator wants to see (engine, image, pod), and which engine sent it.
 Json interesting_annotations(const Json& spec, const std::string& opt_out_key);
-std::string guess_engine(const Json& spec);
+// `bundle` (the bundle directory, when known) names the engine where the spec does not:
+// containerd's shims run the runtime in <state>/io.containerd.runtime.v2.task/<namespace>/<id>.
+std::string guess_engine(const Json& spec, const std::string& bundle = "");
 
 }  // namespace oci_harden

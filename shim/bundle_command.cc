@@ -106,7 +106,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
   e.opt_outs = &d.opt_outs;
   e.refused = d.refusals;
   e.annotations = interesting_annotations(d.spec, policy.opt_out_annotation);
-  e.engine = guess_engine(d.spec);
+  e.engine = guess_engine(d.spec, *dir);
   e.user = user_summary(d.spec);
   if (audit_only) {
     e.decision = "audited";
@@ -129,24 +129,25 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
   // Prepared (written and fsynced) before the record, renamed after it: a failed record leaves
   // the original config.json in place, and a recorded "applied" is what runc will read.
   bool rewrite = !d.changes.empty();
-  if (rewrite) {
-    auto st = file->prepare(to_json(d.spec));
-    if (!st) return stop(kExitIo, "cannot write the hardened config: " + st.error().message);
-  }
-  auto st = recorder.write(e);
-  if (!st) return stop(kExitAudit, "cannot write the audit record: " + st.error().message);
-  st = perform_host_actions(d.actions);
-  if (!st) {
-    // The container will not start: say so in the log too, after the "applied" record.
-    std::string msg = "cannot prepare the host for the container: " + st.error().message;
+  // Whatever stops the container after the decision is recorded too: the log must not be
+  // silent (or say "applied") about a container that never started.
+  auto record_failure = [&](const std::string& msg) {
     e.decision = "refused";
     e.refused = {Refusal{"host-action", msg}};
     (void)recorder.write(e);
     return stop(kExitIo, msg);
+  };
+  if (rewrite) {
+    auto st = file->prepare(to_json(d.spec));
+    if (!st) return record_failure("cannot write the hardened config: " + st.error().message);
   }
+  auto st = recorder.write(e);
+  if (!st) return stop(kExitAudit, "cannot write the audit record: " + st.error().message);
+  st = perform_host_actions(d.actions);
+  if (!st) return record_failure("cannot prepare the host for the container: " + st.error().message);
   if (rewrite) {
     st = file->commit();
-    if (!st) return stop(kExitIo, "cannot replace config.json: " + st.error().message);
+    if (!st) return record_failure("cannot replace config.json: " + st.error().message);
   }
   return proceed();
 }

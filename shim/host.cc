@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -113,17 +114,13 @@ class RealHost : public Host {
         continue;
       }
       done.push_back(seg);
-      std::string so_far = join(done);
-      struct stat st;
-      if (::lstat(so_far.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) continue;
+      std::optional<std::string> target = link_target(join(done));
+      if (!target) continue;
       if (++links > kMaxSymlinks) continue;  // the kernel would say ELOOP; keep it lexical
-      char target[PATH_MAX];
-      ssize_t n = ::readlink(so_far.c_str(), target, sizeof target);
-      if (n <= 0 || static_cast<size_t>(n) >= sizeof target) continue;
       // Magic links (/proc/self/root) read as "/" here: the path they name from our view.
-      std::vector<std::string> rest = split(std::string(target, static_cast<size_t>(n)));
+      std::vector<std::string> rest = split(*target);
       done.pop_back();
-      if (target[0] == '/') done.clear();
+      if ((*target)[0] == '/') done.clear();
       rest.insert(rest.end(), todo.begin() + static_cast<std::ptrdiff_t>(i), todo.end());
       todo = std::move(rest);
       i = 0;
@@ -183,7 +180,29 @@ class RealHost : public Host {
     return read_small_file("/sys/module/apparmor/parameters/enabled").compare(0, 1, "Y") == 0;
   }
 
+  bool in_own_bounding_set(int cap) const override {
+    return ::prctl(PR_CAPBSET_READ, static_cast<unsigned long>(cap), 0, 0, 0) == 1;
+  }
+
  private:
+  // The target of the symbolic link at `path`, or nullopt when it is not one. One lstat (and
+  // readlink) per distinct path in this process: the policy's forty-odd paths and the mounts'
+  // sources share most of their prefixes (/var, /var/lib, /run, ...).
+  std::optional<std::string> link_target(const std::string& path) const {
+    std::lock_guard<std::mutex> lock(link_mu_);
+    auto it = link_cache_.find(path);
+    if (it != link_cache_.end()) return it->second;
+    std::optional<std::string> result;
+    struct stat st;
+    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t n = ::readlink(path.c_str(), target, sizeof target);
+      if (n > 0 && static_cast<size_t>(n) < sizeof target) result.emplace(target, static_cast<size_t>(n));
+    }
+    link_cache_.emplace(path, result);
+    return result;
+  }
+
   static bool probe_idmap(const std::string& dir) {
     auto ns = make_user_namespace(65534, 65534, 1);
     if (!ns) return false;
@@ -196,6 +215,8 @@ class RealHost : public Host {
   }
 
   mutable std::mutex mu_;
+  mutable std::mutex link_mu_;
+  mutable std::map<std::string, std::optional<std::string>> link_cache_;
   mutable std::map<dev_t, bool> idmap_cache_;
 };
 

@@ -37,6 +37,9 @@ class Host {
   // Whether every directory from / down to `dir` can be searched by uid/gid.
   virtual bool searchable_by(const std::string& dir, uint32_t uid, uint32_t gid) const = 0;
   virtual bool apparmor_enabled() const = 0;
+  // Whether capability `cap` is in oci-harden's own bounding set (the engine's: oci-harden runs
+  // as the engine's child). An engine can grant no capability outside it.
+  virtual bool in_own_bounding_set(int cap) const = 0;
 };
 
 }  // namespace oci_harden

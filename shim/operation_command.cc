@@ -8,7 +8,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <iostream>
 #include <iterator>
 
 #include "atomic_file.hh"
@@ -172,6 +171,29 @@ Outcome harden_exec_command(const RuncArgs& args, const Policy& policy, const Ho
   return o;
 }
 
+namespace {
+
+// `update -r -`: the resources from stdin, bounded. Plain read(2): <iostream> would put the
+// iostream and locale set-up of the static libstdc++ on every oci-harden start.
+Result<std::string> read_stdin(size_t max_bytes) {
+  std::string out;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(0, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error(ErrorCode::kIo, std::string("stdin: ") + std::strerror(errno));
+    }
+    if (n == 0) return out;
+    if (out.size() + static_cast<size_t>(n) > max_bytes) {
+      return make_error(ErrorCode::kSpec, "stdin: larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
 Outcome harden_update_command(const RuncArgs& args, const Policy& policy, const Host& host) {
   int64_t start = now_us();
   const std::string* r = args.flag("resources");
@@ -181,7 +203,9 @@ Outcome harden_update_command(const RuncArgs& args, const Policy& policy, const 
   if (r != nullptr) {
     std::string text;
     if (*r == "-") {
-      stdin_text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+      auto in = read_stdin(1 << 20);
+      if (!in) return stop(kExitSpec, "update -r -: " + in.error().message);
+      stdin_text = std::move(*in);
       text = stdin_text;
     } else {
       size_t slash = r->rfind('/');

@@ -222,6 +222,29 @@ Status check_trusted(const struct stat& st, const std::string& path, const char*
   return Ok{};
 }
 
+namespace {
+
+// Reads an open descriptor to its end; `path` names it in errors.
+Result<std::string> read_fd(int fd_in, const std::string& path, size_t max_bytes, ErrorCode too_big) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd_in, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return make_error(ErrorCode::kIo, path + ": " + errno_text(errno));
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<size_t>(n) > max_bytes) {
+      return make_error(too_big, path + ": larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::string> read_trusted_file(const std::string& path, size_t max_bytes, const char* what) {
   struct stat dst;
   std::string dir = dir_of(path);
@@ -231,14 +254,17 @@ Result<std::string> read_trusted_file(const std::string& path, size_t max_bytes,
   // A directory others can write to lets them replace the file (sticky /tmp included).
   auto st = check_trusted(dst, dir, "the directory holding the policy");
   if (!st) return st.error();
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  // O_NONBLOCK: a FIFO put where the policy belongs must fail the S_ISREG check below, not
+  // block every container start waiting for a writer.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd.valid()) return make_error(ErrorCode::kPolicy, path + ": " + errno_text(errno));
   struct stat fst;
   if (::fstat(fd.get(), &fst) != 0) return make_error(ErrorCode::kPolicy, path + ": " + errno_text(errno));
   if (!S_ISREG(fst.st_mode)) return make_error(ErrorCode::kPolicy, path + ": not a regular file");
   st = check_trusted(fst, path, what);
   if (!st) return st.error();
-  return read_file(path, max_bytes);
+  // Read what was checked: the same descriptor, not the path again.
+  return read_fd(fd.get(), path, max_bytes, ErrorCode::kPolicy);
 }
 
 Status load_seccomp_profile(Policy* p, const std::string& origin) {
@@ -435,25 +461,13 @@ bool Policy::rule_enabled(const std::string& id) const {
   return std::find(disabled_rules.begin(), disabled_rules.end(), id) == disabled_rules.end();
 }
 
+
 Result<std::string> read_file(const std::string& path, size_t max_bytes) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return make_error(ErrorCode::kIo, path + ": " + errno_text(errno));
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return make_error(ErrorCode::kIo, path + ": " + errno_text(errno));
-    }
-    if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > max_bytes) {
-      return make_error(ErrorCode::kIo, path + ": larger than " + std::to_string(max_bytes) + " bytes");
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
+  return read_fd(fd.get(), path, max_bytes, ErrorCode::kIo);
 }
+
 
 namespace {
 

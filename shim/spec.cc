@@ -76,6 +76,57 @@ Status check_duplicates(const Json& node, const std::string& path, const std::st
   return Ok{};
 }
 
+// The proper prefixes of the map paths: only below these can a map path still lie.
+bool may_lead_to_map(const std::string& path) {
+  return path.empty() || go_key_equal(path, "linux") || go_key_equal(path, "linux.resources");
+}
+
+// The same judgement as check_duplicates, without building a path string or a set for every
+// object: most specs have none, and this runs on every create. check_duplicates, which names
+// the key, runs only when this finds one. path == nullptr: no map path lies below.
+bool has_duplicates(const Json& node, const std::string* path) {
+  if (node.is_array()) {
+    for (const Json& item : node.items()) {
+      if (has_duplicates(item, path)) return true;
+    }
+    return false;
+  }
+  if (!node.is_object()) return false;
+  const auto& members = node.members();
+  bool map = path != nullptr && is_map_path(*path);
+  size_t n = members.size();
+  if (n > 32) {
+    std::unordered_set<std::string> seen;
+    seen.reserve(n);
+    for (const auto& member : members) {
+      if (!seen.insert(map ? member.first : fold_key(member.first)).second) return true;
+    }
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = i + 1; j < n; ++j) {
+        const std::string& a = members[i].first;
+        const std::string& b = members[j].first;
+        if (map ? a == b : go_key_equal(a, b)) return true;
+      }
+    }
+  }
+  for (const auto& [key, value] : members) {
+    if (!value.is_object() && !value.is_array()) continue;
+    if (map || path == nullptr || !may_lead_to_map(*path)) {
+      if (has_duplicates(value, nullptr)) return true;
+      continue;
+    }
+    std::string child = member_path(*path, key);
+    if (has_duplicates(value, &child)) return true;
+  }
+  return false;
+}
+
+Status find_duplicates(const Json& node, const std::string& path) {
+  if (!has_duplicates(node, &path)) return Ok{};
+  return check_duplicates(node, path, "");
+}
+
 enum class Type { kBool, kString, kObject, kArray, kStringArray, kInt64, kUint32, kUint64 };
 
 struct FieldType {
@@ -251,7 +302,7 @@ Result<Json> parse_spec(std::string_view text) {
   auto parsed = parse_json(text);
   if (!parsed) return parsed.error();
   if (!parsed->is_object()) return make_error(ErrorCode::kSpec, "expected a JSON object");
-  auto st = check_duplicates(*parsed, "", "");
+  auto st = find_duplicates(*parsed, "");
   if (!st) return st.error();
   st = check_types(*parsed, nullptr);
   if (!st) return st.error();
@@ -262,7 +313,7 @@ Result<Json> parse_process(std::string_view text) {
   auto parsed = parse_json(text);
   if (!parsed) return parsed.error();
   if (!parsed->is_object()) return make_error(ErrorCode::kSpec, "expected a JSON object");
-  auto st = check_duplicates(*parsed, "process", "");
+  auto st = find_duplicates(*parsed, "process");
   if (!st) return st.error();
   st = check_types(*parsed, "process.");
   if (!st) return st.error();

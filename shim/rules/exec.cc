@@ -75,8 +75,28 @@ constexpr int kLastCapEveryEngineKnows = 37;
 bool requests_every_capability(const Json& process, const Host& host) {
   auto bounding = string_items(field_at(process, "capabilities.bounding"));
   int last = std::min(host.cap_last_cap(), kLastCapEveryEngineKnows);
+  if (last < 0) last = kLastCapEveryEngineKnows;  // cap_last_cap unreadable: judge by what engines send
   for (int n = 0; n <= last; ++n) {
     if (!has(bounding, capability_name(n))) return false;
+  }
+  return true;
+}
+
+// Podman's exec --privileged asks for every capability in its own bounding set, which is
+// oci-harden's (conmon runs it). Where root lacks one (this project's VMs lack CAP_SYS_RESOURCE)
+// that is not every capability the kernel knows, and it must still count as --privileged.
+// CAP_SYS_ADMIN is required to be in the set: an engine without it runs no containers, and a
+// near-empty set would otherwise make an ordinary exec look like "every capability".
+bool requests_every_own_capability(const Json& process, const Host& host) {
+  constexpr int kCapSysAdmin = 21;
+  if (!host.in_own_bounding_set(kCapSysAdmin)) return false;
+  auto bounding = string_items(field_at(process, "capabilities.bounding"));
+  // cap_last_cap unreadable: every number a bounding set can hold; the kernel's own answer
+  // (PR_CAPBSET_READ) says which of them exist.
+  int last = host.cap_last_cap();
+  if (last < 0 || last > 63) last = 63;
+  for (int n = 0; n <= last; ++n) {
+    if (host.in_own_bounding_set(n) && !has(bounding, capability_name(n))) return false;
   }
   return true;
 }
@@ -93,7 +113,7 @@ OperationDecision harden_exec_process(const Json& process_in, const Json& contai
   Container c = container_of(container_spec, policy);
   Json& p = d.process;
 
-  if (requests_every_capability(p, host)) {
+  if (requests_every_capability(p, host) || requests_every_own_capability(p, host)) {
     judge.escalation("the exec asks for every capability (exec --privileged)");
   }
   if (Json* caps = field(&p, "capabilities")) {

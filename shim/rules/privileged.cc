@@ -36,7 +36,7 @@ bool holds_every_capability(const Json& spec, int cap_last_cap) {
     held.insert(capability_number(name));
   }
   int last = std::min(cap_last_cap, kLastCapEveryEngineKnows);
-  if (last < 0) return false;
+  if (last < 0) last = kLastCapEveryEngineKnows;  // cap_last_cap unreadable: fail closed
   for (int n = 0; n <= last; ++n) {
     if (held.count(n) == 0) return false;
   }

@@ -150,4 +150,18 @@ else
   write_policy /usr/bin/runc
 fi
 
+# ---- 6. oci-hardenctl report on what this run recorded
+rep=$(bin/oci-hardenctl report --format json "$T/audit.jsonl" 2>"$T/report.err")
+check "report reads the run's log without a malformed line" test ! -s "$T/report.err"
+check "report: it-plain ran, not as host root, seccomp installed" \
+  jq -e '.containers[] | select(.id == "it-plain") | .root_on_host == false and .seccomp == "installed"' <<<"$rep"
+check "report: it-refused refused by sensitive-mounts" \
+  jq -e '.containers[] | select(.id == "it-refused") | .state == "refused" and (.refused.rules | index("sensitive-mounts"))' <<<"$rep"
+check "report: it-optout opted out of readonly-rootfs" \
+  jq -e '.containers[] | select(.id == "it-optout") | .opt_outs.granted == ["readonly-rootfs"]' <<<"$rep"
+check "report: it-optdeny's denied opt-out shown" \
+  jq -e '.containers[] | select(.id == "it-optdeny") | .opt_outs.denied | index("capabilities")' <<<"$rep"
+check "report table names every container of the run" \
+  bash -c "bin/oci-hardenctl report '$T/audit.jsonl' | grep -o -E '^(it-plain|it-refused|it-optout|it-optdeny|it-created) ' | sort -u | wc -l | grep -qx 5"
+
 exit_summary

@@ -377,6 +377,17 @@ TEST_CASE("audit: guess_engine", "[audit]") {
         "containerd");
   CHECK(guess_engine(json(R"({"root":{"path":"rootfs"}})")) == "unknown");
   CHECK(guess_engine(json("{}")) == "unknown");
+  // What `ctr run --rootfs DIR` and containerd's own rootfs mounts give: only the bundle says it.
+  CHECK(guess_engine(json(R"({"root":{"path":"rootfs"}})"),
+                     "/var/tmp/x/state/io.containerd.runtime.v2.task/default/c1") == "containerd");
+  CHECK(guess_engine(json(R"({"root":{"path":"/srv/rootfs"}})"),
+                     "/run/containerd/io.containerd.runtime.v2.task/k8s.io/abc") == "containerd");
+  CHECK(guess_engine(json(R"({"root":{"path":"/srv/d/overlay2/abc/merged"}})"),
+                     "/srv/exec/containerd/daemon/io.containerd.runtime.v2.task/moby/abc") == "docker");
+  CHECK(guess_engine(json(R"({"root":{"path":"rootfs"}})"), "/tmp/bundle") == "unknown");
+  // The spec's own marks come first: CRI containers are Kubernetes.
+  CHECK(guess_engine(json(R"({"annotations":{"io.kubernetes.cri.sandbox-id":"abc"},"root":{"path":"rootfs"}})"),
+                     "/run/containerd/io.containerd.runtime.v2.task/k8s.io/abc") == "kubernetes");
 }
 
 // Podman writes io.kubernetes.cri-o.* annotations too (and io.container.manager=libpod); sorted,

@@ -21,6 +21,7 @@ class FakeHost : public Host {
   std::set<std::string> idmap_dirs;                  // dirs that support idmapped mounts
   std::set<std::string> unsearchable_dirs;           // dirs the mapped uid cannot search
   bool apparmor = false;
+  std::set<int> not_in_own_bounding;                 // capabilities the engine itself lacks
 
   int cap_last_cap() const override { return last_cap; }
   int64_t memory_bytes() const override { return memory; }
@@ -51,6 +52,9 @@ class FakeHost : public Host {
     return true;
   }
   bool apparmor_enabled() const override { return apparmor; }
+  bool in_own_bounding_set(int cap) const override {
+    return cap >= 0 && cap <= last_cap && not_in_own_bounding.count(cap) == 0;
+  }
 };
 
 // Lexical canonicalisation with the fake symlink table (a link's target is absolute).

@@ -137,7 +137,9 @@ TEST_CASE("policy: the built-in policy loads with every field set", "[policy]") 
   CHECK(std::find(p.sensitive_paths.begin(), p.sensitive_paths.end(), "/run/docker.sock") !=
         p.sensitive_paths.end());
   CHECK_FALSE(p.allowed_paths.empty());
-  CHECK(p.allowed_readonly_paths == std::vector<std::string>{"/etc/localtime", "/etc/timezone"});
+  CHECK(p.allowed_readonly_paths == std::vector<std::string>{"/etc/localtime", "/etc/timezone",
+                                                             "/usr/bin/docker-init", "/usr/libexec/docker/docker-init",
+                                                             "/usr/libexec/podman/catatonit"});
   CHECK(std::find(p.engine_sockets.begin(), p.engine_sockets.end(), "/var/run/docker.sock") !=
         p.engine_sockets.end());
   CHECK_FALSE(p.allowed_mount_types.empty());

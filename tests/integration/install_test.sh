@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# make install / make uninstall into a DESTDIR: binaries, profiles, man pages, deploy examples,
+# a root-owned 0644 policy that a second install never overwrites and uninstall keeps.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source tests/lib/common.sh
+
+need make || exit_summary
+D=$(mktemp -d /var/tmp/ocih-install.XXXXXX)
+trap 'rm -rf "$D"' EXIT
+
+check "make install DESTDIR=… PREFIX=/opt/oh" make -s install DESTDIR="$D" PREFIX=/opt/oh
+for f in bin/oci-harden bin/oci-hardenctl bin/oci-harden-hook; do
+  check "installed $f, executable" test -x "$D/opt/oh/$f"
+done
+for f in share/man/man8/oci-harden.8 share/man/man8/oci-hardenctl.8 share/man/man8/oci-harden-hook.8 \
+         share/man/man5/oci-harden.json.5 share/oci-harden/policy-default.json \
+         share/oci-harden/policy-restricted.json share/oci-harden/seccomp-default.json \
+         share/oci-harden/deploy/daemon.json share/oci-harden/deploy/containerd-config.toml \
+         share/oci-harden/deploy/kubernetes/runtimeclass.yaml share/oci-harden/deploy/logrotate.d/oci-harden; do
+  check "installed $f" test -f "$D/opt/oh/$f"
+done
+P=$D/etc/oci-harden/policy.json
+check "default policy installed, equal to profiles/policy-default.json" cmp -s "$P" profiles/policy-default.json
+if [[ "$(id -u)" == 0 ]]; then
+  check "policy root-owned, mode 644" test "$(stat -c '%u %a' "$P")" = "0 644"
+fi
+check "the installed binary runs and names its rules" bash -c "'$D/opt/oh/bin/oci-harden' --help | grep -q user-namespace"
+echo '{"mode": "audit"}' > "$P"
+check "a second install keeps the administrator's policy" \
+  bash -c "make -s install DESTDIR='$D' PREFIX=/opt/oh >/dev/null && grep -q audit '$P'"
+check "make uninstall" make -s uninstall DESTDIR="$D" PREFIX=/opt/oh
+check "uninstall removed binaries, share and man pages" \
+  bash -c "test -z \"\$(find '$D/opt' -type f)\""
+check "uninstall kept the policy" grep -q audit "$P"
+
+exit_summary
