@@ -4,8 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <vector>
 
 #include "shim/json.hh"
+#include "shim/operation_rules.hh"
+#include "shim/policy.hh"
+#include "shim/runc_args.hh"
+#include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
 namespace {
@@ -46,6 +51,59 @@ TEST_CASE("fuzz: ill-formed UTF-8 is read as Go reads it, and round-trips") {
   auto fine = parse_json("\"/run/\xC3\xA9t\xC3\xA9/\xF0\x9F\x90\xB3\"");
   REQUIRE(fine.ok());
   CHECK(fine->text() == "/run/\xC3\xA9t\xC3\xA9/\xF0\x9F\x90\xB3");
+}
+
+OperationDecision update(std::vector<std::string> words) {
+  words.insert(words.begin(), {"runc", "update"});
+  words.push_back("c1");
+  auto args = parse_runc_args(words);
+  REQUIRE(args.ok());
+  auto policy = builtin_policy();  // pids.max 32768, cpu.max "host"
+  REQUIRE(policy.ok());
+  FakeHost host;  // 4 CPUs
+  return harden_update(*args, Json(), *policy, host);
+}
+
+bool refused_saying(const OperationDecision& d, const std::string& text) {
+  for (const Refusal& r : d.refusals) {
+    if (r.rule == "update" && r.reason.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// operation_fuzz crash-630bdb89: `update --cpu-period 55555555555555555555 --cpu-quota 900000`:
+// atoll saturated the period, and 4000 milli-CPUs * period overflowed int64 (UBSan: signed
+// integer overflow in shim/rules/update.cc). The flags are now read as runc reads them and the
+// bound saturates.
+TEST_CASE("fuzz: update with a huge --cpu-period neither overflows nor passes unjudged") {
+  OperationDecision out_of_range =
+      update({"--cpu-quota", "900000", "--cpu-period", "55555555555555555555"});
+  CHECK(refused_saying(out_of_range, "--cpu-period \"55555555555555555555\" is not a number"));
+
+  OperationDecision huge = update({"--cpu-quota", "900000", "--cpu-period", "9223372036854775807"});
+  CHECK_FALSE(huge.refused());  // 900000 us in a period that long is far under 4 CPUs
+  CHECK(huge.argv == std::vector<std::string>{"runc", "update", "--cpu-quota", "900000",
+                                              "--cpu-period", "9223372036854775807", "c1"});
+
+  OperationDecision normal = update({"--cpu-period", "100000", "--cpu-quota", "900000"});
+  CHECK_FALSE(normal.refused());  // 9 CPUs asked, 4 on the host: clamped to 400000
+  CHECK(normal.argv[5] == "400000");
+}
+
+// Found reading clang-tidy's cert-err34-c on the same code: runc takes --pids-limit through Go's
+// flag package (base 0), so "1_000_000" and "0x100000" are 1000000 and 1048576 to runc, while
+// atoll read 1 and 0. Such spellings are refused; a plain number is judged as before.
+TEST_CASE("update: --pids-limit and --cpu-quota only as plain decimal numbers") {
+  CHECK(refused_saying(update({"--pids-limit", "1_000_000"}), "is not a number"));
+  CHECK(refused_saying(update({"--pids-limit=0x100000"}), "is not a number"));
+  CHECK(refused_saying(update({"--cpu-quota", " 500000"}), "is not a number"));
+  CHECK(refused_saying(update({"--cpu-quota", "1e6"}), "is not a number"));
+  OperationDecision clamped = update({"--pids-limit", "100000"});
+  CHECK_FALSE(clamped.refused());
+  CHECK(clamped.argv[3] == "32768");
+  OperationDecision within = update({"--pids-limit=+100"});
+  CHECK_FALSE(within.refused());
+  CHECK(within.argv[2] == "--pids-limit=+100");
 }
 
 }  // namespace
