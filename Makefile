@@ -4,7 +4,12 @@
 #   make demo       one hardened container and one refused one, end to end
 #   make bench      what oci-harden adds to a container start (not part of check)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make lint       clang-tidy and cppcheck on shim/ and hooks/ (tools/lint.sh)
+#   make fuzz       each libFuzzer target in tests/fuzz for FUZZ_SECONDS (tools/fuzz.sh)
 # Options: SANITIZE=address,undefined  DEBUG=1
+#   SANITIZE builds its objects in build-san/ (not build/) and its binaries into bin/, which then
+#   hold sanitizer builds until the next plain `make` relinks them (bin/.flavour records which);
+#   `make unit SANITIZE=address,undefined` runs only the unit tests under the sanitizers.
 
 PREFIX   ?= /usr/local
 DESTDIR  ?=
@@ -15,12 +20,17 @@ SYSCONFDIR ?= /etc
 
 CXX      ?= g++
 VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
-B        := build
+B        := $(if $(SANITIZE),build-san,build)
 
 WARN     := -Wall -Wextra -Werror
 HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
-OPT      := $(if $(DEBUG),-O0 -g,-O2 -g)
-SAN      := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer,)
+OPT      := $(if $(DEBUG),-O0 -g,$(if $(SANITIZE),-O1 -g,-O2 -g))
+# Any sanitizer report is fatal (UBSan would otherwise print and go on).
+# GCC 12's -Wmaybe-uninitialized reports false positives inside <bits/std_function.h> (the
+# std::function in std::regex) once ASan instruments it; it stays on in the normal build.
+CXX_IS_CLANG := $(shell $(CXX) --version 2>/dev/null | grep -q clang && echo 1)
+SAN      := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer \
+              $(if $(CXX_IS_CLANG),,-Wno-maybe-uninitialized),)
 # spdlog and fmt header-only, so the runtime loads neither library at start.
 SPDLOG   := -DSPDLOG_HEADER_ONLY -DSPDLOG_FMT_EXTERNAL -DFMT_HEADER_ONLY
 CPPFLAGS += -I. -I$(B)/gen -DOCI_HARDEN_VERSION='"$(VERSION)"' $(SPDLOG)
@@ -51,6 +61,16 @@ TEST_OBJS := $(TEST_SRCS:%.cc=$(B)/%.o)
 
 BINS := bin/oci-harden bin/oci-hardenctl $(if $(HOOK_SRCS),bin/oci-harden-hook,)
 
+# bin/ is shared by plain and sanitizer builds: bin/.flavour changes when the kind of build does,
+# so switching SANITIZE (or DEBUG) on or off relinks the binaries from the right objects.
+FLAVOUR := $(if $(SANITIZE),sanitize=$(SANITIZE),plain)$(if $(DEBUG), debug,)
+ifeq ($(filter clean lint fuzz,$(MAKECMDGOALS)),)
+$(shell mkdir -p bin && { [ "$$(cat bin/.flavour 2>/dev/null)" = "$(FLAVOUR)" ] || echo "$(FLAVOUR)" > bin/.flavour; })
+endif
+bin/.flavour:
+	@mkdir -p $(@D)
+	echo "$(FLAVOUR)" > $@
+
 .PHONY: all check unit integration demo bench install uninstall clean lint fuzz
 FUZZ_SECONDS ?= 60
 all: $(BINS)
@@ -74,17 +94,17 @@ $(B)/liboci-harden.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-bin/oci-harden: $(B)/shim/main.o $(B)/liboci-harden.a
+bin/oci-harden: $(B)/shim/main.o $(B)/liboci-harden.a bin/.flavour
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ $(STATIC_LIBS) -o $@
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(filter-out bin/.flavour,$^) $(STATIC_LIBS) -o $@
 
-bin/oci-hardenctl: $(B)/shim/hardenctl_main.o $(B)/liboci-harden.a
+bin/oci-hardenctl: $(B)/shim/hardenctl_main.o $(B)/liboci-harden.a bin/.flavour
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ $(STATIC_LIBS) -lz -o $@
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(filter-out bin/.flavour,$^) $(STATIC_LIBS) -lz -o $@
 
-bin/oci-harden-hook: $(HOOK_SRCS:%.cc=$(B)/%.o) $(B)/liboci-harden.a
+bin/oci-harden-hook: $(HOOK_SRCS:%.cc=$(B)/%.o) $(B)/liboci-harden.a bin/.flavour
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ $(STATIC_LIBS) $(MOUNT_LIBS) -o $@
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(filter-out bin/.flavour,$^) $(STATIC_LIBS) $(MOUNT_LIBS) -o $@
 
 $(B)/unit-tests: $(TEST_OBJS) $(HOOK_LIB_SRCS:%.cc=$(B)/%.o) $(B)/liboci-harden.a
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ -lyajl -lseccomp -lcap-ng $(MOUNT_LIBS) -lz -o $@
@@ -97,7 +117,7 @@ integration: all
 
 # The test command: unit tests, then integration; the last line is "N passed, N failed".
 check: all $(B)/unit-tests
-	bash tests/run-all.sh
+	OCIH_UNIT_TESTS=$(B)/unit-tests bash tests/run-all.sh
 
 demo:
 	bash tools/install-deps.sh

@@ -284,7 +284,14 @@ int main(int argc, char** argv) {
           return kOk;
         }
       }
-      return c.run(rest);
+      int rc = c.run(rest);
+      // What goes to stdout is the data (a hardened config, a report): a full disk must fail
+      // the command, not leave a truncated file behind an exit status of 0.
+      if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+        std::fprintf(stderr, "oci-hardenctl: cannot write the output: %s\n", std::strerror(errno));
+        return rc == kOk ? kBadInput : rc;
+      }
+      return rc;
     }
   }
   return usage_error("unknown command \"" + args[0] + "\"");

@@ -204,6 +204,44 @@ bool Json::operator==(const Json& other) const {
 
 namespace {
 
+size_t utf8_sequence(std::string_view s, size_t i);  // below, with generation
+
+bool well_formed_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t n = utf8_sequence(s, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+// The string Go's encoding/json decodes from these bytes (runc's reading of config.json): each
+// byte of an ill-formed UTF-8 sequence (overlong, surrogate, truncated, stray) becomes U+FFFD.
+std::string go_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t n = utf8_sequence(s, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
+// yajl lets ill-formed UTF-8 through (an overlong "\xC0\xAE" is valid to it); a value is
+// judged as runc will read it, so it is decoded here as Go decodes it.
+std::string decoded_string(const unsigned char* s, size_t n) {
+  std::string_view text(reinterpret_cast<const char*>(s), n);
+  return well_formed_utf8(text) ? std::string(text) : go_utf8(text);
+}
+
 struct ParseState {
   std::vector<Json*> stack;    // open containers
   std::vector<std::string> keys;  // pending key per open object
@@ -251,12 +289,12 @@ int on_number(void* ctx, const char* s, size_t n) {
   return 1;
 }
 int on_string(void* ctx, const unsigned char* s, size_t n) {
-  st(ctx)->add(Json::string(std::string(reinterpret_cast<const char*>(s), n)));
+  st(ctx)->add(Json::string(decoded_string(s, n)));
   return 1;
 }
 int on_start_map(void* ctx) { return st(ctx)->open(Json::object()); }
 int on_map_key(void* ctx, const unsigned char* s, size_t n) {
-  st(ctx)->keys.back().assign(reinterpret_cast<const char*>(s), n);
+  st(ctx)->keys.back() = decoded_string(s, n);
   return 1;
 }
 int on_end_map(void* ctx) { return st(ctx)->close(); }
@@ -380,28 +418,12 @@ size_t utf8_sequence(std::string_view s, size_t i) {
 // Text made in code (a host path read from the filesystem) need not be UTF-8. What is written
 // must parse: each byte of an ill-formed sequence becomes U+FFFD, as Go's encoding/json does.
 bool gen_string(yajl_gen g, std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t n = utf8_sequence(s, i);
-    if (n == 0) break;
-    i += n;
+  std::string fixed;
+  if (!well_formed_utf8(s)) {
+    fixed = go_utf8(s);
+    s = fixed;
   }
-  if (i == s.size()) {
-    return yajl_gen_string(g, reinterpret_cast<const unsigned char*>(s.data()), s.size()) ==
-           yajl_gen_status_ok;
-  }
-  std::string fixed(s.substr(0, i));
-  while (i < s.size()) {
-    size_t n = utf8_sequence(s, i);
-    if (n == 0) {
-      fixed += "\xEF\xBF\xBD";
-      ++i;
-    } else {
-      fixed.append(s.substr(i, n));
-      i += n;
-    }
-  }
-  return yajl_gen_string(g, reinterpret_cast<const unsigned char*>(fixed.data()), fixed.size()) ==
+  return yajl_gen_string(g, reinterpret_cast<const unsigned char*>(s.data()), s.size()) ==
          yajl_gen_status_ok;
 }
 

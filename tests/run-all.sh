@@ -2,6 +2,7 @@
 # The test command behind `make check`: the Catch2 unit tests, then every integration and
 # end-to-end script under tests/integration and tests/e2e. Each script ends with its own
 # "N passed, N failed" line; this runner adds them up and ends with the grand total.
+# OCIH_UNIT_TESTS names the unit-test binary (make check SANITIZE=... sets build-san/unit-tests).
 # Under CI=true a missing prerequisite is a failure; elsewhere a script may skip, saying why.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +32,7 @@ add_counts() {  # add_counts SUITE OUTPUT_FILE
 # Unit tests: Catch2's own summary, then one line in the common form (SKIP_UNIT=1: make integration).
 out=$(mktemp)
 if [[ "${SKIP_UNIT:-0}" != 1 ]]; then
-build/unit-tests --use-colour no 2>&1 | tee "$out"
+"${OCIH_UNIT_TESTS:-build/unit-tests}" --use-colour no 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 cases=$(grep -E '^test cases:' "$out" | tail -n 1)
 if [[ "$cases" =~ test\ cases:\ *([0-9]+)\ *\|\ *([0-9]+)\ passed\ *\|\ *([0-9]+)\ failed ]]; then

@@ -4,6 +4,7 @@
 // (-1, or 0 for the cpu quota) counts as above every maximum.
 
 #include <cctype>
+#include <cerrno>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -46,6 +47,33 @@ class UpdateJudge {
   const Policy& policy_;
   OperationDecision* d_;
 };
+
+// The largest cpu quota (microseconds per period) that cpu_milli thousandths of a CPU allow.
+// A period so long that the product overflows saturates: the bound stays a bound.
+int64_t quota_max(int64_t cpu_milli, int64_t period) {
+  int64_t product = 0;
+  if (__builtin_mul_overflow(cpu_milli, period, &product)) {
+    return (cpu_milli > 0) == (period > 0) ? INT64_MAX : INT64_MIN;
+  }
+  return product / 1000;
+}
+
+// runc reads --cpu-quota and --cpu-period base 10 (strconv.ParseInt/ParseUint) but --pids-limit
+// through Go's flag package, base 0, to which "0x10" and "1_000" are numbers too. Only a plain
+// decimal integer is judged; any other spelling is refused, so what is judged is what runc uses.
+bool parse_decimal(const std::string& text, int64_t* out) {
+  size_t i = !text.empty() && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+  if (i == text.size()) return false;
+  for (size_t k = i; k < text.size(); ++k) {
+    if (!std::isdigit(static_cast<unsigned char>(text[k]))) return false;
+  }
+  errno = 0;
+  char* end = nullptr;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (errno == ERANGE || end == nullptr || *end != '\0') return false;
+  *out = v;
+  return true;
+}
 
 }  // namespace
 
@@ -106,7 +134,7 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
     if (Json* cpu = field(&r, "cpu")) {
       if (auto q = int_field(cpu, "quota")) {
         int64_t period = int_field(cpu, "period").value_or(static_cast<int64_t>(policy.cpu_period));
-        int64_t max_quota = max.cpu_milli * period / 1000;
+        int64_t max_quota = quota_max(max.cpu_milli, period);
         auto use = judge.judge("cpu.quota", *q, *q <= 0, max_quota);
         if (use && *use != *q) cpu->set("quota", Json::integer(*use));
       }
@@ -115,7 +143,11 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
 
   // The flag forms; a clamped value is rewritten in place in argv.
   int64_t period = static_cast<int64_t>(policy.cpu_period);
-  if (const std::string* p = args.flag("cpu-period")) period = std::atoll(p->c_str());
+  if (const std::string* p = args.flag("cpu-period")) {
+    if (!parse_decimal(*p, &period)) {
+      d.refusals.push_back(Refusal{"update", "--cpu-period \"" + *p + "\" is not a number"});
+    }
+  }
   if (period <= 0) period = static_cast<int64_t>(policy.cpu_period);
   for (size_t k = 0; k < args.flags.size(); ++k) {
     const auto& [name, value] = args.flags[k];
@@ -127,12 +159,14 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
         continue;
       }
       use = judge.judge("--" + name, asked, asked < 0, max.memory);
-    } else if (name == "pids-limit") {
-      asked = std::atoll(value.c_str());
-      use = judge.judge("--pids-limit", asked, asked <= 0, max.pids);
-    } else if (name == "cpu-quota") {
-      asked = std::atoll(value.c_str());
-      use = judge.judge("--cpu-quota", asked, asked <= 0, max.cpu_milli * period / 1000);
+    } else if (name == "pids-limit" || name == "cpu-quota") {
+      if (!parse_decimal(value, &asked)) {
+        d.refusals.push_back(Refusal{"update", "--" + name + " \"" + value + "\" is not a number"});
+        continue;
+      }
+      use = name == "pids-limit"
+                ? judge.judge("--pids-limit", asked, asked <= 0, max.pids)
+                : judge.judge("--cpu-quota", asked, asked <= 0, quota_max(max.cpu_milli, period));
     } else {
       continue;
     }
