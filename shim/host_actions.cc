@@ -186,6 +186,7 @@ int hold_namespace(void* arg) {
   ::close(pipe_fds[1]);  // its copy of the write end: read() returns once ours is closed too
   char c;
   (void)!::read(pipe_fds[0], &c, 1);
+  // cppcheck-suppress missingReturn ; _exit does not return
   ::_exit(0);
 }
 
@@ -212,6 +213,7 @@ Result<UniqueFd> make_user_namespace(uint32_t uid, uint32_t gid, uint32_t size) 
   if (::pipe2(p, O_CLOEXEC) != 0) return os_error("pipe", errno);
   UniqueFd hold_r(p[0]), hold_w(p[1]);
   constexpr size_t kStack = 64 * 1024;
+  // cppcheck-suppress invalidFunctionArg ; fd -1 is what MAP_ANONYMOUS asks for
   void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
   if (stack == MAP_FAILED) return os_error("mmap", errno);
   int pipe_fds[2] = {hold_r.get(), hold_w.get()};

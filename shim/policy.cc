@@ -318,7 +318,7 @@ Status apply_policy_json(const Json& root, Policy* p) {
   if (!root.is_object()) return make_error(ErrorCode::kPolicy, "expected a JSON object");
   ObjectReader r(root, "");
   Status st = Ok{};
-  auto run = [&](Status s) {
+  auto run = [&](const Status& s) {
     if (st && !s) st = s;
   };
   run(read_enum<Mode>(r, "mode", {{"enforce", Mode::kEnforce}, {"audit", Mode::kAudit}}, &p->mode));

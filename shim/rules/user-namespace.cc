@@ -36,7 +36,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
+#include <charconv>
+#include <sstream>
 
 #include "../rule.hh"
 #include "../spec.hh"
@@ -209,14 +210,26 @@ std::string sysctl_name(const std::string& key) {
   return out;
 }
 
+// "LO HI": two decimal integers separated by white space, as the kernel reads the sysctl.
+bool two_integers(const std::string& text, long long* lo, long long* hi) {
+  std::istringstream in(text);
+  std::string a, b, extra;
+  if (!(in >> a >> b) || (in >> extra)) return false;
+  auto whole = [](const std::string& word, long long* out) {
+    const char* end = word.data() + word.size();
+    auto [ptr, ec] = std::from_chars(word.data(), end, *out);
+    return ec == std::errc() && ptr == end;
+  };
+  return whole(a, lo) && whole(b, hi);
+}
+
 void clamp_ping_group_range(RuleContext& ctx, uint32_t size) {
   Json* sysctl = field_at(ctx.spec(), "linux.sysctl");
   if (sysctl == nullptr || !sysctl->is_object()) return;
   for (auto& [key, value] : sysctl->members()) {
     if (sysctl_name(key) != "net.ipv4.ping_group_range" || !value.is_string()) continue;
     long long lo = 0, hi = 0;
-    char tail = 0;
-    if (std::sscanf(value.text().c_str(), "%lld %lld %c", &lo, &hi, &tail) != 2) continue;
+    if (!two_integers(value.text(), &lo, &hi)) continue;
     long long top = static_cast<long long>(size) - 1;
     Json clamped = Json::string(std::to_string(std::clamp(lo, 0LL, top)) + " " +
                                 std::to_string(std::clamp(hi, 0LL, top)));

@@ -299,6 +299,13 @@ TEST_CASE("user-namespace clamps ping_group_range to the mapped gids", "[user-na
   CHECK(changed(r, "linux.sysctl.net.ipv4.ping_group_range"));
   CHECK(map_entry(field_at(r.spec, "linux.sysctl"), "kernel.shm_rmid_forced")->text() == "1");
 
+  SECTION("white space other than one blank separates the two gids too") {
+    Json s2 = parse(kBase);
+    field(&s2, "linux")->set("sysctl", parse_value(R"({"net.ipv4.ping_group_range": " 10\t 4294967294\n"})"));
+    Run r2 = run(s2, policy(), host);
+    CHECK(map_entry(field_at(r2.spec, "linux.sysctl"), "net.ipv4.ping_group_range")->text() == "10 65535");
+  }
+
   SECTION("a range already inside is left alone") {
     Json s2 = parse(kBase);
     field(&s2, "linux")->set("sysctl", parse_value(R"({"net.ipv4.ping_group_range": "1 0"})"));
