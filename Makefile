@@ -64,7 +64,8 @@ BINS := bin/oci-harden bin/oci-hardenctl $(if $(HOOK_SRCS),bin/oci-harden-hook,)
 # bin/ is shared by plain and sanitizer builds: bin/.flavour changes when the kind of build does,
 # so switching SANITIZE (or DEBUG) on or off relinks the binaries from the right objects.
 FLAVOUR := $(if $(SANITIZE),sanitize=$(SANITIZE),plain)$(if $(DEBUG), debug,)
-ifeq ($(filter clean lint fuzz,$(MAKECMDGOALS)),)
+STAMP_GOALS := $(if $(MAKECMDGOALS),$(filter-out clean lint fuzz $(B)/%,$(MAKECMDGOALS)),all)
+ifneq ($(STAMP_GOALS),)
 $(shell mkdir -p bin && { [ "$$(cat bin/.flavour 2>/dev/null)" = "$(FLAVOUR)" ] || echo "$(FLAVOUR)" > bin/.flavour; })
 endif
 bin/.flavour:
@@ -160,5 +161,14 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(filter %.5,$(MANPAGES))))
 	@echo "uninstall: $(SYSCONFDIR)/oci-harden/policy.json is the administrator's and was kept"
 
+# Fuzzing and static checks (issue 6). tools/fuzz.sh builds the libFuzzer targets through the
+# rule below with B=build-fuzz CXX=clang++ SANITIZE=fuzzer-no-link,address,undefined.
+$(B)/fuzz/%: $(B)/tests/fuzz/%.o $(B)/liboci-harden.a
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) -fsanitize=fuzzer $^ -lyajl -lseccomp -lcap-ng -lz -o $@
+
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tools/fuzz.sh
+
+lint:
+	bash tools/lint.sh
