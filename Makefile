@@ -118,7 +118,7 @@ integration: all
 
 # The test command: unit tests, then integration; the last line is "N passed, N failed".
 check: all $(B)/unit-tests
-	OCIH_UNIT_TESTS=$(B)/unit-tests bash tests/run-all.sh
+	OCIH_UNIT_TESTS=$(B)/unit-tests OCIH_SANITIZE=$(SANITIZE) bash tests/run-all.sh
 
 demo:
 	bash tools/install-deps.sh
