@@ -25,6 +25,18 @@ check "default policy installed, equal to profiles/policy-default.json" cmp -s "
 if [[ "$(id -u)" == 0 ]]; then
   check "policy root-owned, mode 644" test "$(stat -c '%u %a' "$P")" = "0 644"
 fi
+# The binaries run as root: built as PIE, with full RELRO (BIND_NOW and a GNU_RELRO segment), a
+# stack that is not executable, and (plain build) the stack protector and _FORTIFY_SOURCE.
+for b in oci-harden oci-hardenctl oci-harden-hook; do
+  f=$D/opt/oh/bin/$b
+  check "$b: position-independent executable" bash -c "readelf -h '$f' | grep -q 'Type: *DYN'"
+  check "$b: full RELRO" bash -c "readelf -d '$f' | grep -q 'BIND_NOW' && readelf -lW '$f' | grep -q GNU_RELRO"
+  check "$b: stack not executable" bash -c "readelf -lW '$f' | awk '/GNU_STACK/ { exit (\$7 ~ /E/) }'"
+  if [[ -z "${OCIH_SANITIZE:-}" ]]; then
+    check "$b: stack protector and fortified calls" \
+      bash -c "nm -D '$f' | grep -q __stack_chk_fail && nm -D '$f' | grep -qE '__[a-z]+_chk@'"
+  fi
+done
 check "the installed binary runs and names its rules" bash -c "'$D/opt/oh/bin/oci-harden' --help | grep -q user-namespace"
 echo '{"mode": "audit"}' > "$P"
 check "a second install keeps the administrator's policy" \
