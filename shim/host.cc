@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <iterator>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -84,12 +85,6 @@ std::vector<std::string> split(const std::string& path) {
   return parts;
 }
 
-std::string join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
-}
-
 class RealHost : public Host {
  public:
   int cap_last_cap() const override {
@@ -118,31 +113,44 @@ class RealHost : public Host {
   // component that does not exist is kept as written; "." and ".." are resolved against what
   // has been resolved so far. So /var/run/x → /run/x even when x does not exist, and a ".."
   // after a missing component still lands on a resolved directory.
+  // The resolved prefix is kept as one string ("" for "/") with the length it had before each
+  // component, so ".." and a replaced link are a resize, not a rebuild.
   std::string canonical_path(const std::string& path) const override {
     std::vector<std::string> todo = split(path);
-    std::vector<std::string> done;
+    std::string done;
+    std::vector<size_t> starts;  // done.size() before each component in it
     int links = 0;
     size_t i = 0;
     while (i < todo.size()) {
-      std::string seg = todo[i++];
+      const std::string& seg = todo[i++];
       if (seg == ".") continue;
       if (seg == "..") {
-        if (!done.empty()) done.pop_back();
+        if (!starts.empty()) {
+          done.resize(starts.back());
+          starts.pop_back();
+        }
         continue;
       }
-      done.push_back(seg);
-      std::optional<std::string> target = link_target(join(done));
+      starts.push_back(done.size());
+      done += '/';
+      done += seg;
+      std::optional<std::string> target = link_target(done);
       if (!target) continue;
       if (++links > kMaxSymlinks) continue;  // the kernel would say ELOOP; keep it lexical
       // Magic links (/proc/self/root) read as "/" here: the path they name from our view.
       std::vector<std::string> rest = split(*target);
-      done.pop_back();
-      if ((*target)[0] == '/') done.clear();
-      rest.insert(rest.end(), todo.begin() + static_cast<std::ptrdiff_t>(i), todo.end());
+      done.resize(starts.back());
+      starts.pop_back();
+      if ((*target)[0] == '/') {
+        done.clear();
+        starts.clear();
+      }
+      rest.insert(rest.end(), std::make_move_iterator(todo.begin() + static_cast<std::ptrdiff_t>(i)),
+                  std::make_move_iterator(todo.end()));
       todo = std::move(rest);
       i = 0;
     }
-    return join(done);
+    return done.empty() ? "/" : done;
   }
 
   std::optional<NamespaceId> namespace_at(const std::string& path) const override { return stat_ns(path); }

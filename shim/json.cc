@@ -209,6 +209,10 @@ size_t utf8_sequence(std::string_view s, size_t i);  // below, with generation
 bool well_formed_utf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
+    if (static_cast<unsigned char>(s[i]) < 0x80) {  // ASCII, nearly every byte of a config
+      ++i;
+      continue;
+    }
     size_t n = utf8_sequence(s, i);
     if (n == 0) return false;
     i += n;
