@@ -42,7 +42,9 @@ int record(const Policy& policy, AuditEvent& e, int64_t start) {
   e.policy = &policy;
   e.runtime = policy.runtime;
   e.duration_us = now_us() - start;
-  auto st = append_audit_line(policy.audit_log, audit_record(e, now_us()));
+  std::string line = audit_record(e, now_us());
+  auto st = append_audit_line(policy.audit_log, line);
+  if (policy.audit_syslog) audit_to_syslog(line);
   if (!st) {
     std::fprintf(stderr, "oci-harden-hook: %s\n", st.error().message.c_str());
     return policy.audit_failure == AuditFailure::kAllow ? 0 : 1;

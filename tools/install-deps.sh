@@ -8,7 +8,7 @@ packages=(
   libseccomp-dev libcap-ng-dev libyajl-dev libmount-dev libspdlog-dev catch2 zlib1g-dev
   runc crun containerd docker.io podman busybox-static
   jq groff-base man-db iproute2 uidmap e2fsprogs
-  clang clang-tidy clang-tools libclang-rt-14-dev cppcheck
+  clang clang-tidy clang-tools libclang-rt-14-dev cppcheck python3
 )
 missing=()
 for p in "${packages[@]}"; do
