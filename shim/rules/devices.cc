@@ -12,12 +12,17 @@
 //   - a device node (linux.devices[]) whose path is not in the policy's allowed_devices, or that
 //     is listed but carries numbers other than that device's (a node named /dev/fuse made from
 //     the host disk's numbers).
-// Allowed: rules naming a major number ('c 136:* rwm' for /dev/pts), and wildcard rules that only
-// allow mknod ('c *:* m', which every engine adds): a node made without read or write permission
-// opens nothing.
+//   - a rule of type "b" that allows reading or writing a block device (a host disk, through a
+//     node the container makes with CAP_MKNOD) unless an allowed node in linux.devices carries
+//     exactly those numbers (what `--device /dev/sdb` produces): 'b 8:0 rw' alone, or 'b 7:* rwm'.
+// Allowed: character-device rules naming a major number ('c 136:* rwm' for /dev/pts, 'c 10:229
+// rwm' for a FUSE device an engine passes later), block-device rules backed by an allowed node,
+// and wildcard rules that only allow mknod ('c *:* m', which every engine adds): a node made
+// without read or write permission opens nothing.
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,9 +78,46 @@ std::string rule_text(const std::string& type, const Json& rule, const std::stri
          number_text(int_field(&rule, "minor")) + " " + access;
 }
 
+struct NodeNumbers {
+  std::string type;
+  std::optional<int64_t> major, minor;
+};
+
+std::vector<std::string> allowed_paths(const RuleContext& ctx) {
+  std::vector<std::string> allowed;
+  for (const auto& p : ctx.policy().allowed_devices) allowed.push_back(lexical(p));
+  return allowed;
+}
+
+std::string node_problem(const Json& node, const std::vector<std::string>& allowed);
+
+// The numbers of the device nodes in linux.devices that the policy allows.
+std::vector<NodeNumbers> allowed_nodes(RuleContext& ctx) {
+  std::vector<NodeNumbers> out;
+  const Json* nodes = field_at(ctx.spec(), "linux.devices");
+  if (nodes == nullptr) return out;
+  std::vector<std::string> allowed = allowed_paths(ctx);
+  for (const Json& node : nodes->items()) {
+    if (!node.is_object() || !node_problem(node, allowed).empty()) continue;
+    out.push_back({string_field(&node, "type").value_or(""), int_field(&node, "major"),
+                   int_field(&node, "minor")});
+  }
+  return out;
+}
+
+// A block-device rule that reads or writes is backed when an allowed node has its exact numbers.
+bool backed_by_node(const std::vector<NodeNumbers>& nodes, const std::string& type,
+                    std::optional<int64_t> major, std::optional<int64_t> minor) {
+  if (!major || *major < 0 || !minor || *minor < 0) return false;
+  return std::any_of(nodes.begin(), nodes.end(), [&](const NodeNumbers& n) {
+    return n.type == type && n.major == major && n.minor == minor;
+  });
+}
+
 void judge_cgroup_rules(RuleContext& ctx) {
   const Json* rules = field_at(ctx.spec(), "linux.resources.devices");
   if (rules == nullptr) return;
+  std::optional<std::vector<NodeNumbers>> nodes;  // read once, when a block rule needs it
   for (size_t i = 0; i < rules->items().size(); ++i) {
     const Json& rule = rules->items()[i];
     if (!bool_field(&rule, "allow").value_or(false)) continue;
@@ -95,6 +137,15 @@ void judge_cgroup_rules(RuleContext& ctx) {
       ctx.refuse(where + " (" + rule_text(type, rule, access) + ") allows every host " +
                  (type == "c" ? "character" : "block") + " device" +
                  (int_field(&rule, "minor").value_or(-1) < 0 ? "" : " with that minor number"));
+      continue;
+    }
+    if (opens && type == "b") {
+      if (!nodes) nodes = allowed_nodes(ctx);
+      if (!backed_by_node(*nodes, type, major, int_field(&rule, "minor"))) {
+        ctx.refuse(where + " (" + rule_text(type, rule, access) +
+                   ") opens host block devices that no allowed node in linux.devices carries "
+                   "(list the device in the policy's allowed_devices and pass it with --device)");
+      }
     }
   }
 }
@@ -118,8 +169,7 @@ std::string node_problem(const Json& node, const std::vector<std::string>& allow
 void judge_nodes(RuleContext& ctx) {
   const Json* nodes = field_at(ctx.spec(), "linux.devices");
   if (nodes == nullptr) return;
-  std::vector<std::string> allowed;
-  for (const auto& p : ctx.policy().allowed_devices) allowed.push_back(lexical(p));
+  std::vector<std::string> allowed = allowed_paths(ctx);
   std::vector<std::string> unlisted;
   std::string first_where;
   for (size_t i = 0; i < nodes->items().size(); ++i) {

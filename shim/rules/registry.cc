@@ -34,7 +34,9 @@ const std::vector<RuleInfo>& all_rules() {
        rule_host_namespaces},
       {"sensitive-mounts", "5.5, 5.31", "16, 26",
        "refuse binds of engine sockets and sensitive host paths", rule_sensitive_mounts},
-      {"devices", "5.17", "", "refuse device rules that allow all devices, and unlisted device nodes",
+      {"devices", "5.17", "",
+       "refuse device rules that allow all devices, block-device rules without an allowed node, "
+       "and unlisted device nodes",
        rule_devices},
       {"sysctls", "-", "", "refuse sysctls outside the safe list", rule_sysctls},
       {"capabilities", "5.3", "14", "keep only the allow-list in all capability sets",

@@ -124,6 +124,47 @@ TEST_CASE("devices: a rule allowing every device is refused", "[devices]") {
   }
 }
 
+TEST_CASE("devices: block-device rules need an allowed node with their numbers", "[devices]") {
+  const std::string why =
+      ") opens host block devices that no allowed node in linux.devices carries (list the device "
+      "in the policy's allowed_devices and pass it with --device)";
+  SECTION("--device-cgroup-rule 'b 8:0 rw' alone: the host disk through a node made with mknod") {
+    REQUIRE(run(spec_text(R"([{"allow": true, "type": "b", "major": 8, "minor": 0, "access": "rw"}])")) ==
+            Reasons{"linux.resources.devices[0] (b 8:0 rw" + why});
+  }
+  SECTION("every minor of one driver ('b 7:* rwm', the loop devices)") {
+    REQUIRE(run(spec_text(R"([{"allow": true, "type": "b", "major": 7, "access": "rwm"}])")) ==
+            Reasons{"linux.resources.devices[0] (b 7:* rwm" + why});
+  }
+  SECTION("read only is still reading the disk") {
+    REQUIRE(run(spec_text(R"([{"allow": true, "type": "b", "major": 8, "minor": 0, "access": "r"}])")).size() == 1);
+  }
+  SECTION("mknod alone opens nothing") {
+    REQUIRE(run(spec_text(R"([{"allow": true, "type": "b", "major": 8, "minor": 0, "access": "m"}])")).empty());
+  }
+  SECTION("--device /dev/sdb, listed in allowed_devices: node and rule together pass") {
+    Policy p = policy();
+    p.allowed_devices = {"/dev/sdb"};
+    REQUIRE(run(spec_text(R"([{"allow": true, "type": "b", "major": 8, "minor": 16, "access": "rwm"}])",
+                          "[" + node("/dev/sdb", "b", 8, 16) + "]"),
+                p)
+                .empty());
+    SECTION("but not a rule for the whole driver, nor another disk") {
+      REQUIRE(run(spec_text(R"([{"allow": true, "type": "b", "major": 8, "access": "rwm"},
+                                {"allow": true, "type": "b", "major": 8, "minor": 0, "access": "rw"}])",
+                            "[" + node("/dev/sdb", "b", 8, 16) + "]"),
+                  p) == Reasons{"linux.resources.devices[0] (b 8:* rwm" + why,
+                                "linux.resources.devices[1] (b 8:0 rw" + why});
+    }
+  }
+  SECTION("a node the policy does not allow backs nothing") {
+    Reasons r = run(spec_text(R"([{"allow": true, "type": "b", "major": 8, "minor": 16, "access": "rwm"}])",
+                              "[" + node("/dev/sdb", "b", 8, 16) + "]"));
+    REQUIRE(r.size() == 2);
+    CHECK(r[0] == "linux.resources.devices[0] (b 8:16 rwm" + why);
+  }
+}
+
 TEST_CASE("devices: device nodes outside allowed_devices are refused", "[devices]") {
   SECTION("--device /dev/fuse with the default (empty) list") {
     REQUIRE(run(spec_text("[]", "[" + node("/dev/fuse", "c", 10, 229) + "]")) ==
