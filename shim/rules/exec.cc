@@ -7,6 +7,8 @@
 // exec.escalation says "clamp". no_new_privs is always forced on.
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 
 #include "../operation_rules.hh"
 #include "../spec.hh"
@@ -19,6 +21,24 @@ const char* const kCapSets[] = {"bounding", "effective", "permitted", "inheritab
 
 bool has(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// An id as runc reads it from a flag and then stores it: `--user` through strconv.Atoi and
+// `--additional-gids` through strconv.ParseInt(text, 0, 64), each then cast to uint32, so
+// 4294967296 is uid 0 to runc. Only plain decimal digits are judged: no sign, and where runc
+// reads base 0 (octal_prefix_read) no leading zero ("010" is 8 to it, "0x0" is 0). A value
+// beyond int64, which runc refuses, is not judged either. nullopt: not judged (refuse it).
+std::optional<uint32_t> runc_id(const std::string& text, bool octal_prefix_read) {
+  if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  if (octal_prefix_read && text.size() > 1 && text[0] == '0') return std::nullopt;
+  uint64_t v = 0;
+  constexpr uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
+  for (char ch : text) {
+    uint64_t digit = static_cast<uint64_t>(ch - '0');
+    if (v > (kMax - digit) / 10) return std::nullopt;
+    v = v * 10 + digit;
+  }
+  return static_cast<uint32_t>(v);
 }
 
 struct Container {
@@ -224,16 +244,17 @@ OperationDecision harden_exec_flags(const RuncArgs& args, const Json& container_
         }
       }
     } else if (name == "user") {
-      std::string uid_text = value.substr(0, value.find(':'));
-      std::string gid_text = value.find(':') == std::string::npos ? "" : value.substr(value.find(':') + 1);
-      bool numeric = !uid_text.empty() && uid_text.find_first_not_of("0123456789") == std::string::npos &&
-                     gid_text.find_first_not_of("0123456789") == std::string::npos;
-      if (!numeric) {
-        d.refusals.push_back(Refusal{"exec", "--user \"" + value + "\" is not numeric uid[:gid]"});
+      size_t colon = value.find(':');
+      std::optional<uint32_t> uid = runc_id(value.substr(0, colon), false);
+      std::optional<uint32_t> gid;
+      if (colon != std::string::npos) gid = runc_id(value.substr(colon + 1), false);
+      if (!uid || (colon != std::string::npos && !gid)) {
+        d.refusals.push_back(Refusal{
+            "exec", "--user \"" + value + "\" is not a numeric uid[:gid] within 0..2^63-1"});
         continue;
       }
-      bool uid0 = std::stoull(uid_text) == 0 && c.uid != 0;
-      bool gid0 = !gid_text.empty() && std::stoull(gid_text) == 0 && c.gid != 0;
+      bool uid0 = *uid == 0 && c.uid != 0;
+      bool gid0 = gid && *gid == 0 && c.gid != 0;
       if ((uid0 || gid0) &&
           judge.escalation("the exec asks for --user " + value + ", but the container runs as " +
                            std::to_string(c.uid) + ":" + std::to_string(c.gid))) {
@@ -247,7 +268,13 @@ OperationDecision harden_exec_flags(const RuncArgs& args, const Json& container_
         }
       }
     } else if (name == "additional-gids") {
-      if (value == "0" && c.gid != 0 &&
+      std::optional<uint32_t> extra = runc_id(value, true);
+      if (!extra) {
+        d.refusals.push_back(Refusal{"exec", "--additional-gids \"" + value +
+                                                 "\" is not a plain decimal gid within 0..2^63-1"});
+        continue;
+      }
+      if (*extra == 0 && c.gid != 0 &&
           judge.escalation("the exec asks for supplementary gid 0 (--additional-gids)")) {
         d.changes.push_back(Change{"exec", "--additional-gids", Json::string(value), Json()});
         drop_flag(k);
