@@ -41,7 +41,8 @@ seed json tests/unit/data/*.json tests/golden/*/*.json profiles/*.json
 seed policy profiles/policy-*.json $(find tests -name 'policy*.json' -size -64k)
 seed spec tests/unit/data/*.json tests/golden/*/*.json
 n=0
-argv_seed() { printf '%s\0' "$@" | head -c -1 > "$seeds/argv/$((n += 1))"; }
+# (n is counted before the pipeline: a redirection on its last command is expanded in a subshell)
+argv_seed() { n=$((n + 1)); printf '%s\0' "$@" | head -c -1 > "$seeds/argv/$n"; }
 argv_seed --root /run/docker/runtime-runc/moby --log /run/x/log.json --log-format json \
   create --bundle /run/containerd/b/id --pid-file /run/x/init.pid --console-socket /tmp/s id
 argv_seed --root /run/containerd/runc/k8s.io --systemd-cgroup create -b /b --no-pivot id
@@ -68,7 +69,7 @@ for f in tests/unit/data/*.jsonl; do
   while IFS= read -r line; do printf '%s\n' "$line" > "$seeds/audit/$(basename "$f").$((i += 1))"; done < "$f"
 done
 
-op_seed() { { printf '%s\0' "$1"; shift; printf '%s\0' "$@" | head -c -1; } > "$seeds/op/$((n += 1))"; }
+op_seed() { n=$((n + 1)); { printf '%s\0' "$1"; shift; printf '%s\0' "$@" | head -c -1; } > "$seeds/op/$n"; }
 op_seed '{}' update --pids-limit 100000 --memory 64g --cpu-quota 900000 --cpu-period 100000 id
 op_seed '{}' update --memory=512m --memory-swap=-1 --pids-limit=-1 id
 op_seed '{"pids":{"limit":100000},"memory":{"limit":99999999999,"swap":-1},"cpu":{"quota":1000000,"period":100000}}' \
