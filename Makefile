@@ -5,7 +5,7 @@
 #   make bench      what oci-harden adds to a container start (not part of check)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make lint       clang-tidy and cppcheck on shim/ and hooks/ (tools/lint.sh)
-#   make fuzz       each libFuzzer target in tests/fuzz for FUZZ_SECONDS (tools/fuzz.sh)
+#   make fuzz       each libFuzzer target in tests/fuzz for FUZZ_SECONDS [FUZZ_SEED] (tools/fuzz.sh)
 # Options: SANITIZE=address,undefined  DEBUG=1
 #   SANITIZE builds its objects in build-san/ (not build/) and its binaries into bin/, which then
 #   hold sanitizer builds until the next plain `make` relinks them (bin/.flavour records which);
@@ -74,6 +74,7 @@ bin/.flavour:
 
 .PHONY: all check unit integration demo bench install uninstall clean lint fuzz
 FUZZ_SECONDS ?= 60
+FUZZ_SEED ?=
 all: $(BINS)
 
 $(B)/gen/embedded.cc: $(EMBEDDED) tools/embed.sh
@@ -168,7 +169,7 @@ $(B)/fuzz/%: $(B)/tests/fuzz/%.o $(B)/liboci-harden.a
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) -fsanitize=fuzzer $^ -lyajl -lseccomp -lcap-ng -lz -o $@
 
 fuzz:
-	FUZZ_SECONDS=$(FUZZ_SECONDS) bash tools/fuzz.sh
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_SEED=$(FUZZ_SEED) bash tools/fuzz.sh
 
 lint:
 	bash tools/lint.sh

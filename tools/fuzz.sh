@@ -10,6 +10,9 @@
 # reports; a crash, leak, timeout or sanitizer report fails the run and leaves the input in
 # build-fuzz/crashes/<target>/ (make it a unit test in tests/unit, then fix the code).
 # FUZZ_TARGETS="json_fuzz policy_fuzz" runs only those.
+# FUZZ_SEED=N fixes libFuzzer's random seed (default: a new one each run). With a fixed seed and
+# an empty corpus directory a run repeats the same inputs in the same order, so CI's pass
+# (FUZZ_SEED=1) covers what a longer local run with that seed already covered.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-60}
@@ -98,7 +101,7 @@ for t in "${targets[@]}"; do
   rc=0
   # -timeout: one input taking over 10 s is a finding; -rss_limit_mb: so is 2 GiB of memory.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1 \
-    "$B/fuzz/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    "$B/fuzz/$t" -max_total_time="$secs" ${FUZZ_SEED:+-seed="$FUZZ_SEED"} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$crashes/" "$corpus" "$seeds/$(seed_dir "$t")" >"$log" 2>&1 || rc=$?
   # The last status line ("#N DONE cov: ... ft: ... corp: ...", or the last pulse before a crash).
   last=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
