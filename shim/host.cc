@@ -10,8 +10,8 @@
 
 #include <cerrno>
 #include <climits>
-#include <iterator>
 #include <cstdlib>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <string>
