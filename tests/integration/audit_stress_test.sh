@@ -13,10 +13,7 @@ T=$(mktemp -d /var/tmp/ocih-stress.XXXXXX)
 chmod 0711 "$T"
 # The fake runtime never starts a container, so no poststop hook removes the idmapped rootfs
 # mounts oci-harden makes under the state directory: the trap does.
-cleanup() {
-  awk -v t="$T" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l
-  rm -rf "$T"
-}
+cleanup() { remove_test_dir "$T"; }
 trap cleanup EXIT
 mkdir -p "$T/etc"
 # The fake runtime lists what its inherited descriptors point at: none of the files oci-harden

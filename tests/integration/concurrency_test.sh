@@ -23,16 +23,7 @@ OCIH=$PWD/bin/oci-harden
 
 T=$(mktemp -d /var/tmp/ocih-conc.XXXXXX)
 chmod 0711 "$T"
-cleanup() {
-  local id m
-  for id in $(runc --root "$T/runc" list -q 2>/dev/null); do
-    runc --root "$T/runc" delete -f "$id" >/dev/null 2>&1
-  done
-  for m in $(awk -v t="$T" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
-    umount -l "$m" 2>/dev/null
-  done
-  rm -rf "$T"
-}
+cleanup() { remove_test_dir "$T" "$T/runc"; }
 trap cleanup EXIT
 
 mkdir -p "$T/etc"

@@ -13,13 +13,7 @@ need runc busybox jq || exit_summary
 OCIH=$PWD/bin/oci-harden
 T=$(mktemp -d /var/tmp/ocih-exec.XXXXXX)
 chmod 0711 "$T"   # the container's root (uid 1000000 on the host) walks to its rootfs below
-cleanup() {
-  for id in $(runc --root "$T/state" list -q 2>/dev/null); do
-    runc --root "$T/state" delete -f "$id" >/dev/null 2>&1
-  done
-  awk -v t="$T" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l 2>/dev/null
-  rm -rf "$T"
-}
+cleanup() { remove_test_dir "$T" "$T/state"; }
 trap cleanup EXIT
 
 make_busybox_rootfs "$T/rootfs"

@@ -29,10 +29,7 @@ T=$(mktemp -d /var/tmp/ocih-faults.XXXXXX)
 chmod 0711 "$T"
 cleanup() {
   chattr -R -i "$T" >/dev/null 2>&1
-  for m in $(awk -v t="$T" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
-    umount -l "$m" 2>/dev/null
-  done
-  rm -rf "$T"
+  remove_test_dir "$T"
 }
 trap cleanup EXIT
 

@@ -20,15 +20,7 @@ OCIH=$PWD/bin/oci-harden
 CTL=$PWD/bin/oci-hardenctl
 T=$(mktemp -d /var/tmp/ocih-seccomp.XXXXXX) || { fail "mktemp"; exit_summary; }
 chmod 0711 "$T"   # the container's root (uid 1000000 on the host) walks to its rootfs below
-cleanup() {
-  for id in $(runc --root "$T/state" list -q 2>/dev/null); do
-    runc --root "$T/state" delete -f "$id" >/dev/null 2>&1
-  done
-  for m in $(awk -v t="$T" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
-    umount -l "$m" 2>/dev/null
-  done
-  rm -rf "$T"
-}
+cleanup() { remove_test_dir "$T" "$T/state"; }
 trap cleanup EXIT
 
 # ---- 1. offline: every shipped profile is clean, a broken one is not

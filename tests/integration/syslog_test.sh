@@ -16,9 +16,8 @@ chmod 0711 "$T"
 made_dev_log=0
 cleanup() {
   [[ -n "${listener:-}" ]] && kill "$listener" 2>/dev/null
-  awk -v t="$T" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r | xargs -r -n1 umount -l
   ((made_dev_log)) && rm -f /dev/log
-  rm -rf "$T"
+  remove_test_dir "$T"
 }
 trap cleanup EXIT
 

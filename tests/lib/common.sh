@@ -89,6 +89,23 @@ exit_summary() {
   exit $?
 }
 
+# remove_test_dir DIR [RUNC_ROOT...]: a test's teardown. Deletes every container runc still
+# knows under each RUNC_ROOT, lazily unmounts everything mounted below DIR (deepest first: the
+# idmapped roots oci-harden made, tmpfs fixtures), then removes DIR.
+remove_test_dir() {
+  local dir=${1:?remove_test_dir DIR [RUNC_ROOT...]} root id m
+  shift
+  for root in "$@"; do
+    for id in $(runc --root "$root" list -q 2>/dev/null); do
+      runc --root "$root" delete -f "$id" >/dev/null 2>&1
+    done
+  done
+  for m in $(awk -v t="$dir" 'index($5, t) == 1 {print $5}' /proc/self/mountinfo | sort -r); do
+    umount -l "$m" 2>/dev/null
+  done
+  rm -rf "$dir"
+}
+
 # make_busybox_rootfs DIR: /bin/busybox (Debian's busybox-static) and its applet links, root and
 # nobody (65534) in /etc/passwd and /etc/group, and the usual empty mountpoints.
 make_busybox_rootfs() {
