@@ -117,8 +117,12 @@ unit: $(B)/unit-tests
 integration: all
 	SKIP_UNIT=1 bash tests/run-all.sh
 
-# The test command: unit tests, then integration; the last line is "N passed, N failed".
-check: all $(B)/unit-tests
+# The test command: on a fresh Debian machine it installs what it needs first (idempotent, quick
+# when everything is there), then builds, then unit tests and integration; the last line is
+# "N passed, N failed".
+check:
+	bash tools/install-deps.sh
+	$(MAKE) all $(B)/unit-tests
 	OCIH_UNIT_TESTS=$(B)/unit-tests OCIH_SANITIZE=$(SANITIZE) bash tests/run-all.sh
 
 demo:
