@@ -133,7 +133,10 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
     }
     if (Json* cpu = field(&r, "cpu")) {
       if (auto q = int_field(cpu, "quota")) {
-        int64_t period = int_field(cpu, "period").value_or(static_cast<int64_t>(policy.cpu_period));
+        // A period of 0 (or none) leaves the container's own in place, as runc writes only a
+        // non-zero one: the bound is taken at the policy's period, as with --cpu-period.
+        int64_t period = int_field(cpu, "period").value_or(0);
+        if (period <= 0) period = static_cast<int64_t>(policy.cpu_period);
         int64_t max_quota = quota_max(max.cpu_milli, period);
         auto use = judge.judge("cpu.quota", *q, *q <= 0, max_quota);
         if (use && *use != *q) cpu->set("quota", Json::integer(*use));

@@ -10,6 +10,7 @@
 #include "shim/operation_rules.hh"
 #include "shim/policy.hh"
 #include "shim/runc_args.hh"
+#include "shim/spec.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
@@ -88,6 +89,29 @@ TEST_CASE("fuzz: update with a huge --cpu-period neither overflows nor passes un
   OperationDecision normal = update({"--cpu-period", "100000", "--cpu-quota", "900000"});
   CHECK_FALSE(normal.refused());  // 9 CPUs asked, 4 on the host: clamped to 400000
   CHECK(normal.argv[5] == "400000");
+}
+
+// operation_fuzz crash-033c8c0e (CI's fuzz pass): `update -r -` with cpu {"quota": 1000000,
+// "period": 0}. Period 0 was taken as the period itself, so the bound was 0 and the quota was
+// clamped to 0, which the second judgement read as "no quota" and clamped again: not a fixed
+// point. runc writes only a non-zero period (the container keeps its own), so 0 now means the
+// policy's period, as it already did for --cpu-period 0.
+TEST_CASE("fuzz: update -r with cpu.period 0 is bounded at the policy's period") {
+  auto policy = builtin_policy();  // cpu_period 100000, cpu.max "host"
+  REQUIRE(policy.ok());
+  FakeHost host;  // 4 CPUs: at most 400000 us per 100000 us
+  auto args = parse_runc_args({"runc", "update", "-r", "-", "c1"});
+  REQUIRE(args.ok());
+  for (const char* period : {"0", "-5", "null"}) {
+    INFO(period);
+    auto resources = parse_json(std::string(R"({"cpu": {"quota": 1000000, "period": )") + period + "}}");
+    REQUIRE(resources.ok());
+    OperationDecision first = harden_update(*args, *resources, *policy, host);
+    REQUIRE_FALSE(first.refused());
+    CHECK(int_field(field(&first.resources, "cpu"), "quota") == 400000);
+    OperationDecision again = harden_update(*args, first.resources, *policy, host);
+    CHECK(again.changes.empty());
+  }
 }
 
 // Found reading clang-tidy's cert-err34-c on the same code: runc takes --pids-limit through Go's
