@@ -11,8 +11,9 @@
 # build-fuzz/crashes/<target>/ (make it a unit test in tests/unit, then fix the code).
 # FUZZ_TARGETS="json_fuzz policy_fuzz" runs only those.
 # FUZZ_SEED=N fixes libFuzzer's random seed (default: a new one each run). With a fixed seed and
-# an empty corpus directory a run repeats the same inputs in the same order, so CI's pass
-# (FUZZ_SEED=1) covers what a longer local run with that seed already covered.
+# an empty corpus directory, runs of the same code begin with the same inputs and findings, then
+# drift apart (libFuzzer's time-based limits), so a longer local run with the seed CI uses
+# (FUZZ_SEED=1) covers most, not all, of what CI's pass will try.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${FUZZ_SECONDS:-60}
