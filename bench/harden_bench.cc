@@ -20,9 +20,6 @@
 // After each iteration, untimed: the original config.json is put back and the container's
 // state (the idmapped mount) removed. Prints the median and p90 of each step in microseconds.
 
-#include <fcntl.h>
-#include <sys/mount.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -47,19 +44,6 @@ double us_since(std::chrono::steady_clock::time_point& t) {
   double us = std::chrono::duration<double, std::micro>(now - t).count();
   t = now;
   return us;
-}
-
-// The system calls of RealHost's idmap probe (host.cc), which a fresh oci-harden process makes
-// once per filesystem.
-bool idmap_probe(const std::string& dir) {
-  auto ns = make_user_namespace(65534, 65534, 1);
-  if (!ns) return false;
-  UniqueFd tree(::open_tree(AT_FDCWD, dir.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
-  if (!tree.valid()) return false;
-  struct mount_attr attr {};
-  attr.attr_set = MOUNT_ATTR_IDMAP;
-  attr.userns_fd = static_cast<uint64_t>(ns->get());
-  return ::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) == 0;
 }
 
 int phases(const std::string& policy_file, const std::string& bundle, const std::string& id, int n) {
@@ -97,7 +81,7 @@ int phases(const std::string& policy_file, const std::string& bundle, const std:
     Decision dec = harden_spec(std::move(*spec), *policy, real_host(), inv);
     d[3] = us_since(c);
     std::string root = string_field(field(&dec.spec, "annotations"), "org.oci-harden.rootfs").value_or(bundle);
-    (void)idmap_probe(root);
+    (void)probe_idmapped_mount(root);  // what a fresh process does once per filesystem
     d[4] = us_since(c);
     std::string out = to_json(dec.spec);
     d[5] = us_since(c);

@@ -179,7 +179,7 @@ class RealHost : public Host {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = idmap_cache_.find(st.st_dev);
     if (it != idmap_cache_.end()) return it->second;
-    bool ok = probe_idmap(dir);
+    bool ok = probe_idmapped_mount(dir);
     idmap_cache_[st.st_dev] = ok;
     return ok;
   }
@@ -233,17 +233,6 @@ class RealHost : public Host {
     return result;
   }
 
-  static bool probe_idmap(const std::string& dir) {
-    auto ns = make_user_namespace(65534, 65534, 1);
-    if (!ns) return false;
-    UniqueFd tree(::open_tree(AT_FDCWD, dir.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
-    if (!tree.valid()) return false;
-    struct mount_attr attr {};
-    attr.attr_set = MOUNT_ATTR_IDMAP;
-    attr.userns_fd = static_cast<uint64_t>(ns->get());
-    return ::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) == 0;
-  }
-
   mutable std::mutex mu_;
   mutable std::mutex link_mu_;
   mutable std::map<std::string, std::optional<std::string>> link_cache_;
@@ -253,6 +242,17 @@ class RealHost : public Host {
 }  // namespace
 
 // The mode is the last parenthesised word of a line, so a name with spaces still compares whole.
+bool probe_idmapped_mount(const std::string& dir) {
+  auto ns = make_user_namespace(65534, 65534, 1);
+  if (!ns) return false;
+  UniqueFd tree(::open_tree(AT_FDCWD, dir.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+  if (!tree.valid()) return false;
+  struct mount_attr attr {};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = static_cast<uint64_t>(ns->get());
+  return ::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) == 0;
+}
+
 bool apparmor_profiles_list_has(const std::string& list, const std::string& name) {
   if (name.empty()) return false;
   size_t start = 0;

@@ -12,6 +12,10 @@ namespace oci_harden {
 // filesystem) are cached in it.
 const Host& real_host();
 
+// The uncached idmap probe behind supports_idmapped_mount: a detached clone of the mount at `dir`
+// idmapped to a throwaway user namespace (bench/harden_bench.cc times it on its own).
+bool probe_idmapped_mount(const std::string& dir);
+
 // Whether `list` (the text of /sys/kernel/security/apparmor/profiles: one "NAME (MODE)" line per
 // loaded profile) names the profile `name` exactly.
 bool apparmor_profiles_list_has(const std::string& list, const std::string& name);
