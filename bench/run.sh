@@ -48,16 +48,7 @@ chmod 0711 "$T"
 DOCKER_DIR=""
 cleanup() {
   [[ -n "$DOCKER_DIR" ]] && docker_stop "$DOCKER_DIR" >/dev/null 2>&1
-  local root rt id
-  for root in "$T"/fs/rt-*; do
-    [[ -d "$root" ]] || continue
-    for rt in runc crun; do
-      command -v "$rt" >/dev/null 2>&1 || continue
-      for id in $(timeout 10 "$rt" --root "$root" list -q 2>/dev/null); do
-        timeout 10 "$rt" --root "$root" delete -f "$id" >/dev/null 2>&1
-      done
-    done
-  done
+  _engine_runc_cleanup "$T"/fs/rt-*
   _engine_umount_under "$T"
   rm -rf "$T"
 }
