@@ -36,13 +36,24 @@ SPDLOG   := -DSPDLOG_HEADER_ONLY -DSPDLOG_FMT_EXTERNAL -DFMT_HEADER_ONLY
 CPPFLAGS += -I. -I$(B)/gen -DOCI_HARDEN_VERSION='"$(VERSION)"' $(SPDLOG)
 CXXFLAGS += -std=c++17 $(OPT) $(WARN) $(HARDEN) $(SAN) -MD -MP
 LDHARDEN := -pie -Wl,-z,relro,-z,now
-# The runtime is on every container's start path: link what Debian ships as archives statically
-# (yajl, libseccomp, libcap-ng, libstdc++) so the dynamic loader has almost nothing to do.
+# The runtime is on every container's start path, and on a machine where each page fault and
+# each mapping is dear (bench/results.md) the dynamic loader cost more than the work itself.
+# oci-harden and oci-hardenctl are therefore linked as static PIEs: glibc, libstdc++, yajl,
+# libseccomp and libcap-ng (Debian ships archives of all of them) are inside the binary; ASLR,
+# full RELRO and the non-executable stack stay. The price: a glibc security update reaches them
+# only when they are rebuilt. The link warns that libcap-ng's capng_change_id calls getpwuid and
+# initgroups, which need glibc's shared NSS modules at run time; oci-harden uses only libcap-ng's
+# name table and never calls it. oci-harden-hook needs libmount, which has no archive: it keeps
+# libc and libmount shared and everything else static.
 # Sanitizer builds link everything dynamically (the sanitizer runtimes require it).
 ifeq ($(SANITIZE),)
-STATIC_LIBS := -Wl,-Bstatic -lyajl_s -lseccomp -lcap-ng -Wl,-Bdynamic -static-libstdc++ -static-libgcc
+STATIC_LINK  := -static-pie
+RUNTIME_LIBS := -lyajl_s -lseccomp -lcap-ng
+HOOK_LIBS    := -Wl,-Bstatic -lyajl_s -lseccomp -lcap-ng -Wl,-Bdynamic -static-libstdc++ -static-libgcc
 else
-STATIC_LIBS := -lyajl -lseccomp -lcap-ng
+STATIC_LINK  :=
+RUNTIME_LIBS := -lyajl -lseccomp -lcap-ng
+HOOK_LIBS    := $(RUNTIME_LIBS)
 endif
 LDFLAGS  += $(LDHARDEN) $(SAN)
 MOUNT_LIBS := $(shell pkg-config --libs mount 2>/dev/null || echo -lmount)
@@ -98,15 +109,15 @@ $(B)/liboci-harden.a: $(LIB_OBJS)
 
 bin/oci-harden: $(B)/shim/main.o $(B)/liboci-harden.a bin/.flavour
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(filter-out bin/.flavour,$^) $(STATIC_LIBS) -o $@
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(STATIC_LINK) $(filter-out bin/.flavour,$^) $(RUNTIME_LIBS) -o $@
 
 bin/oci-hardenctl: $(B)/shim/hardenctl_main.o $(B)/liboci-harden.a bin/.flavour
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(filter-out bin/.flavour,$^) $(STATIC_LIBS) -lz -o $@
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(STATIC_LINK) $(filter-out bin/.flavour,$^) $(RUNTIME_LIBS) -lz -o $@
 
 bin/oci-harden-hook: $(HOOK_SRCS:%.cc=$(B)/%.o) $(B)/liboci-harden.a bin/.flavour
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(filter-out bin/.flavour,$^) $(STATIC_LIBS) $(MOUNT_LIBS) -o $@
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(filter-out bin/.flavour,$^) $(HOOK_LIBS) $(MOUNT_LIBS) -o $@
 
 $(B)/unit-tests: $(TEST_OBJS) $(HOOK_LIB_SRCS:%.cc=$(B)/%.o) $(B)/liboci-harden.a
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ -lyajl -lseccomp -lcap-ng $(MOUNT_LIBS) -lz -o $@
@@ -131,9 +142,13 @@ demo:
 	bash tests/demo.sh
 
 # The benchmark's tools: the in-process harness and the stopwatch (bench/run.sh names both).
-BENCH_TOOLS := $(B)/harden-bench $(B)/bench-timeit
+# $(B)/oci-harden-dynlibc is oci-harden linked as it was before the static PIE (libc and libm
+# shared, the rest static), for part 5's side-by-side start-up figures.
+BENCH_TOOLS := $(B)/harden-bench $(B)/bench-timeit $(if $(SANITIZE),,$(B)/oci-harden-dynlibc)
+$(B)/oci-harden-dynlibc: $(B)/shim/main.o $(B)/liboci-harden.a
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ $(HOOK_LIBS) -o $@
 $(B)/harden-bench: $(B)/bench/harden_bench.o $(B)/liboci-harden.a
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ $(STATIC_LIBS) -o $@
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(STATIC_LINK) $^ $(RUNTIME_LIBS) -o $@
 $(B)/bench-timeit: $(B)/bench/timeit.o
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ -o $@
 

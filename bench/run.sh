@@ -9,7 +9,8 @@
 #                       wrapper. Plus the wrappers alone, in front of /bin/true instead of a runtime
 #   3. engine overhead  docker run --rm --runtime hardened vs --runtime runc, one private dockerd
 #   4. memory           peak RSS of oci-hardenctl harden and oci-harden create per config size
-#   5. binary start-up  shared libraries and dynamic-loader work (LD_DEBUG=statistics)
+#   5. binary start-up  `--help` of each binary against /bin/true and against oci-harden with glibc
+#                       shared: time, page faults, linkage, dynamic-loader work (LD_DEBUG)
 #
 # Every timed command is started by build/bench-timeit (posix_spawn, CLOCK_MONOTONIC, wait4), so
 # no shell runs inside an interval. Variants alternate, in an order that rotates every
@@ -107,7 +108,7 @@ for c in "${CONFIGS[@]}"; do
 done
 
 # ---------------------------------------------------------------- helpers
-# tm FILE CMD...: one timed run; a line "ns maxrss_kib status" is appended to FILE.
+# tm FILE CMD...: one timed run; a line "ns maxrss_kib status minor_faults" is appended to FILE.
 tm() {
   local f=$1
   shift
@@ -123,10 +124,11 @@ p99() { st "$1" | awk '{print $4}'; }
 nok() { st "$1" | awk '{print $1}'; }
 nfail() { awk '$3 != 0' "$1" 2>/dev/null | wc -l; }
 rss_med() { awk '$3 == 0 {print $2}' "$1" | sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "-")}'; }
+faults_med() { awk '$3 == 0 {print $4}' "$1" | sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "-")}'; }
 # paired A B: median of (A_i - B_i) in µs over iterations where both succeeded: alternation
 # puts A_i and B_i next to each other in time, so drift in the machine's load cancels out.
 paired() {
-  paste -d' ' "$1" "$2" | awk 'NF == 6 && $3 == 0 && $6 == 0 {print $1 - $4}' > "$T/pair.tmp"
+  paste -d' ' "$1" "$2" | awk 'NF == 8 && $3 == 0 && $7 == 0 {print $1 - $5}' > "$T/pair.tmp"
   "$TI" --stats "$T/pair.tmp" | awk '{print $3}'
 }
 fmt() { awk -v v="$1" 'BEGIN { if (v == "" || v == "-") print "-"; else if (v+0 >= 10000) printf "%.0f", v; else printf "%.1f", v }'; }
@@ -503,23 +505,51 @@ fi
 
 # ---------------------------------------------------------------- 5. binary start-up
 if part 5; then
-  echo "== 5. binary start-up"
-  ld_stats() {  # cycles in the dynamic loader, relocations
+  # Spawn to exit of `--help` (the binary's start and exit: no policy, no exec), the variants
+  # alternating as in part 2; oci-harden-dynlibc is oci-harden linked as before the static PIE.
+  DYN=$REPO/build/oci-harden-dynlibc
+  HOOKB=$REPO/bin/oci-harden-hook
+  echo "== 5. binary start-up: --help, 5 variants × ($W warm-up + $N)"
+  setup_btrue() { :; }; run_btrue() { tm "$1" /bin/true --help; }
+  setup_bstatic() { :; }; run_bstatic() { tm "$1" "$OH" --help; }
+  setup_bdyn() { :; }; run_bdyn() { tm "$1" "$DYN" --help; }
+  setup_bctl() { :; }; run_bctl() { tm "$1" "$OHC" --help; }
+  setup_bhook() { :; }; run_bhook() { tm "$1" "$HOOKB" --help; }
+  if need "$DYN" "$HOOKB"; then
+    run_variants p5 "$N" "$W" btrue bstatic bdyn bctl bhook
+    for v in btrue bstatic bdyn bctl bhook; do check_runs "start-up $v" "$T/data/p5-$v" "$N"; done
+  fi
+  ld_stats() {  # cycles in the dynamic loader, relocations (empty for a static binary)
     LD_DEBUG=statistics "$@" 2>&1 >/dev/null </dev/null |
-      awk '/total startup time in dynamic loader/ {c=$(NF-1)} /number of relocations:/ {r=$NF} END {print c, r}' 
+      awk '/total startup time in dynamic loader/ {c=$(NF-1)} /number of relocations:/ {r=$NF} END {print c, r}'
+  }
+  linkage() {  # "static PIE" or the shared libraries ldd lists
+    if ! readelf -lW "$1" | grep -q INTERP; then echo "static PIE"; return; fi
+    ldd "$1" 2>/dev/null | awk '$1 !~ /linux-vdso|ld-linux/ {print $1}' | tr '\n' ' '
   }
   {
     echo
     echo "## 5. Binary start-up"
     echo
-    echo "| binary | shared libraries (ldd) | dynamic-loader cycles (LD_DEBUG=statistics) | relocations |"
-    echo "|---|---|---:|---:|"
-    for b in "$OH" "$OHC" "$REPO/bin/oci-harden-hook" /bin/true; do
-      [[ -x "$b" ]] || continue
-      libs=$(ldd "$b" 2>/dev/null | awk '$1 !~ /linux-vdso|ld-linux/ {print $1}' | tr '\n' ' ')
+    echo "\`--help\` of each binary (start, print, exit: no policy, no exec), spawn to exit,"
+    echo "$(nok "$T/data/p5-btrue") runs each, alternating after $W warm-ups; page faults are the"
+    echo "process's minor faults (ru_minflt). oci-harden-dynlibc is oci-harden linked as it was before"
+    echo "the static PIE (glibc and libm shared; libstdc++, yajl, libseccomp, libcap-ng static)."
+    echo
+    echo "| binary | linkage | median µs | p90 µs | added µs vs /bin/true (paired median) | page faults | dynamic-loader cycles | relocations |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|"
+    for v in btrue bstatic bdyn bctl bhook; do
+      case $v in
+        btrue) b=/bin/true ;; bstatic) b=$OH ;; bdyn) b=$DYN ;; bctl) b=$OHC ;; bhook) b=$HOOKB ;;
+      esac
       read -r cyc rel < <(ld_stats "$b" --help)
-      echo "| $(basename "$b") | ${libs:-none} | ${cyc:-?} | ${rel:-?} |"
+      printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(basename "$b")" "$(linkage "$b")" \
+        "$(fmt "$(med "$T/data/p5-$v")")" "$(fmt "$(st "$T/data/p5-$v" | awk '{print $3}')")" \
+        "$([[ $v == btrue ]] && echo - || fmt "$(paired "$T/data/p5-$v" "$T/data/p5-btrue")")" \
+        "$(faults_med "$T/data/p5-$v")" "${cyc:--}" "${rel:--}"
     done
+    echo
+    echo "- the static PIE against the same code with glibc shared: $(fmt "$(paired "$T/data/p5-bstatic" "$T/data/p5-bdyn")") µs per start (paired median)"
   } >> "$R"
 fi
 

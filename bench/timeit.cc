@@ -1,14 +1,16 @@
 // The benchmark's stopwatch, so that no shell, `date` or awk runs inside a timed interval.
 //
 //   bench-timeit OUT CMD ARG...   spawn CMD (posix_spawnp; stdin, stdout, stderr inherited),
-//                                 wait for it, append "<wall ns> <peak RSS KiB> <status>" to OUT
+//                                 wait for it, append "<wall ns> <peak RSS KiB> <status>
+//                                 <minor page faults>" to OUT
 //                                 ("-": stdout); exit with CMD's status (128+N if killed by N)
 //   bench-timeit --stats FILE...  per FILE, of its first column (ns): n, median, p90, p99, min
 //                                 and mean in microseconds, one line per file
 //
 // The interval starts just before the spawn and ends when wait4 returns: what a caller (an
 // engine's shim, a shell) waits for. The peak RSS is the child's ru_maxrss: the largest
-// resident set of any program the child was or exec'd into (oci-harden execs the runtime).
+// resident set of any program the child was or exec'd into (oci-harden execs the runtime); the
+// page faults (ru_minflt) are the child's, over all the programs it was.
 
 #include <spawn.h>
 #include <sys/resource.h>
@@ -97,7 +99,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "bench-timeit: %s: %s\n", argv[1], std::strerror(errno));
     return 125;
   }
-  std::fprintf(out, "%lld %ld %d\n", t1 - t0, ru.ru_maxrss, code);
+  std::fprintf(out, "%lld %ld %d %ld\n", t1 - t0, ru.ru_maxrss, code, ru.ru_minflt);
   if (out != stdout) std::fclose(out);
   return code;
 }

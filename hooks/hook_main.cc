@@ -52,11 +52,12 @@ int record(const Policy& policy, AuditEvent& e, int64_t start) {
   return 0;
 }
 
-int usage() {
-  std::fprintf(stderr,
+// To stdout with status 0 when asked for (--help), to stderr with status 2 after a wrong call.
+int usage(FILE* to = stderr) {
+  std::fprintf(to,
                "usage: oci-harden-hook poststart|poststop < state.json\n"
                "An OCI hook injected by oci-harden; see oci-harden-hook(8).\n");
-  return 2;
+  return to == stdout ? 0 : 2;
 }
 
 }  // namespace
@@ -64,10 +65,7 @@ int usage() {
 int main(int argc, char** argv) {
   if (argc != 2) return usage();
   std::string stage = argv[1];
-  if (stage == "-h" || stage == "--help") {
-    usage();
-    return 0;
-  }
+  if (stage == "-h" || stage == "--help") return usage(stdout);
   if (stage != "poststart" && stage != "poststop") return usage();
   int64_t start = now_us();
   auto policy = load_policy();
