@@ -507,13 +507,15 @@ Result<Policy> builtin_policy() {
 }
 
 Result<Policy> parse_policy(const std::string& bytes, const std::string& origin) {
-  auto base = builtin_policy();
-  if (!base) return base;
-  // The file's runtime and profile are resolved afresh, not inherited half-resolved.
-  base->runtime.clear();
-  base->seccomp_profile_path.clear();
-  base->hook_path.clear();
-  auto p = parse_onto(std::move(*base), bytes, origin);
+  // The built-in defaults are applied but not validated or resolved here: the file's policy is
+  // validated whole below (runtime, hook and seccomp profile resolved once, for the file).
+  // builtin_policy() validates the same defaults, and its unit tests hold it to that.
+  auto defaults = parse_json(embedded_file("policy-default.json"));
+  if (!defaults) return make_error(ErrorCode::kPolicy, "built-in policy: " + defaults.error().message);
+  Policy base;
+  auto applied = apply_policy_json(*defaults, &base);
+  if (!applied) return std::move(applied).context("built-in policy").error();
+  auto p = parse_onto(std::move(base), bytes, origin);
   if (!p) return std::move(p).context("policy " + (origin.empty() ? std::string("(built-in)") : origin));
   return p;
 }
