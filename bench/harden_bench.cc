@@ -81,7 +81,10 @@ int phases(const std::string& policy_file, const std::string& bundle, const std:
     Decision dec = harden_spec(std::move(*spec), *policy, real_host(), inv);
     d[3] = us_since(c);
     std::string root = string_field(field(&dec.spec, "annotations"), "org.oci-harden.rootfs").value_or(bundle);
-    (void)probe_idmapped_mount(root);  // what a fresh process does once per filesystem
+    // What a fresh process does once per filesystem, with a user namespace of its own (made
+    // here; the host actions below reuse it, as in oci-harden).
+    drop_shared_user_namespaces();
+    (void)probe_idmapped_mount(root, policy->userns_uid, policy->userns_gid, policy->userns_size);
     d[4] = us_since(c);
     std::string out = to_json(dec.spec);
     d[5] = us_since(c);

@@ -173,13 +173,14 @@ class RealHost : public Host {
   // submounts: the question is about this filesystem) is idmapped to a throwaway user
   // namespace, then closed; a detached mount vanishes with its descriptor, nothing is ever
   // attached. The answer is cached per filesystem (st_dev) for the process's lifetime.
-  bool supports_idmapped_mount(const std::string& dir) const override {
+  bool supports_idmapped_mount(const std::string& dir, uint32_t uid, uint32_t gid,
+                               uint32_t size) const override {
     struct stat st;
     if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return false;
     std::lock_guard<std::mutex> lock(mu_);
     auto it = idmap_cache_.find(st.st_dev);
     if (it != idmap_cache_.end()) return it->second;
-    bool ok = probe_idmapped_mount(dir);
+    bool ok = probe_idmapped_mount(dir, uid, gid, size);
     idmap_cache_[st.st_dev] = ok;
     return ok;
   }
@@ -242,14 +243,14 @@ class RealHost : public Host {
 }  // namespace
 
 // The mode is the last parenthesised word of a line, so a name with spaces still compares whole.
-bool probe_idmapped_mount(const std::string& dir) {
-  auto ns = make_user_namespace(65534, 65534, 1);
+bool probe_idmapped_mount(const std::string& dir, uint32_t uid, uint32_t gid, uint32_t size) {
+  auto ns = shared_user_namespace(uid, gid, size);
   if (!ns) return false;
   UniqueFd tree(::open_tree(AT_FDCWD, dir.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
   if (!tree.valid()) return false;
   struct mount_attr attr {};
   attr.attr_set = MOUNT_ATTR_IDMAP;
-  attr.userns_fd = static_cast<uint64_t>(ns->get());
+  attr.userns_fd = static_cast<uint64_t>(*ns);
   return ::mount_setattr(tree.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) == 0;
 }
 

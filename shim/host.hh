@@ -32,8 +32,11 @@ class Host {
   virtual std::optional<NamespaceId> own_namespace(const std::string& type) const = 0;
   // pid 1's namespace, where readable (on some hosts pid 1 is non-dumpable: EACCES).
   virtual std::optional<NamespaceId> init_namespace(const std::string& type) const = 0;
-  // Whether `dir` is on a filesystem that accepts idmapped mounts.
-  virtual bool supports_idmapped_mount(const std::string& dir) const = 0;
+  // Whether `dir` is on a filesystem that accepts idmapped mounts. uid/gid/size: the mapping
+  // the idmapped mount would carry (RealHost probes with that user namespace, which the
+  // idmapped rootfs then reuses; the answer itself does not depend on it).
+  virtual bool supports_idmapped_mount(const std::string& dir, uint32_t uid, uint32_t gid,
+                                       uint32_t size) const = 0;
   // Whether every directory from / down to `dir` can be searched by uid/gid.
   virtual bool searchable_by(const std::string& dir, uint32_t uid, uint32_t gid) const = 0;
   virtual bool apparmor_enabled() const = 0;

@@ -16,9 +16,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
+#include <mutex>
 
 namespace oci_harden {
 
@@ -138,14 +141,14 @@ Status idmap_rootfs(const HostAction& a) {
   }
   st = check_private_dir(a.target);
   if (!st) return st;
-  auto ns = make_user_namespace(a.uid, a.gid, a.size);
+  auto ns = shared_user_namespace(a.uid, a.gid, a.size);
   if (!ns) return std::move(ns).context("idmapped rootfs " + a.target).error();
   // A detached copy of the source tree: nothing is visible anywhere until move_mount.
   UniqueFd tree(::open_tree(AT_FDCWD, a.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
   if (!tree.valid()) return os_error("open_tree " + a.source, errno);
   struct mount_attr attr {};
   attr.attr_set = MOUNT_ATTR_IDMAP;
-  attr.userns_fd = static_cast<uint64_t>(ns->get());
+  attr.userns_fd = static_cast<uint64_t>(*ns);
   if (::mount_setattr(tree.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) != 0) {
     return os_error("idmapping " + a.source + " (its filesystem may not support idmapped mounts)", errno);
   }
@@ -241,6 +244,33 @@ Result<UniqueFd> make_user_namespace(uint32_t uid, uint32_t gid, uint32_t size) 
   ::munmap(stack, kStack);
   if (!st) return std::move(st).context("user namespace").error();
   return ns;
+}
+
+namespace {
+
+std::mutex shared_ns_mu;
+std::map<std::array<uint32_t, 3>, UniqueFd>& shared_namespaces() {
+  static std::map<std::array<uint32_t, 3>, UniqueFd> made;
+  return made;
+}
+
+}  // namespace
+
+Result<int> shared_user_namespace(uint32_t uid, uint32_t gid, uint32_t size) {
+  std::lock_guard<std::mutex> lock(shared_ns_mu);
+  const std::array<uint32_t, 3> key{uid, gid, size};
+  auto it = shared_namespaces().find(key);
+  if (it != shared_namespaces().end()) return it->second.get();
+  auto ns = make_user_namespace(uid, gid, size);
+  if (!ns) return ns.error();
+  int fd = ns->get();
+  shared_namespaces().emplace(key, std::move(*ns));
+  return fd;
+}
+
+void drop_shared_user_namespaces() {
+  std::lock_guard<std::mutex> lock(shared_ns_mu);
+  shared_namespaces().clear();
 }
 
 Status perform_host_actions(const std::vector<HostAction>& actions) {

@@ -2,6 +2,7 @@
 // host.hh for what each question means; tests use tests/unit/fake_host.hh instead.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "host.hh"
@@ -13,8 +14,10 @@ namespace oci_harden {
 const Host& real_host();
 
 // The uncached idmap probe behind supports_idmapped_mount: a detached clone of the mount at `dir`
-// idmapped to a throwaway user namespace (bench/harden_bench.cc times it on its own).
-bool probe_idmapped_mount(const std::string& dir);
+// idmapped to the user namespace of the mapping "0 uid size" / "0 gid size"
+// (shared_user_namespace, so the idmapped rootfs reuses it). bench/harden_bench.cc times it on
+// its own.
+bool probe_idmapped_mount(const std::string& dir, uint32_t uid, uint32_t gid, uint32_t size);
 
 // Whether `list` (the text of /sys/kernel/security/apparmor/profiles: one "NAME (MODE)" line per
 // loaded profile) names the profile `name` exactly.

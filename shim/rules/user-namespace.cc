@@ -342,7 +342,8 @@ void add_user_namespace(RuleContext& ctx, bool has_entry) {
                             "the host's) and belongs to another user namespace");
   }
   bool idmap = valid_container_id(ctx.invocation().container_id) &&
-               ctx.host().supports_idmapped_mount(rootfs);
+               ctx.host().supports_idmapped_mount(rootfs, policy.userns_uid, policy.userns_gid,
+                                                  policy.userns_size);
   if (!idmap && !ctx.host().searchable_by(rootfs, policy.userns_uid, policy.userns_gid)) {
     return unavailable(ctx, "the root filesystem " + rootfs + " is not reachable by the mapped root (uid " +
                                 std::to_string(policy.userns_uid) + ") and cannot be idmapped");

@@ -43,7 +43,7 @@ class FakeHost : public Host {
     if (it == init_ns.end()) return std::nullopt;
     return it->second;
   }
-  bool supports_idmapped_mount(const std::string& dir) const override {
+  bool supports_idmapped_mount(const std::string& dir, uint32_t, uint32_t, uint32_t) const override {
     return idmap_dirs.count(dir) > 0;
   }
   bool searchable_by(const std::string& dir, uint32_t, uint32_t) const override {

@@ -1,6 +1,7 @@
 // RealHost on the real machine: path canonicalisation with real symlinks, namespaces from
 // /proc, the permission walk, and the idmapped-mount probe.
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <string>
 
+#include "shim/host_actions.hh"
 #include "shim/real_host.hh"
 
 namespace oci_harden {
@@ -136,20 +138,43 @@ TEST_CASE("RealHost searchable_by walks the modes from /", "[host]") {
 
 TEST_CASE("RealHost probes idmapped mount support by trying", "[host]") {
   const Host& host = real_host();
-  CHECK_FALSE(host.supports_idmapped_mount("/proc"));  // procfs never
-  CHECK_FALSE(host.supports_idmapped_mount("/nonexistent-oci-harden"));
+  CHECK_FALSE(host.supports_idmapped_mount("/proc", 1000000, 1000000, 65536));  // procfs never
+  CHECK_FALSE(host.supports_idmapped_mount("/nonexistent-oci-harden", 1000000, 1000000, 65536));
   TempDir t;
   struct statfs fs;
   REQUIRE(::statfs(t.path.c_str(), &fs) == 0);
   bool known_good = fs.f_type == 0xEF53 || fs.f_type == 0x58465342;  // ext4, xfs
   if (::geteuid() != 0) {
-    CHECK_FALSE(host.supports_idmapped_mount(t.path));  // needs CAP_SYS_ADMIN
+    CHECK_FALSE(host.supports_idmapped_mount(t.path, 1000000, 1000000, 65536));  // needs CAP_SYS_ADMIN
   } else if (known_good) {
-    CHECK(host.supports_idmapped_mount(t.path));
-    CHECK(host.supports_idmapped_mount(t.path));  // cached
+    CHECK(host.supports_idmapped_mount(t.path, 1000000, 1000000, 65536));
+    CHECK(host.supports_idmapped_mount(t.path, 1000000, 1000000, 65536));  // cached
   } else {
-    WARN("/tmp is neither ext4 nor xfs here; the probe answered " << host.supports_idmapped_mount(t.path));
+    WARN("/tmp is neither ext4 nor xfs here; the probe answered " << host.supports_idmapped_mount(t.path, 1000000, 1000000, 65536));
   }
+}
+
+TEST_CASE("One user namespace per mapping per process, shared by the probe and the idmapped rootfs", "[host]") {
+  if (::geteuid() != 0) {
+    WARN("skipped: writing a user namespace's maps to host uid 1000000 needs root");
+    return;
+  }
+  drop_shared_user_namespaces();
+  auto a = shared_user_namespace(1000000, 1000000, 65536);
+  REQUIRE(a);
+  auto again = shared_user_namespace(1000000, 1000000, 65536);
+  REQUIRE(again);
+  CHECK(*again == *a);
+  auto other = shared_user_namespace(2000000, 2000000, 65536);
+  REQUIRE(other);
+  CHECK(*other != *a);
+  char link[64] = {};
+  std::string fd_path = "/proc/self/fd/" + std::to_string(*a);
+  REQUIRE(::readlink(fd_path.c_str(), link, sizeof link - 1) > 0);
+  CHECK(std::string(link).rfind("user:[", 0) == 0);
+  CHECK((::fcntl(*a, F_GETFD) & FD_CLOEXEC) != 0);
+  drop_shared_user_namespaces();
+  CHECK(::fcntl(*a, F_GETFD) == -1);  // closed
 }
 
 TEST_CASE("RealHost apparmor_enabled follows /sys/module/apparmor", "[host]") {
