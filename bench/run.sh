@@ -448,6 +448,19 @@ if part 3; then
       check_runs "docker --runtime runc" "$T/data/p3-dplain" "$DN"
       check_runs "docker --runtime hardened" "$T/data/p3-dhard" "$DN"
       dp=$(med "$T/data/p3-dplain"); dh=$(med "$T/data/p3-dhard")
+      # Untimed, after the timed runs: which runtime commands one `docker run --rm` makes (the
+      # wrapper also writes its arguments down), and how many audit records (the hooks') it adds.
+      printf '#!/bin/sh\nprintf "%%s\\n" "$*" >> %s\nOCI_HARDEN_POLICY=%s exec %s "$@"\n' \
+        "$T/data/docker-calls" "$T/etc/docker.json" "$OH" > "$T/etc/oci-harden-docker"
+      nrec0=$(wc -l < "$T/fs/log/audit-docker.jsonl")
+      docker_cmd "$DOCKER_DIR" run --rm --network none --runtime hardened ocih-bench-busybox /bin/true >/dev/null 2>&1
+      calls=$(awk '{ for (i = 1; i <= NF; i++) {
+                       if ($i ~ /^--(root|log|log-format|criu)$/) { i++; continue }
+                       if ($i !~ /^-/) { print $i; break } } }' "$T/data/docker-calls" 2>/dev/null |
+              sort | uniq -c | awk '{printf "%s%s ×%s", (NR > 1 ? ", " : ""), $2, $1}')
+      ncalls=$(wc -l < "$T/data/docker-calls" 2>/dev/null || echo 0)
+      records=$(tail -n +"$((nrec0 + 1))" "$T/fs/log/audit-docker.jsonl" | jq -r .event | sort | uniq -c |
+                awk '{printf "%s%s ×%s", (NR > 1 ? ", " : ""), $2, $1}')
       ncreate=$(jq -r 'select(.event == "create") | .container' "$T/fs/log/audit-docker.jsonl" 2>/dev/null | wc -l)
       nuserns=$(jq -r 'select(.event == "create" and ([.changes[]?.rule] | index("user-namespace") != null)) | .container' "$T/fs/log/audit-docker.jsonl" 2>/dev/null | wc -l)
       {
@@ -463,6 +476,7 @@ if part 3; then
         echo
         echo "- added per docker run: $(ms "$(paired "$T/data/p3-dhard" "$T/data/p3-dplain")") ms (paired median); oci-harden added a user namespace in $nuserns of $ncreate create records (in-shim time to the record, median: $(audit_duration "$T/fs/log/audit-docker.jsonl" create "") µs)"
         echo "- storage driver: $(docker_cmd "$DOCKER_DIR" info --format '{{.Driver}}' 2>/dev/null)"
+        echo "- one \`docker run --rm\` called the hardened runtime $ncalls times ($calls); its audit records: ${records:-none}"
       } >> "$R"
     else
       fail "docker" "dockerd did not start or the image import failed"
