@@ -70,8 +70,16 @@ Result<std::string> runtime_state(const Policy& policy, const RuncArgs& args) {
   return out;
 }
 
-// The container's hardened spec: `state` names its bundle, whose config.json oci-harden wrote.
-Result<Json> container_spec(const Policy& policy, const RuncArgs& args) {
+// What the audit record says of the container: exec knows its bundle (and from it, and the
+// spec, the engine); update does not look it up (that would cost a `runc state`).
+struct Origin {
+  std::string bundle;
+  std::string engine = "unknown";
+};
+
+// The container's hardened spec: `state` names its bundle (put in *bundle_dir), whose
+// config.json oci-harden wrote.
+Result<Json> container_spec(const Policy& policy, const RuncArgs& args, std::string* bundle_dir) {
   auto state = runtime_state(policy, args);
   if (!state) return state.error();
   auto parsed = parse_json(*state);
@@ -84,11 +92,12 @@ Result<Json> container_spec(const Policy& policy, const RuncArgs& args) {
   if (!file) return file.error();
   auto spec = parse_spec(file->text());
   if (!spec) return std::move(spec).context(file->path());
+  *bundle_dir = bundle->text();
   return spec;
 }
 
 Status record(const RuncArgs& args, const Policy& policy, const OperationDecision& d,
-              const std::string& decision, Json extra, int64_t start) {
+              const std::string& decision, Json extra, int64_t start, const Origin& origin) {
   AuditEvent e;
   e.event = args.command;
   e.decision = decision;
@@ -98,7 +107,8 @@ Status record(const RuncArgs& args, const Policy& policy, const OperationDecisio
   e.changes = &d.changes;
   e.refused = d.refusals;
   e.extra = std::move(extra);
-  e.engine = "unknown";
+  e.bundle = origin.bundle;
+  e.engine = origin.engine;
   e.duration_us = now_us() - start;
   std::string line = audit_record(e, now_us());
   auto st = append_audit_line(policy.audit_log, line);
@@ -115,9 +125,9 @@ std::string decision_word(const Policy& policy, const OperationDecision& d) {
 
 // Audits, then either stops (refused) or lets the runtime go on; shared by exec and update.
 Outcome finish(const RuncArgs& args, const Policy& policy, const OperationDecision& d, Json extra,
-               int64_t start) {
+               int64_t start, const Origin& origin) {
   std::string decision = decision_word(policy, d);
-  auto st = record(args, policy, d, decision, std::move(extra), start);
+  auto st = record(args, policy, d, decision, std::move(extra), start, origin);
   if (!st) return stop(kExitAudit, "cannot write the audit record: " + st.error().message);
   if (decision == "refused") {
     std::vector<Refusal> r = d.refusals;
@@ -132,17 +142,20 @@ Outcome finish(const RuncArgs& args, const Policy& policy, const OperationDecisi
 
 Outcome harden_exec_command(const RuncArgs& args, const Policy& policy, const Host& host) {
   int64_t start = now_us();
-  auto spec = container_spec(policy, args);
-  if (!spec) return stop(exit_code_for(spec.error().code), "exec: " + spec.error().message);
+  std::string bundle;
+  auto found = container_spec(policy, args, &bundle);
+  if (!found) return stop(exit_code_for(found.error().code), "exec: " + found.error().message);
+  const Json& spec = *found;
+  const Origin origin{bundle, guess_engine(spec, bundle)};
 
   const std::string* process_path = args.flag("process");
   if (process_path == nullptr) {
-    OperationDecision d = harden_exec_flags(args, *spec, policy, host);
+    OperationDecision d = harden_exec_flags(args, spec, policy, host);
     Json extra = Json::object();
     Json asked = Json::array();
     for (const auto& [k, v] : args.flags) asked.push_back(Json::string("--" + k + "=" + v));
     extra.set("requested", std::move(asked));
-    Outcome o = finish(args, policy, d, std::move(extra), start);
+    Outcome o = finish(args, policy, d, std::move(extra), start, origin);
     if (o.exec_runtime && policy.mode == Mode::kEnforce) o.argv = d.argv;
     return o;
   }
@@ -154,7 +167,7 @@ Outcome harden_exec_command(const RuncArgs& args, const Policy& policy, const Ho
   if (!file) return stop(kExitSpec, "exec: " + file.error().message);
   auto process = parse_process(file->text());
   if (!process) return stop(kExitSpec, "exec: " + path + ": " + process.error().message);
-  OperationDecision d = harden_exec_process(*process, *spec, policy, host, args.argv);
+  OperationDecision d = harden_exec_process(*process, spec, policy, host, args.argv);
   Json extra = Json::object();
   extra.set("requested", user_summary(*process));
   extra.set("granted", user_summary(d.process));
@@ -163,7 +176,7 @@ Outcome harden_exec_command(const RuncArgs& args, const Policy& policy, const Ho
     auto st = file->prepare(to_json(d.process));
     if (!st) return stop(kExitIo, "exec: " + st.error().message);
   }
-  Outcome o = finish(args, policy, d, std::move(extra), start);
+  Outcome o = finish(args, policy, d, std::move(extra), start, origin);
   if (o.exec_runtime && rewrite) {
     auto st = file->commit();
     if (!st) return stop(kExitIo, "exec: " + st.error().message);
@@ -222,7 +235,7 @@ Outcome harden_update_command(const RuncArgs& args, const Policy& policy, const 
     resources = std::move(*parsed);
   }
   OperationDecision d = harden_update(args, resources, policy, host);
-  Outcome o = finish(args, policy, d, Json::object(), start);
+  Outcome o = finish(args, policy, d, Json::object(), start, Origin{});
   if (!o.exec_runtime || policy.mode == Mode::kAudit) {
     if (o.exec_runtime && r != nullptr && *r == "-") {
       o.replace_stdin = true;  // what we read from stdin must still reach the runtime

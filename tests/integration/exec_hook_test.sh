@@ -86,6 +86,9 @@ check "exec records: the refused exec names CAP_CHOWN" \
   jq_any 'select(.event == "exec" and .decision == "refused" and .container == "ex-root") | .refused[] | select(.reason | test("CAP_CHOWN"))' "$T/audit.jsonl"
 check "exec records: an applied exec for the plain one" \
   jq_any 'select(.event == "exec" and .container == "ex-root" and (.decision == "applied" or .decision == "unchanged"))' "$T/audit.jsonl"
+check "exec records name the container's bundle (from the runtime's state)" \
+  jq -n -e --arg b "$B" '[inputs | select(.event == "exec" and .container == "ex-root") | .bundle == $b] |
+    length > 0 and all' "$T/audit.jsonl"
 
 # The same under exec.escalation clamp: it runs, without the capability.
 write_policy '.exec.escalation = "clamp"'
