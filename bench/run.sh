@@ -521,10 +521,11 @@ fi
 if part 5; then
   # Spawn to exit of `--help` (the binary's start and exit: no policy, no exec), the variants
   # alternating as in part 2; oci-harden-dynlibc is oci-harden linked as before the static PIE.
+  # The baseline is /bin/true without arguments (GNU true --help loads the locale first).
   DYN=$REPO/build/oci-harden-dynlibc
   HOOKB=$REPO/bin/oci-harden-hook
   echo "== 5. binary start-up: --help, 5 variants × ($W warm-up + $N)"
-  setup_btrue() { :; }; run_btrue() { tm "$1" /bin/true --help; }
+  setup_btrue() { :; }; run_btrue() { tm "$1" /bin/true; }
   setup_bstatic() { :; }; run_bstatic() { tm "$1" "$OH" --help; }
   setup_bdyn() { :; }; run_bdyn() { tm "$1" "$DYN" --help; }
   setup_bctl() { :; }; run_bctl() { tm "$1" "$OHC" --help; }
@@ -545,7 +546,7 @@ if part 5; then
     echo
     echo "## 5. Binary start-up"
     echo
-    echo "\`--help\` of each binary (start, print, exit: no policy, no exec), spawn to exit,"
+    echo "\`--help\` of each binary (start, print, exit: no policy, no exec) and \`/bin/true\` alone, spawn to exit,"
     echo "$(nok "$T/data/p5-btrue") runs each, alternating after $W warm-ups; page faults are the"
     echo "process's minor faults (ru_minflt). oci-harden-dynlibc is oci-harden linked as it was before"
     echo "the static PIE (glibc and libm shared; libstdc++, yajl, libseccomp, libcap-ng static)."
