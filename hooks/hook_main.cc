@@ -67,6 +67,15 @@ int main(int argc, char** argv) {
   std::string stage = argv[1];
   if (stage == "-h" || stage == "--help") return usage(stdout);
   if (stage != "poststart" && stage != "poststop") return usage();
+  // The hook bounds itself: the runtime may give it no timeout (crun, see verify-hook.cc), and
+  // a hook that never ends would hold the container's start or stop forever.
+  // SIGALRM's default action ends it, whatever disposition and mask the runtime left.
+  ::signal(SIGALRM, SIG_DFL);
+  sigset_t alarm_only;
+  sigemptyset(&alarm_only);
+  sigaddset(&alarm_only, SIGALRM);
+  ::sigprocmask(SIG_UNBLOCK, &alarm_only, nullptr);
+  ::alarm(kHookTimeoutSeconds);
   int64_t start = now_us();
   auto policy = load_policy();
   if (!policy) {

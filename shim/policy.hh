@@ -14,6 +14,10 @@
 
 namespace oci_harden {
 
+// oci-harden-hook's own deadline (it ends itself with SIGALRM), and the timeout oci-harden puts
+// on its hook entries for runtimes that keep one reliably (shim/rules/verify-hook.cc).
+constexpr unsigned kHookTimeoutSeconds = 10;
+
 enum class Mode { kEnforce, kAudit };
 enum class AboveMax { kClamp, kRefuse };          // limits above the policy maximum
 enum class UsernsUnavailable { kRecord, kRefuse };  // no user namespace can be added

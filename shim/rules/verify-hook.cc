@@ -11,13 +11,26 @@ namespace oci_harden {
 
 namespace {
 
+// crun (1.8) waits for a hook with a timeout through sigtimedwait on SIGCHLD and skips a
+// SIGCHLD from another pid; when the container's process exits while the hook runs, the two
+// signals merge into one and the hook's exit is never seen: crun waits out the timeout, kills
+// the hook and fails the start (seen in 3 of 300 starts of a container running /bin/true).
+// Without a timeout crun simply waits for the hook, which ends itself after
+// kHookTimeoutSeconds anyway (hooks/hook_main.cc).
+bool runtime_loses_hook_timeouts(const std::string& runtime) {
+  size_t slash = runtime.rfind('/');
+  return runtime.compare(slash == std::string::npos ? 0 : slash + 1, std::string::npos, "crun") == 0;
+}
+
 Json hook_entry(const Policy& policy, const char* stage) {
   Json h = Json::object();
   h.set("path", Json::string(policy.hook_path));
   h.set("args", string_array({"oci-harden-hook", stage}));
   // runc gives a hook only the environment listed here: name the policy it must use.
   if (!policy.path.empty()) h.set("env", string_array({"OCI_HARDEN_POLICY=" + policy.path}));
-  h.set("timeout", Json::integer(10));
+  if (!runtime_loses_hook_timeouts(policy.runtime)) {
+    h.set("timeout", Json::integer(kHookTimeoutSeconds));
+  }
   return h;
 }
 

@@ -169,4 +169,18 @@ check "verify enforce: the record says killed" \
   jq_any 'select(.event == "verify" and .container == "lifted-enf") | .killed == true' "$T/audit.jsonl"
 write_policy
 
+# The hook bounds itself (alarm), since under crun it is given no timeout: here its stdin never
+# reaches end of file (a FIFO with a writer held open), as if the runtime never closed it, and
+# SIGALRM is ignored by the caller (inherited across exec). It must end by itself after 10 s.
+mkfifo "$T/never"
+exec 9<>"$T/never"
+start=$(date +%s)
+OCI_HARDEN_POLICY=$T/etc/policy.json timeout -s KILL 30 \
+  bash -c "trap '' ALRM; exec '$PWD/bin/oci-harden-hook' poststart" <"$T/never" >/dev/null 2>&1
+rc=$?
+elapsed=$(($(date +%s) - start))
+exec 9>&-
+check "a hook whose stdin never ends stops itself by SIGALRM after 10 s (rc $rc, ${elapsed}s)" \
+  test "$rc" -eq 142 -a "$elapsed" -ge 9 -a "$elapsed" -lt 20
+
 exit_summary

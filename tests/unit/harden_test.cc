@@ -300,6 +300,37 @@ TEST_CASE("harden: a privileged spec that mounts the Docker socket names both ru
   for (const Refusal& r : d.refusals) CHECK(msg.find(r.reason) != std::string::npos);
 }
 
+TEST_CASE("verify-hook: a timeout on the hook entries, except under crun", "[harden]") {
+  Policy policy = test_policy();
+  policy.hook_path = "/usr/libexec/oci-harden/oci-harden-hook";
+  FakeHost host = test_host();
+  struct Case {
+    const char* runtime;
+    bool timeout;
+  };
+  for (const Case& c : {Case{"/usr/bin/runc", true}, Case{"/usr/local/sbin/runc", true},
+                        Case{"/usr/bin/crun", false}, Case{"/opt/crun-1.8/bin/crun", false},
+                        Case{"/usr/bin/crun-wrapper", true}}) {
+    INFO(c.runtime);
+    policy.runtime = c.runtime;
+    Decision d = harden_spec(runc_spec(), policy, host, inv());
+    REQUIRE_FALSE(d.refused());
+    for (const char* stage : {"poststart", "poststop"}) {
+      INFO(stage);
+      const Json* list = field(field(&d.spec, "hooks"), stage);
+      REQUIRE(list != nullptr);
+      REQUIRE(list->items().size() == 1);
+      const Json* timeout = field(&list->items()[0], "timeout");
+      if (c.timeout) {
+        REQUIRE(timeout != nullptr);
+        CHECK(to_json(*timeout) == "10");
+      } else {
+        CHECK(timeout == nullptr);
+      }
+    }
+  }
+}
+
 TEST_CASE("harden: hardening a hardened spec changes nothing", "[harden]") {
   Policy policy = test_policy();
   policy.hook_path = "/usr/libexec/oci-harden/oci-harden-hook";
