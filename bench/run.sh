@@ -262,6 +262,24 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
     "$rtb" --root "$RTROOT" run --bundle "$T/fs/b-hard-$rt" hard
   check "$rt: oci-harden run works" \
     env OCI_HARDEN_POLICY="$T/etc/$rt.json" "$OH" --root "$RTROOT" run --bundle "$T/fs/b-oh-$rt" check-oh
+  # The cost of hardening, piece by piece: the hardened config with one piece taken out (the
+  # seccomp profile; the user namespace, root back on the original rootfs; the hooks), each
+  # run under the id "hard" like the whole one. What remains (limits, read-only root, tmpfs
+  # mounts, masked paths, capabilities) is the difference left over.
+  local hard=$T/fs/b-hard-$rt/config.json piece
+  for piece in hnosec hnouser hnohook; do mkdir -p "$T/fs/b-$piece-$rt"; done
+  jq 'del(.linux.seccomp)' "$hard" > "$T/fs/b-hnosec-$rt/config.json"
+  jq '.root.path = .annotations["org.oci-harden.rootfs"] | del(.linux.uidMappings, .linux.gidMappings) |
+      .linux.namespaces |= map(select(.type != "user"))' "$hard" > "$T/fs/b-hnouser-$rt/config.json"
+  jq 'del(.hooks)' "$hard" > "$T/fs/b-hnohook-$rt/config.json"
+  check "$rt: the hardened config has a seccomp profile, a user namespace and hooks to take out" \
+    jq -e '.linux.seccomp != null and (.linux.namespaces | map(.type) | index("user")) != null and
+           .hooks.poststart != null and (.annotations["org.oci-harden.rootfs"] | type) == "string"' "$hard"
+  for piece in hnosec hnouser hnohook; do
+    idmap_setup hard
+    check "$rt: the hardened config without one piece ($piece) runs" \
+      "$rtb" --root "$RTROOT" run --bundle "$T/fs/b-$piece-$rt" hard
+  done
   mkbundle "b-oh-$rt"
   check "$rt: the jq wrapper's container runs" \
     env JQ_HARDEN_RUNTIME="$rtb" JQ_HARDEN_LOG="$T/fs/log/jq.log" "$JQW" --root "$RTROOT" run --bundle "$T/fs/b-jq-$rt" check-jq
@@ -278,10 +296,16 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
   run_ohdisk() { OCI_HARDEN_POLICY=$T/etc/$RT-disk.json tm "$1" "$OH" --root "$RTROOT" run --bundle "$T/fs/b-ohd-$RT" "d$2"; }
   setup_jq() { cp "$T/cfg/runc-spec.json" "$T/fs/b-jq-$RT/config.json"; }
   run_jq() { JQ_HARDEN_RUNTIME=$RTB JQ_HARDEN_LOG=$T/fs/log/jq.log tm "$1" "$JQW" --root "$RTROOT" run --bundle "$T/fs/b-jq-$RT" "j$2"; }
-  echo "== 2. start overhead under $rt: 5 variants × ($W warm-up + $N)"
-  run_variants "p2-$rt" "$N" "$W" plain hard oh ohdisk jq
+  setup_hnosec() { idmap_setup hard; }
+  run_hnosec() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hnosec-$RT" hard; }
+  setup_hnouser() { idmap_setup hard; }
+  run_hnouser() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hnouser-$RT" hard; }
+  setup_hnohook() { idmap_setup hard; }
+  run_hnohook() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hnohook-$RT" hard; }
+  echo "== 2. start overhead under $rt: 8 variants × ($W warm-up + $N)"
+  run_variants "p2-$rt" "$N" "$W" plain hard oh ohdisk jq hnosec hnouser hnohook
   local v
-  for v in plain hard oh ohdisk jq; do check_runs "$rt $v" "$T/data/p2-$rt-$v" "$N"; done
+  for v in plain hard oh ohdisk jq hnosec hnouser hnohook; do check_runs "$rt $v" "$T/data/p2-$rt-$v" "$N"; done
 }
 
 # The wrappers alone: the runtime replaced by /bin/true (exit 0 at once), so what is timed is
@@ -356,6 +380,24 @@ p2_table() {  # p2_table RUNTIME
     echo "  of which runc's extra work on the hardened config (hard vs plain): $(ms "$(paired "$d-hard" "$d-plain")") ms"
     echo "- jq wrapper vs plain: $(ms "$(paired "$d-jq" "$d-plain")") ms added"
     echo "- in-shim time to the audit record (the records' duration_us, median): tmpfs $(audit_duration "$T/fs/log/audit-$rt.jsonl" run o) µs, disk $(audit_duration "$T/disk/log/audit-$rt-disk.jsonl" run d) µs"
+    echo
+    echo "Where $rt's extra work on the hardened config goes: the same config with one piece taken"
+    echo "out, paired against the whole one (the whole minus the piece = what the piece costs)."
+    echo
+    echo "| piece taken out | median ms | what the piece costs, ms (paired median) |"
+    echo "|---|---:|---:|"
+    local ps=0 c
+    for v in hnosec hnouser hnohook; do
+      case $v in
+        hnosec) label="the seccomp profile ($rt compiles it to BPF at every start)" ;;
+        hnouser) label="the user namespace (uid/gid maps; root on the original rootfs instead of the idmapped one)" ;;
+        hnohook) label="oci-harden-hook, poststart and poststop (two processes, two audit records)" ;;
+      esac
+      c=$(paired "$d-hard" "$d-$v")
+      ps=$(awk -v a="$ps" -v b="$c" 'BEGIN {print a + b}')
+      printf '| %s | %s | %s |\n' "$label" "$(ms "$(med "$d-$v")")" "$(ms "$c")"
+    done
+    echo "| (what remains: limits, read-only root, tmpfs mounts, masked paths, capabilities) | - | $(ms "$(sub_ "$(paired "$d-hard" "$d-plain")" "$ps")") |"
   } >> "$R"
 }
 
