@@ -331,6 +331,42 @@ TEST_CASE("verify-hook: a timeout on the hook entries, except under crun", "[har
   }
 }
 
+TEST_CASE("seccomp: the profile is installed with this host's architectures only", "[harden]") {
+  Policy policy = test_policy();
+  FakeHost host = test_host();
+  auto arches_of = [](const Decision& d) {
+    return to_json(*field_at(d.spec, "linux.seccomp.architectures"));
+  };
+  auto record_of = [](const Decision& d) -> std::string {
+    for (const Change& c : d.changes) {
+      if (c.rule == "seccomp") return to_json(c.after);
+    }
+    return "";
+  };
+#if defined(__x86_64__)
+  SECTION("the shipped profile lists five; x86_64 keeps its own, x86 and x32") {
+    REQUIRE(to_json(*field(&policy.seccomp_profile, "architectures")) ==
+            R"(["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32","SCMP_ARCH_AARCH64","SCMP_ARCH_ARM"])");
+    Decision d = harden_spec(runc_spec(), policy, host, inv());
+    CHECK(arches_of(d) == R"(["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"])");
+    CHECK(record_of(d).find(R"("architectures":["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"])") !=
+          std::string::npos);
+    // The policy's own copy is the file's, untouched.
+    CHECK(field(&policy.seccomp_profile, "architectures")->items().size() == 5);
+  }
+#endif
+  SECTION("a profile that lists none of this host's architectures is installed as written") {
+    field(&policy.seccomp_profile, "architectures")->items() = {Json::string("SCMP_ARCH_MIPS")};
+    Decision d = harden_spec(runc_spec(), policy, host, inv());
+    CHECK(arches_of(d) == R"(["SCMP_ARCH_MIPS"])");
+  }
+  SECTION("a profile without architectures gets none") {
+    policy.seccomp_profile.erase("architectures");
+    Decision d = harden_spec(runc_spec(), policy, host, inv());
+    CHECK(field_at(d.spec, "linux.seccomp.architectures") == nullptr);
+  }
+}
+
 TEST_CASE("harden: hardening a hardened spec changes nothing", "[harden]") {
   Policy policy = test_policy();
   policy.hook_path = "/usr/libexec/oci-harden/oci-harden-hook";
