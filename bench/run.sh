@@ -267,7 +267,14 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
   # run under the id "hard" like the whole one. What remains (limits, read-only root, tmpfs
   # mounts, masked paths, capabilities) is the difference left over.
   local hard=$T/fs/b-hard-$rt/config.json piece
-  for piece in hnosec hnouser hnohook; do mkdir -p "$T/fs/b-$piece-$rt"; done
+  # And two smaller profiles: the native architecture alone (the 32-bit ABIs' syscalls would
+  # then be killed as a foreign architecture), and profiles/seccomp-strict.json in place of the
+  # default (with the same architectures).
+  for piece in hnosec hnouser hnohook hnative hstrict; do mkdir -p "$T/fs/b-$piece-$rt"; done
+  jq '.linux.seccomp.architectures |= .[:1]' "$hard" > "$T/fs/b-hnative-$rt/config.json"
+  jq --slurpfile strict profiles/seccomp-strict.json \
+    '.linux.seccomp = ($strict[0] | .architectures = input.linux.seccomp.architectures)' "$hard" "$hard" \
+    > "$T/fs/b-hstrict-$rt/config.json"
   jq 'del(.linux.seccomp)' "$hard" > "$T/fs/b-hnosec-$rt/config.json"
   jq '.root.path = .annotations["org.oci-harden.rootfs"] | del(.linux.uidMappings, .linux.gidMappings) |
       .linux.namespaces |= map(select(.type != "user"))' "$hard" > "$T/fs/b-hnouser-$rt/config.json"
@@ -275,7 +282,7 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
   check "$rt: the hardened config has a seccomp profile, a user namespace and hooks to take out" \
     jq -e '.linux.seccomp != null and (.linux.namespaces | map(.type) | index("user")) != null and
            .hooks.poststart != null and (.annotations["org.oci-harden.rootfs"] | type) == "string"' "$hard"
-  for piece in hnosec hnouser hnohook; do
+  for piece in hnosec hnouser hnohook hnative hstrict; do
     idmap_setup hard
     check "$rt: the hardened config without one piece ($piece) runs" \
       "$rtb" --root "$RTROOT" run --bundle "$T/fs/b-$piece-$rt" hard
@@ -302,10 +309,14 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
   run_hnouser() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hnouser-$RT" hard; }
   setup_hnohook() { idmap_setup hard; }
   run_hnohook() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hnohook-$RT" hard; }
+  setup_hnative() { idmap_setup hard; }
+  run_hnative() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hnative-$RT" hard; }
+  setup_hstrict() { idmap_setup hard; }
+  run_hstrict() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hstrict-$RT" hard; }
   echo "== 2. start overhead under $rt: 8 variants × ($W warm-up + $N)"
-  run_variants "p2-$rt" "$N" "$W" plain hard oh ohdisk jq hnosec hnouser hnohook
+  run_variants "p2-$rt" "$N" "$W" plain hard oh ohdisk jq hnosec hnouser hnohook hnative hstrict
   local v
-  for v in plain hard oh ohdisk jq hnosec hnouser hnohook; do check_runs "$rt $v" "$T/data/p2-$rt-$v" "$N"; done
+  for v in plain hard oh ohdisk jq hnosec hnouser hnohook hnative hstrict; do check_runs "$rt $v" "$T/data/p2-$rt-$v" "$N"; done
 }
 
 # The wrappers alone: the runtime replaced by /bin/true (exit 0 at once), so what is timed is
@@ -377,7 +388,7 @@ p2_table() {  # p2_table RUNTIME
     echo "  $(ms "$(paired "$d-oh" "$d-hard")") ms (paired median; difference of medians $(ms "$(sub_ "$mo" "$mh")") ms), ratio $(ratio "$mo" "$mh");"
     echo "  disk audit $(ms "$(paired "$d-ohdisk" "$d-hard")") ms, ratio $(ratio "$md" "$mh")"
     echo "- **the cost of hardening** (oci-harden run vs $rt run on the original): $(ms "$(paired "$d-oh" "$d-plain")") ms, ratio $(ratio "$mo" "$mp");"
-    echo "  of which runc's extra work on the hardened config (hard vs plain): $(ms "$(paired "$d-hard" "$d-plain")") ms"
+    echo "  of which $rt's extra work on the hardened config (hard vs plain): $(ms "$(paired "$d-hard" "$d-plain")") ms"
     echo "- jq wrapper vs plain: $(ms "$(paired "$d-jq" "$d-plain")") ms added"
     echo "- in-shim time to the audit record (the records' duration_us, median): tmpfs $(audit_duration "$T/fs/log/audit-$rt.jsonl" run o) µs, disk $(audit_duration "$T/disk/log/audit-$rt-disk.jsonl" run d) µs"
     echo
@@ -398,6 +409,14 @@ p2_table() {  # p2_table RUNTIME
       printf '| %s | %s | %s |\n' "$label" "$(ms "$(med "$d-$v")")" "$(ms "$c")"
     done
     echo "| (what remains: limits, read-only root, tmpfs mounts, masked paths, capabilities) | - | $(ms "$(sub_ "$(paired "$d-hard" "$d-plain")" "$ps")") |"
+    echo
+    echo "Smaller profiles, in place of the one installed (same pairing: what each saves)."
+    echo
+    echo "| profile | median ms | saves, ms (paired median) |"
+    echo "|---|---:|---:|"
+    echo "| installed: the default, $(jq -r '.linux.seccomp.architectures | join(", ")' "$T/fs/b-hard-$rt/config.json"), $(jq '[.linux.seccomp.syscalls[].names | length] | add' "$T/fs/b-hard-$rt/config.json") names | $(ms "$mh") | - |"
+    echo "| the native architecture alone ($(jq -r '.linux.seccomp.architectures | join(", ")' "$T/fs/b-hnative-$rt/config.json"); 32-bit syscalls killed) | $(ms "$(med "$d-hnative")") | $(ms "$(paired "$d-hard" "$d-hnative")") |"
+    echo "| profiles/seccomp-strict.json, same architectures, $(jq '[.linux.seccomp.syscalls[].names | length] | add' "$T/fs/b-hstrict-$rt/config.json") names | $(ms "$(med "$d-hstrict")") | $(ms "$(paired "$d-hard" "$d-hstrict")") |"
   } >> "$R"
 }
 
