@@ -44,16 +44,16 @@ LDHARDEN := -pie -Wl,-z,relro,-z,now
 # only when they are rebuilt. The link warns that libcap-ng's capng_change_id calls getpwuid and
 # initgroups, which need glibc's shared NSS modules at run time; oci-harden uses only libcap-ng's
 # name table and never calls it. oci-harden-hook needs libmount, which has no archive: it keeps
-# libc and libmount shared and everything else static.
+# libc and libmount shared and everything else static (LIBC_SHARED_LIBS).
 # Sanitizer builds link everything dynamically (the sanitizer runtimes require it).
 ifeq ($(SANITIZE),)
-STATIC_LINK  := -static-pie
-RUNTIME_LIBS := -lyajl_s -lseccomp -lcap-ng
-HOOK_LIBS    := -Wl,-Bstatic -lyajl_s -lseccomp -lcap-ng -Wl,-Bdynamic -static-libstdc++ -static-libgcc
+STATIC_LINK      := -static-pie
+RUNTIME_LIBS     := -lyajl_s -lseccomp -lcap-ng
+LIBC_SHARED_LIBS := -Wl,-Bstatic -lyajl_s -lseccomp -lcap-ng -Wl,-Bdynamic -static-libstdc++ -static-libgcc
 else
-STATIC_LINK  :=
-RUNTIME_LIBS := -lyajl -lseccomp -lcap-ng
-HOOK_LIBS    := $(RUNTIME_LIBS)
+STATIC_LINK      :=
+RUNTIME_LIBS     := -lyajl -lseccomp -lcap-ng
+LIBC_SHARED_LIBS := $(RUNTIME_LIBS)
 endif
 LDFLAGS  += $(LDHARDEN) $(SAN)
 MOUNT_LIBS := $(shell pkg-config --libs mount 2>/dev/null || echo -lmount)
@@ -117,7 +117,7 @@ bin/oci-hardenctl: $(B)/shim/hardenctl_main.o $(B)/liboci-harden.a bin/.flavour
 
 bin/oci-harden-hook: $(HOOK_SRCS:%.cc=$(B)/%.o) $(B)/liboci-harden.a bin/.flavour
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(filter-out bin/.flavour,$^) $(HOOK_LIBS) $(MOUNT_LIBS) -o $@
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(filter-out bin/.flavour,$^) $(LIBC_SHARED_LIBS) $(MOUNT_LIBS) -o $@
 
 $(B)/unit-tests: $(TEST_OBJS) $(HOOK_LIB_SRCS:%.cc=$(B)/%.o) $(B)/liboci-harden.a
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ -lyajl -lseccomp -lcap-ng $(MOUNT_LIBS) -lz -o $@
@@ -146,7 +146,7 @@ demo:
 # shared, the rest static), for part 5's side-by-side start-up figures.
 BENCH_TOOLS := $(B)/harden-bench $(B)/bench-timeit $(if $(SANITIZE),,$(B)/oci-harden-dynlibc)
 $(B)/oci-harden-dynlibc: $(B)/shim/main.o $(B)/liboci-harden.a
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ $(HOOK_LIBS) -o $@
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ $(LIBC_SHARED_LIBS) -o $@
 $(B)/harden-bench: $(B)/bench/harden_bench.o $(B)/liboci-harden.a
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(STATIC_LINK) $^ $(RUNTIME_LIBS) -o $@
 $(B)/bench-timeit: $(B)/bench/timeit.o
