@@ -4,7 +4,8 @@
 # it rewrites config.json with one jq program doing what oci-harden's default policy does to a
 # `runc spec` bundle (capability allow-list, no-new-privileges, read-only root with tmpfs on
 # /tmp /run /var/tmp, more masked paths, pids/memory/cpu limits, the same seccomp profile with
-# only this host's architectures (as oci-harden installs it), private propagation, a user namespace without an idmapped root), replaces it by rename, and
+# only this host's architectures (as oci-harden installs it), private propagation, a user
+# namespace without an idmapped root), replaces it by rename, and
 # appends one unsynced log line; then it execs the runtime. It checks and refuses nothing, and
 # does not parse runc's grammar properly: it is not a security tool, only a yardstick.
 #   JQ_HARDEN_RUNTIME  the runtime to exec (default /usr/bin/runc)

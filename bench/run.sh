@@ -123,8 +123,11 @@ med() { st "$1" | awk '{print $2}'; }
 p99() { st "$1" | awk '{print $4}'; }
 nok() { st "$1" | awk '{print $1}'; }
 nfail() { awk '$3 != 0' "$1" 2>/dev/null | wc -l; }
-rss_med() { awk '$3 == 0 {print $2}' "$1" | sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "-")}'; }
-faults_med() { awk '$3 == 0 {print $4}' "$1" | sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "-")}'; }
+# col_med FILE COL: the median of column COL over the runs that exited 0 (2: peak RSS KiB,
+# 4: minor page faults).
+col_med() { awk -v c="$2" '$3 == 0 {print $c}' "$1" | sort -n | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "-")}'; }
+rss_med() { col_med "$1" 2; }
+faults_med() { col_med "$1" 4; }
 # paired A B: median of (A_i - B_i) in µs over iterations where both succeeded: alternation
 # puts A_i and B_i next to each other in time, so drift in the machine's load cancels out.
 paired() {
@@ -246,6 +249,13 @@ run_variants() {
   done
 }
 
+# The variants of the hardened config that start_overhead makes and times, and p2_table reports:
+# one piece taken out (seccomp, user namespace, hooks), or a smaller profile put in.
+PIECES="hnosec hnouser hnohook hnative hstrict"
+# What a config's seccomp profile lists: its architectures, and how many syscall names.
+profile_arches() { jq -r '.linux.seccomp.architectures | join(", ")' "$1"; }
+profile_names() { jq '[.linux.seccomp.syscalls[].names | length] | add' "$1"; }
+
 start_overhead() {  # start_overhead RUNTIME (runc|crun)
   local rt=$1 rtb
   rtb=$(command -v "$1")
@@ -270,7 +280,7 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
   # And two smaller profiles: the native architecture alone (the 32-bit ABIs' syscalls would
   # then be killed as a foreign architecture), and profiles/seccomp-strict.json in place of the
   # default (with the same architectures).
-  for piece in hnosec hnouser hnohook hnative hstrict; do mkdir -p "$T/fs/b-$piece-$rt"; done
+  for piece in $PIECES; do mkdir -p "$T/fs/b-$piece-$rt"; done
   jq '.linux.seccomp.architectures |= .[:1]' "$hard" > "$T/fs/b-hnative-$rt/config.json"
   jq --slurpfile strict profiles/seccomp-strict.json \
     '.linux.seccomp = ($strict[0] | .architectures = input.linux.seccomp.architectures)' "$hard" "$hard" \
@@ -282,7 +292,7 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
   check "$rt: the hardened config has a seccomp profile, a user namespace and hooks to take out" \
     jq -e '.linux.seccomp != null and (.linux.namespaces | map(.type) | index("user")) != null and
            .hooks.poststart != null and (.annotations["org.oci-harden.rootfs"] | type) == "string"' "$hard"
-  for piece in hnosec hnouser hnohook hnative hstrict; do
+  for piece in $PIECES; do
     idmap_setup hard
     check "$rt: the hardened config without one piece ($piece) runs" \
       "$rtb" --root "$RTROOT" run --bundle "$T/fs/b-$piece-$rt" hard
@@ -314,9 +324,9 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
   setup_hstrict() { idmap_setup hard; }
   run_hstrict() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hstrict-$RT" hard; }
   echo "== 2. start overhead under $rt: 8 variants × ($W warm-up + $N)"
-  run_variants "p2-$rt" "$N" "$W" plain hard oh ohdisk jq hnosec hnouser hnohook hnative hstrict
+  run_variants "p2-$rt" "$N" "$W" plain hard oh ohdisk jq $PIECES
   local v
-  for v in plain hard oh ohdisk jq hnosec hnouser hnohook hnative hstrict; do check_runs "$rt $v" "$T/data/p2-$rt-$v" "$N"; done
+  for v in plain hard oh ohdisk jq $PIECES; do check_runs "$rt $v" "$T/data/p2-$rt-$v" "$N"; done
 }
 
 # The wrappers alone: the runtime replaced by /bin/true (exit 0 at once), so what is timed is
@@ -414,9 +424,10 @@ p2_table() {  # p2_table RUNTIME
     echo
     echo "| profile | median ms | saves, ms (paired median) |"
     echo "|---|---:|---:|"
-    echo "| installed: the default, $(jq -r '.linux.seccomp.architectures | join(", ")' "$T/fs/b-hard-$rt/config.json"), $(jq '[.linux.seccomp.syscalls[].names | length] | add' "$T/fs/b-hard-$rt/config.json") names | $(ms "$mh") | - |"
-    echo "| the native architecture alone ($(jq -r '.linux.seccomp.architectures | join(", ")' "$T/fs/b-hnative-$rt/config.json"); 32-bit syscalls killed) | $(ms "$(med "$d-hnative")") | $(ms "$(paired "$d-hard" "$d-hnative")") |"
-    echo "| profiles/seccomp-strict.json, same architectures, $(jq '[.linux.seccomp.syscalls[].names | length] | add' "$T/fs/b-hstrict-$rt/config.json") names | $(ms "$(med "$d-hstrict")") | $(ms "$(paired "$d-hard" "$d-hstrict")") |"
+    local hard=$T/fs/b-hard-$rt/config.json
+    echo "| installed: the default, $(profile_arches "$hard"), $(profile_names "$hard") names | $(ms "$mh") | - |"
+    echo "| the native architecture alone ($(profile_arches "$T/fs/b-hnative-$rt/config.json"); 32-bit syscalls killed) | $(ms "$(med "$d-hnative")") | $(ms "$(paired "$d-hard" "$d-hnative")") |"
+    echo "| profiles/seccomp-strict.json, same architectures, $(profile_names "$T/fs/b-hstrict-$rt/config.json") names | $(ms "$(med "$d-hstrict")") | $(ms "$(paired "$d-hard" "$d-hstrict")") |"
   } >> "$R"
 }
 
