@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make fuzz FUZZ_SECONDS=N: builds each libFuzzer target in tests/fuzz with clang, ASan and UBSan
 # (objects in build-fuzz/, through the Makefile), then runs each for N seconds on a seed corpus:
-#   json_fuzz, policy_fuzz, spec_harden_fuzz   the golden and captured configs, the profiles
+#   json_fuzz, policy_fuzz, spec_harden_fuzz   the golden and captured configs, the profiles,
+#                                              and the bypass seeds in tests/fuzz/seeds/spec
 #   runc_args_fuzz                             engine command lines (NUL-separated words)
 #   audit_report_fuzz                          the sample audit log, whole, cut, and gzipped
 #   operation_fuzz                             exec and update: a JSON object, NUL, argv words
@@ -43,7 +44,7 @@ seed() {  # seed DIR FILE...: copied under names made from their paths (several 
 }
 seed json tests/unit/data/*.json tests/golden/*/*.json profiles/*.json
 seed policy profiles/policy-*.json $(find tests -name 'policy*.json' -size -64k)
-seed spec tests/unit/data/*.json tests/golden/*/*.json
+seed spec tests/unit/data/*.json tests/golden/*/*.json tests/fuzz/seeds/spec/*.json
 n=0
 # (n is counted before the pipeline: a redirection on its last command is expanded in a subshell)
 argv_seed() { n=$((n + 1)); printf '%s\0' "$@" | head -c -1 > "$seeds/argv/$n"; }
