@@ -124,6 +124,7 @@ void rule_cpu_limit(RuleContext& ctx);
 void rule_seccomp(RuleContext& ctx);
 void rule_apparmor(RuleContext& ctx);
 void rule_user_namespace(RuleContext& ctx);
+void rule_pseudo_filesystems(RuleContext& ctx);
 void rule_readonly_rootfs(RuleContext& ctx);
 void rule_verify_hook(RuleContext& ctx);
 

@@ -57,6 +57,10 @@ const std::vector<RuleInfo>& all_rules() {
        rule_readonly_rootfs},
       {"mount-propagation", "5.19", "23", "private mount propagation", rule_mount_propagation},
       {"user-namespace", "5.30", "6", "container root is never host root", rule_user_namespace},
+      {"pseudo-filesystems", "5.4, 5.5", "",
+       "proc, sysfs, cgroup, mqueue, devpts only at their home, once; nothing else in /proc or "
+       "/sys; sysfs and cgroup read-only without own user and cgroup namespaces",
+       rule_pseudo_filesystems},
       {"verify-hook", "-", "3",
        "add oci-harden-hook as poststart (verify) and poststop (stop record) hooks",
        rule_verify_hook},
