@@ -51,12 +51,25 @@ namespace {
 struct Home {
   const char* type;
   const char* destination;
+  const char* away;  // what a mount of it elsewhere exposes
 };
 
-// Each pseudo-filesystem and its only destination.
+// Each pseudo-filesystem, its only destination, and why it may be nowhere else.
 const Home kHomes[] = {
-    {"proc", "/proc"},         {"sysfs", "/sys"},          {"cgroup", "/sys/fs/cgroup"},
-    {"cgroup2", "/sys/fs/cgroup"}, {"mqueue", "/dev/mqueue"}, {"devpts", "/dev/pts"},
+    {"proc", "/proc",
+     "a procfs elsewhere has none of the masked and read-only paths (its sys/kernel/core_pattern "
+     "is writable: code execution on the host)"},
+    {"sysfs", "/sys",
+     "a sysfs elsewhere has none of the masked paths (firmware, powercap) and is not made "
+     "read-only"},
+    {"cgroup", "/sys/fs/cgroup",
+     "a cgroupfs elsewhere is not made read-only and, without a cgroup namespace, shows the "
+     "host's whole cgroup tree"},
+    {"cgroup2", "/sys/fs/cgroup",
+     "a cgroup2 elsewhere is not made read-only and, without a cgroup namespace, shows the "
+     "host's whole cgroup tree (cgroup.kill ends other containers)"},
+    {"mqueue", "/dev/mqueue", "each pseudo-filesystem is mounted once, at its home"},
+    {"devpts", "/dev/pts", "each pseudo-filesystem is mounted once, at its home"},
 };
 
 // Files in /proc a bind may cover: runc 1.1.5's own list (checkProcMount), for LXCFS. None is
@@ -219,13 +232,9 @@ class Judge {
   std::string judge_home(const Home& h, const std::string& dest, const std::string& shown,
                          const std::string& where) {
     if (dest != h.destination) {
-      refuse(where + ".destination",
-             std::string("a ") + h.type + " filesystem is mounted at " + shown + ": " + h.type +
-                 " is allowed only at " + h.destination +
-                 (guarded(h.destination)
-                      ? ", where the masked and read-only paths cover it; elsewhere it shows "
-                        "the host's kernel settings unmasked"
-                      : ""));
+      refuse(where + ".destination", std::string("a ") + h.type + " filesystem is mounted at " +
+                                         shown + ": " + h.type + " is allowed only at " +
+                                         h.destination + "; " + h.away);
       return "";
     }
     return claim(h.destination, h.type, shown, where);
