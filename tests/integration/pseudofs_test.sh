@@ -8,7 +8,7 @@
 #     checks can fail;
 #   - with a new user and a new cgroup namespace the spec's rw sysfs is left as it is (Docker's).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/common.sh
 source tests/e2e/engines.sh
 
