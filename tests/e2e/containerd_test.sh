@@ -183,6 +183,11 @@ refused "--mount bind of /" c-root sensitive-mounts '/ is mounted at /host' "$ou
 out=$(hardened_run --mount "type=bind,src=$C/containerd.sock,dst=/run/containerd/containerd.sock,options=bind" \
   --rootfs "$T/rootfs" c-sock /bin/true 2>&1)
 refused "bind onto containerd's socket path" c-sock sensitive-mounts 'containerd.sock' "$out" $?
+# A second procfs has none of the masked or read-only paths (/hp/sys/kernel/core_pattern).
+out=$(hardened_run --mount type=proc,src=proc,dst=/hp,options=rw --rootfs "$T/rootfs" c-proc /bin/true 2>&1)
+refused "--mount type=proc at /hp" c-proc pseudo-filesystems 'proc filesystem is mounted at /hp' "$out" $?
+out=$(hardened_run --mount type=tmpfs,src=tmpfs,dst=/proc/sys --rootfs "$T/rootfs" c-procsys /bin/true 2>&1)
+refused "--mount tmpfs over /proc/sys" c-procsys pseudo-filesystems 'mounted at /proc/sys' "$out" $?
 
 # ---- 4. an allowed opt-out is honoured, and recorded
 out=$(hardened_run --annotation org.oci-harden.opt-out=readonly-rootfs --rootfs "$T/rootfs" c-optout \
