@@ -155,7 +155,8 @@ else
   echo "pids: $(cat /sys/fs/cgroup/pids/pids.max)"
   echo "memory: $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"
   echo "cpu: $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)"
-fi'
+fi
+echo "rw-cgroupfs: $(awk "{ for (i = 7; \$i != \"-\"; i++) ; } index(\$5, \"/sys/fs/cgroup\") == 1 && \$(i + 1) ~ /^cgroup2?\$/ && \$6 !~ /^ro/ { n++ } END { print n + 0 }" /proc/self/mountinfo)"'
 field() { sed -n "s/^$2:[[:space:]]*//p" "$T/out/$1.out" | head -n 1; }  # field TAG NAME
 
 hrun plain "$IMG" sh -c "$PROBE"
@@ -187,6 +188,9 @@ check "hardened: memory limit = policy default $(pol .limits.memory.default)" \
   test "$(field plain memory)" = "$(pol .limits.memory.default)"
 check "hardened: cpu quota/period = $CPU_QUOTA $CPU_PERIOD (policy default $(pol .limits.cpu.default) CPUs)" \
   test "$(field plain cpu)" = "$CPU_QUOTA $CPU_PERIOD"
+# Docker leaves the cgroup mount read-write under userns-remap (no cgroup namespace on a v1
+# host); pseudo-filesystems makes it read-only: no cgroup hierarchy is mounted rw inside.
+check "hardened: every cgroup hierarchy is mounted read-only (mountinfo)" test "$(field plain rw-cgroupfs)" = 0
 # dockerd created dockremap and its ranges at start (once per host).
 REMAP=$(awk -F: '$1 == "dockremap" {print $2 " " $3; exit}' /etc/subuid)
 uid_map_is_dockremap() {
