@@ -25,6 +25,8 @@
 //     them a writable sysfs reaches /sys/power/state, and a writable cgroupfs lets the container
 //     lift its own pids, memory and CPU limits. Absent options get the flags crun would have
 //     used for a home mount (nosuid, noexec, nodev), since any option list replaces crun's.
+//     The rbind of the host's /sys gets "rro" too, whatever the namespaces: it brings the host's
+//     submounts (its cgroup hierarchies), which a plain "ro" leaves writable.
 // Whether a mount is a bind is decided as runc 1.1.5 and crun 1.8.1 decide it (is_bind_mount):
 // a "bind" or "rbind" option, whatever the type; a bind's source is sensitive-mounts' to judge.
 //
@@ -259,8 +261,9 @@ class Judge {
   std::vector<std::string> seen_;
 };
 
-// Makes the mount read-only whatever its options say, recording the change.
-void make_readonly(RuleContext& ctx, Json& m, size_t i) {
+// Makes the mount read-only whatever its options say (`recursive`: its submounts too), recording
+// the change.
+void make_readonly(RuleContext& ctx, Json& m, size_t i, bool recursive) {
   const Json* present = field(&m, "options");
   std::vector<std::string> opts = string_items(present);
   std::vector<std::string> out;
@@ -272,6 +275,7 @@ void make_readonly(RuleContext& ctx, Json& m, size_t i) {
     out.push_back(o);
   }
   if (!ro) out.push_back("ro");
+  if (recursive && std::find(out.begin(), out.end(), "rro") == out.end()) out.push_back("rro");
   if (present == nullptr || out != opts) {
     ctx.set(m, "options", string_array(out), json_path_index("mounts", i) + ".options");
   }
@@ -291,9 +295,15 @@ void rule_pseudo_filesystems(RuleContext& ctx) {
     Json& m = mounts->items()[i];
     if (!m.is_object()) continue;  // null decodes to an empty mount, which runc rejects
     std::string home = judge.judge(m, i);
-    if (home.empty() || owns_namespaces) continue;
-    std::string type = is_bind_mount(m) ? "sysfs" : string_field(&m, "type").value_or("");
-    if (writable_is_dangerous(type)) make_readonly(ctx, m, i);
+    if (home.empty()) continue;
+    if (is_bind_mount(m)) {
+      // The host's /sys, bound with its submounts (the host's cgroup hierarchies among them):
+      // read-only all the way down, whatever namespaces the container has.
+      make_readonly(ctx, m, i, true);
+      continue;
+    }
+    if (owns_namespaces) continue;
+    if (writable_is_dangerous(string_field(&m, "type").value_or(""))) make_readonly(ctx, m, i, false);
   }
 }
 

@@ -147,7 +147,27 @@ check "own user and cgroup namespaces: /sys left read-write, as Docker does" sys
 check "own user and cgroup namespaces: /sys/power/state still cannot be opened (host-owned)" \
   grep -q 'sys-power-state: not writable' <<<"$out"
 
-# ---- 6. crun as the wrapped runtime
+# ---- 6. a network namespace joined by path (a pod's): user-namespace binds the host's /sys,
+# with its submounts (the host's cgroup hierarchies); no cgroup mount in the spec, so they show
+touch "$T/netns"
+if ! unshare --net="$T/netns" true; then
+  fail "a network namespace bound at $T/netns" "unshare --net failed"
+else
+  B=$(new_bundle podnet "$(json_args "$mountinfo_probe")" \
+    ".linux.namespaces |= map(if .type == \"network\" then .path = \"$T/netns\" else . end) |
+     .mounts |= map(select(.type != \"cgroup\"))")
+  out=$(cd "$B" && "$OCIH" --root "$T/state" run pf-podnet 2>&1)
+  rc=$?
+  check "joined netns: runs" test "$rc" -eq 0 || echo "$out"
+  check "joined netns: /sys is the host's, bound recursively read-only (rro)" \
+    test "$(jq -c '.mounts[] | select(.destination == "/sys") | [.type, (.options | index("rro") != null)]' "$B/config.json")" = '["bind",true]'
+  check "joined netns: the host's cgroup hierarchies show below /sys/fs/cgroup" \
+    grep -Eq '^mnt /sys/fs/cgroup/[^ ]+ [^ ]+ cgroup2?$' <<<"$out" || echo "$out"
+  check "joined netns: every mount below /sys read-only" \
+    bash -c '! grep "^mnt " <<<"$1" | awk '"'"'$3 !~ /^ro(,|$)/'"'"' | grep -q .' _ "$out" || echo "$out"
+fi
+
+# ---- 7. crun as the wrapped runtime
 if ! need crun; then
   :
 elif ! crun_usable && ! crun_hybrid_fix; then

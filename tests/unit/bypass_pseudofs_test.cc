@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -87,6 +88,9 @@ Verdict judge(const std::string& text, const Policy& policy) {
   v.loaded = true;
   FakeHost host;
   host.symlinks["/var/run"] = "/run";
+  // A pod's network namespace, not the host's (joined by path in one case below).
+  host.ns_paths["/run/netns/pod"] = NamespaceId{4, 4026532999};
+  host.own_ns["network"] = NamespaceId{4, 4026531992};
   v.d = harden_spec(std::move(*spec), policy, host, Invocation{"create", "c1", kBundle});
   return v;
 }
@@ -267,6 +271,38 @@ TEST_CASE("bypass/pseudo-filesystems: sysfs and cgroupfs writable without own na
         {R"({"destination":"/sys","type":"sysfs","source":"sysfs","options":["rw"]})"}, drop_sys_mounts),
         no_userns_policy()));
   }
+}
+
+TEST_CASE("bypass/pseudo-filesystems: a network namespace joined by path (user-namespace binds the host's /sys)",
+          "[bypass]") {
+  // user-namespace replaces sysfs by an rbind of the host's /sys, which brings the host's
+  // submounts (its cgroup hierarchies): read-only all the way down, "rro" after any "rrw".
+  Verdict v = judge(spec_with({}, [](Json& spec) {
+    for (Json& ns : field_at(spec, "linux.namespaces")->items()) {
+      if (string_field(&ns, "type") == std::optional<std::string>("network")) {
+        ns.set("path", Json::string("/run/netns/pod"));
+      }
+    }
+    for (Json& m : field(&spec, "mounts")->items()) {
+      if (string_field(&m, "type") == std::optional<std::string>("sysfs")) {
+        m.set("options", string_array({"rrw", "rw"}));
+      }
+    }
+  }));
+  INFO(v.describe());
+  REQUIRE(v.loaded);
+  REQUIRE_FALSE(v.d.refused());
+  bool seen = false;
+  for (const Json& m : field(&v.d.spec, "mounts")->items()) {
+    if (string_field(&m, "destination").value_or("") != "/sys") continue;
+    seen = true;
+    std::vector<std::string> opts = string_items(field(&m, "options"));
+    CHECK(is_bind_mount(m));
+    CHECK(readonly_as_runtimes_apply(opts));
+    CHECK(std::find(opts.begin(), opts.end(), "rro") != opts.end());
+    CHECK(std::find(opts.begin(), opts.end(), "rrw") == opts.end());
+  }
+  CHECK(seen);
 }
 
 TEST_CASE("bypass/pseudo-filesystems: the rule cannot be opted out of by default", "[bypass]") {

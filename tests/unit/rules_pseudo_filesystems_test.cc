@@ -259,7 +259,18 @@ TEST_CASE("pseudo-filesystems: sysfs and cgroup read-only without own user and c
       {"destination": "/sys", "type": "bind", "source": "/sys", "options": ["rbind", "nosuid", "ro"]},
       {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup", "options": ["ro"]}]})");
     CHECK(r.refusals.empty());
-    CHECK(r.changes.empty());
+    // Its submounts (the host's cgroup hierarchies) are made read-only too.
+    REQUIRE(r.changes.size() == 1);
+    CHECK(options_at(r.spec, 0) == Strings{"rbind", "nosuid", "ro", "rro"});
+    Run own = run(R"({"process": {"args": ["sh"]}, "root": {"path": "rootfs"}, "mounts": [
+      {"destination": "/sys", "type": "bind", "source": "/sys", "options": ["rbind", "rro", "ro"]}],
+      "linux": {"namespaces": )" + std::string(kOwnNamespaces) + "}}");
+    CHECK(own.refusals.empty());
+    CHECK(own.changes.empty());
+    Run rrw = run(R"({"process": {"args": ["sh"]}, "root": {"path": "rootfs"}, "mounts": [
+      {"destination": "/sys", "type": "bind", "source": "/sys", "options": ["rbind", "ro", "rrw"]}],
+      "linux": {"namespaces": )" + std::string(kOwnNamespaces) + "}}");
+    CHECK(options_at(rrw.spec, 0) == Strings{"rbind", "ro", "rro"});
     Run rw = run(R"({"process": {"args": ["sh"]}, "root": {"path": "rootfs"}, "mounts": [
       {"destination": "/sys", "type": "bind", "source": "/sys", "options": ["rbind", "ro", "rw"]}]})");
     CHECK(rw.refusals.size() == 1);
