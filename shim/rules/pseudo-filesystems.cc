@@ -19,16 +19,18 @@
 //     file at the /proc files runc itself lets a bind cover (LXCFS: /proc/cpuinfo, /proc/meminfo,
 //     ...; none of them masked or read-only), and the read-only rbind of the host's /sys that the
 //     user-namespace rule puts at /sys (it is that container's sysfs).
-//   - read-only: a sysfs or cgroup(2) mount, and that /sys bind, get "ro" (any "rw" after it and
+//   - read-only: a sysfs or cgroup(2) mount gets "ro" (any "rw" after it and
 //     any "rrw", which crun applies as a recursive clear, removed) unless the container has a new
 //     user namespace and a new cgroup namespace, neither joined by path, as Docker decides. Without
 //     them a writable sysfs reaches /sys/power/state, and a writable cgroupfs lets the container
 //     lift its own pids, memory and CPU limits. Absent options get the flags crun would have
 //     used for a home mount (nosuid, noexec, nodev), since any option list replaces crun's.
-//     The rbind of the host's /sys gets "rro" too, whatever the namespaces: it brings the host's
-//     submounts (its cgroup hierarchies), which a plain "ro" leaves writable.
-// Whether a mount is a bind is decided as runc 1.1.5 and crun 1.8.1 decide it (is_bind_mount):
-// a "bind" or "rbind" option, whatever the type; a bind's source is sensitive-mounts' to judge.
+//     The rbind of the host's /sys gets "ro" and "rro", whatever the namespaces: it brings the
+//     host's submounts (its cgroup hierarchies), which a plain "ro" leaves writable.
+// Whether a mount is a bind is decided as runc 1.1.5 and crun 1.8.1 decide it: a "bind" or
+// "rbind" option, whatever the type (is_bind_mount also counts type "bind" without one, which
+// both runtimes fail with ENODEV); a bind's source is sensitive-mounts' to judge, its
+// destination this rule's.
 //
 // The rule runs after user-namespace and judges the final spec: whether the container has its
 // own user namespace is only known once that rule has added one.
