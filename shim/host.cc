@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -238,6 +239,17 @@ class RealHost : public Host {
   mutable std::mutex link_mu_;
   mutable std::map<std::string, std::optional<std::string>> link_cache_;
   mutable std::map<dev_t, bool> idmap_cache_;
+
+  // devices: one stat, only for the paths of allowed_devices a spec's device rules or nodes name.
+ public:
+  std::optional<DeviceNode> device_at(const std::string& path) const override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    char type = S_ISCHR(st.st_mode) ? 'c' : S_ISBLK(st.st_mode) ? 'b' : 0;
+    if (type == 0) return std::nullopt;
+    return DeviceNode{type, static_cast<int64_t>(major(st.st_rdev)),
+                      static_cast<int64_t>(minor(st.st_rdev))};
+  }
 };
 
 }  // namespace

@@ -59,6 +59,14 @@ class FakeHost : public Host {
   bool in_own_bounding_set(int cap) const override {
     return cap >= 0 && cap <= last_cap && not_in_own_bounding.count(cap) == 0;
   }
+
+  // devices
+  std::map<std::string, DeviceNode> devices;  // host path -> device node there
+  std::optional<DeviceNode> device_at(const std::string& path) const override {
+    auto it = devices.find(path);
+    if (it == devices.end()) return std::nullopt;
+    return it->second;
+  }
 };
 
 // Lexical canonicalisation with the fake symlink table (a link's target is absolute).
