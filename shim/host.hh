@@ -47,7 +47,11 @@ class Host {
   // as the engine's child). An engine can grant no capability outside it.
   virtual bool in_own_bounding_set(int cap) const = 0;
 
-  // devices: what a device node on the host is (stat, following symlinks).
+  // devices, apparmor (issues 12.5, 18.6).
+  // The mode an AppArmor profile is loaded in ("enforce", "complain", "unconfined", "kill", ...,
+  // as /sys/kernel/security/apparmor/profiles shows it); nullopt when it is not loaded.
+  virtual std::optional<std::string> apparmor_profile_mode(const std::string& name) const = 0;
+  // What a device node on the host is (stat, following symlinks).
   struct DeviceNode {
     char type = 0;  // 'c' or 'b'
     int64_t major = 0, minor = 0;

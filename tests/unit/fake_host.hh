@@ -60,7 +60,14 @@ class FakeHost : public Host {
     return cap >= 0 && cap <= last_cap && not_in_own_bounding.count(cap) == 0;
   }
 
-  // devices
+  // devices, apparmor
+  std::map<std::string, std::string> apparmor_modes;  // profile -> mode; else enforce if loaded
+  std::optional<std::string> apparmor_profile_mode(const std::string& name) const override {
+    auto it = apparmor_modes.find(name);
+    if (it != apparmor_modes.end()) return it->second;
+    if (apparmor_profiles.count(name) > 0) return std::string("enforce");
+    return std::nullopt;
+  }
   std::map<std::string, DeviceNode> devices;  // host path -> device node there
   std::optional<DeviceNode> device_at(const std::string& path) const override {
     auto it = devices.find(path);
