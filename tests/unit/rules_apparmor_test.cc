@@ -353,3 +353,18 @@ TEST_CASE("apparmor: RealHost answers from /sys/kernel/security/apparmor/profile
 }
 
 }  // namespace oci_harden
+
+namespace oci_harden {
+
+TEST_CASE("apparmor: the restricted preset refuses an unconfined profile", "[rules][apparmor]") {
+  std::ifstream in("profiles/policy-restricted.json", std::ios::binary);
+  REQUIRE(in.good());  // run from the repository's root, as make runs it
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto p = parse_policy(text.str(), "/etc/oci-harden/policy.json");
+  REQUIRE(p.ok());
+  CHECK(p->apparmor_unconfined == AppArmorUnconfined::kRefuse);
+  CHECK(builtin_policy()->apparmor_unconfined == AppArmorUnconfined::kReplace);
+}
+
+}  // namespace oci_harden
