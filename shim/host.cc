@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -238,6 +239,35 @@ class RealHost : public Host {
   mutable std::mutex link_mu_;
   mutable std::map<std::string, std::optional<std::string>> link_cache_;
   mutable std::map<dev_t, bool> idmap_cache_;
+
+  // devices, apparmor
+ public:
+  // Read only when a spec names a profile on a host with AppArmor.
+  std::optional<std::string> apparmor_profile_mode(const std::string& name) const override {
+    std::string list = read_bounded_file("/sys/kernel/security/apparmor/profiles", kMaxProfilesBytes);
+    size_t start = 0;
+    while (!name.empty() && start < list.size()) {
+      size_t end = list.find('\n', start);
+      if (end == std::string::npos) end = list.size();
+      std::string line = list.substr(start, end - start);
+      start = end + 1;
+      size_t mode = line.rfind(" (");
+      if (mode == name.size() && line.back() == ')' && line.compare(0, mode, name) == 0) {
+        return line.substr(mode + 2, line.size() - mode - 3);
+      }
+    }
+    return std::nullopt;
+  }
+
+  // One stat, only for the paths of allowed_devices a spec's device rules or nodes name.
+  std::optional<DeviceNode> device_at(const std::string& path) const override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+    char type = S_ISCHR(st.st_mode) ? 'c' : S_ISBLK(st.st_mode) ? 'b' : 0;
+    if (type == 0) return std::nullopt;
+    return DeviceNode{type, static_cast<int64_t>(major(st.st_rdev)),
+                      static_cast<int64_t>(minor(st.st_rdev))};
+  }
 };
 
 }  // namespace

@@ -46,6 +46,22 @@ class Host {
   // Whether capability `cap` is in oci-harden's own bounding set (the engine's: oci-harden runs
   // as the engine's child). An engine can grant no capability outside it.
   virtual bool in_own_bounding_set(int cap) const = 0;
+
+  // devices, apparmor (issues 12.5, 18.6).
+  // The mode an AppArmor profile is loaded in ("enforce", "complain", "unconfined", "kill", ...,
+  // as /sys/kernel/security/apparmor/profiles shows it); nullopt when it is not loaded.
+  virtual std::optional<std::string> apparmor_profile_mode(const std::string& name) const = 0;
+  // What a device node on the host is (stat, following symlinks).
+  struct DeviceNode {
+    char type = 0;  // 'c' or 'b'
+    int64_t major = 0, minor = 0;
+    bool operator==(const DeviceNode& o) const {
+      return type == o.type && major == o.major && minor == o.minor;
+    }
+  };
+  // The device at `path` on the host; nullopt when the path is not a character or block device
+  // (absent, unreadable, or another kind of file).
+  virtual std::optional<DeviceNode> device_at(const std::string& path) const = 0;
 };
 
 }  // namespace oci_harden

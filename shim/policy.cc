@@ -389,7 +389,10 @@ Status apply_policy_json(const Json& root, Policy* p) {
     if (p->apparmor_profile.find_first_of(std::string("\n\0", 2)) != std::string::npos) {
       return make_error(ErrorCode::kPolicy, sub.where("profile") + ": not a profile name");
     }
-    return Ok{};
+    return read_enum<AppArmorUnconfined>(
+        sub, "unconfined",
+        {{"replace", AppArmorUnconfined::kReplace}, {"refuse", AppArmorUnconfined::kRefuse}},
+        &p->apparmor_unconfined);
   }));
   run(read_strings(r, "sensitive_paths", &p->sensitive_paths));
   run(check_absolute_paths(p->sensitive_paths, "sensitive_paths"));
@@ -415,6 +418,17 @@ Status apply_policy_json(const Json& root, Policy* p) {
   run(read_string(r, "hook", &p->hook_path));
   run(read_enum<Verify>(r, "verify", {{"record", Verify::kRecord}, {"enforce", Verify::kEnforce}},
                         &p->verify));
+  // oom-score-adj: the kernel's range is -1000..1000.
+  run([&]() -> Status {
+    const Json* v = r.take("oom_score_adj_min");
+    int64_t n;
+    if (v == nullptr) return Ok{};
+    if (!v->to_int64(&n) || n < -1000 || n > 1000) {
+      return type_error(r.where("oom_score_adj_min"), "an integer from -1000 to 1000");
+    }
+    p->oom_score_adj_min = n;
+    return Ok{};
+  }());
   if (!st) return st;
   return r.check_unknown();
 }

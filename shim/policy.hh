@@ -25,6 +25,7 @@ enum class AuditFailure { kRefuse, kAllow };      // the audit record cannot be 
 enum class OptOutDenied { kRefuse, kIgnore };     // an opt-out the policy does not allow
 enum class Verify { kRecord, kEnforce };          // what the hook does on a failed check
 enum class ExecEscalation { kRefuse, kClamp };    // an exec asking for more than the container has
+enum class AppArmorUnconfined { kReplace, kRefuse };  // a spec that asks for no AppArmor profile
 
 // A default set where the spec has none, and a maximum above which the value is clamped.
 // max = nullopt means "the host's size" (RAM, CPU count), resolved by the rule.
@@ -84,6 +85,10 @@ struct Policy {
   std::string hook_path;
 
   ExecEscalation exec_escalation = ExecEscalation::kRefuse;
+
+  // apparmor, oom-score-adj: a spec's "unconfined" AppArmor profile; the lowest oomScoreAdj.
+  AppArmorUnconfined apparmor_unconfined = AppArmorUnconfined::kReplace;
+  int64_t oom_score_adj_min = -997;
 
   bool rule_enabled(const std::string& id) const;
 };

@@ -127,5 +127,7 @@ void rule_user_namespace(RuleContext& ctx);
 void rule_pseudo_filesystems(RuleContext& ctx);
 void rule_readonly_rootfs(RuleContext& ctx);
 void rule_verify_hook(RuleContext& ctx);
+void rule_cgroups_path(RuleContext& ctx);
+void rule_oom_score_adj(RuleContext& ctx);
 
 }  // namespace oci_harden

@@ -209,6 +209,9 @@ const FieldType kFieldTypes[] = {
     {"linux.rootfsPropagation", Type::kString},
     {"linux.maskedPaths", Type::kStringArray},
     {"linux.readonlyPaths", Type::kStringArray},
+    // oom-score-adj, cgroups-path
+    {"process.oomScoreAdj", Type::kInt64},
+    {"linux.cgroupsPath", Type::kString},
 };
 
 const char* type_name(Type t) {

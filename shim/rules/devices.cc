@@ -15,10 +15,21 @@
 //   - a rule of type "b" that allows reading or writing a block device (a host disk, through a
 //     node the container makes with CAP_MKNOD) unless an allowed node in linux.devices carries
 //     exactly those numbers (what `--device /dev/sdb` produces): 'b 8:0 rw' alone, or 'b 7:* rwm'.
-// Allowed: character-device rules naming a major number ('c 136:* rwm' for /dev/pts, 'c 10:229
-// rwm' for a FUSE device an engine passes later), block-device rules backed by an allowed node,
-// and wildcard rules that only allow mknod ('c *:* m', which every engine adds): a node made
-// without read or write permission opens nothing.
+//   - a rule of type "c" that allows reading or writing a character device outside an allow-list:
+//     the devices every runtime gives every container (runc 1.1.5's specconv.AllowedDevices,
+//     Docker's and containerd's default spec: null 1:3, zero 1:5, full 1:7, random 1:8,
+//     urandom 1:9, tty 5:0, console 5:1, ptmx 5:2, the pts 136:*, tun 10:200) and the numbers
+//     that the policy's allowed_devices have on this host. With CAP_MKNOD a container makes any
+//     node it likes, so the rule alone decides what opens: 'c 1:1 r' reads host memory, 'c 4:*
+//     rwm' the host's virtual consoles, 'c 7:* rwm' their screens (vcsa), 'c 1:11 w' the kernel
+//     log, 'c 10:232 rw' /dev/kvm. A wildcard minor is allowed only where the allow-list has it
+//     (136, the pts): 'c 10:* rwm' is every misc device, kvm included.
+//   - a device node whose numbers are not those of the device at its path on the host (or, where
+//     the host has none there, of the well-known device of that name): the numbers, not the
+//     name, decide what it opens.
+// Allowed: the allow-list above, block-device rules backed by an allowed node, rules with
+// allow: false, and rules that only allow mknod ('c *:* m', which every engine adds): a node
+// made without read or write permission opens nothing.
 
 #include <algorithm>
 #include <cstdint>
@@ -47,6 +58,43 @@ const KnownDevice kKnownDevices[] = {
     {"/dev/console", 'c', 5, 1},   {"/dev/ptmx", 'c', 5, 2},    {"/dev/net/tun", 'c', 10, 200},
     {"/dev/fuse", 'c', 10, 229},   {"/dev/kvm", 'c', 10, 232},
 };
+
+// The character devices every runtime opens to every container; minor -1 is every minor.
+const KnownDevice kDefaultCharDevices[] = {
+    {"/dev/null", 'c', 1, 3},   {"/dev/zero", 'c', 1, 5},    {"/dev/full", 'c', 1, 7},
+    {"/dev/random", 'c', 1, 8}, {"/dev/urandom", 'c', 1, 9}, {"/dev/tty", 'c', 5, 0},
+    {"/dev/console", 'c', 5, 1}, {"/dev/ptmx", 'c', 5, 2},   {"/dev/pts/*", 'c', 136, -1},
+    {"/dev/net/tun", 'c', 10, 200},
+};
+
+// What a character major (and, for the memory devices, minor) is, for refusals
+// (Documentation/admin-guide/devices.txt).
+std::string char_device_name(int64_t major, std::optional<int64_t> minor) {
+  if (major == 1 && minor) {
+    switch (*minor) {
+      case 1: return "/dev/mem, the host's physical memory";
+      case 2: return "/dev/kmem, the host kernel's memory";
+      case 4: return "/dev/port, the host's I/O ports";
+      case 11: return "/dev/kmsg, the host kernel's log";
+      default: break;
+    }
+  }
+  switch (major) {
+    case 1: return "the memory devices (/dev/mem, /dev/kmem, /dev/port, /dev/kmsg)";
+    case 4: return "the host's virtual consoles and serial ports (/dev/tty0../dev/tty63, /dev/ttyS*)";
+    case 5: return "/dev/tty, /dev/console, /dev/ptmx and the callout devices";
+    case 7: return "the host's console screens (/dev/vcs*, /dev/vcsa*)";
+    case 10:
+      if (minor && *minor == 232) return "/dev/kvm";
+      if (minor && *minor == 229) return "/dev/fuse";
+      return "the misc devices (/dev/kvm, /dev/fuse, /dev/loop-control, ...)";
+    case 13: return "the host's input devices (/dev/input/*)";
+    case 29: return "the host's framebuffers (/dev/fb*)";
+    case 189: return "the host's raw USB devices";
+    case 226: return "the host's GPUs (/dev/dri/*)";
+    default: return "a host device";
+  }
+}
 
 std::string lexical(const std::string& path) {
   std::vector<std::string> parts;
@@ -89,7 +137,18 @@ std::vector<std::string> allowed_paths(const RuleContext& ctx) {
   return allowed;
 }
 
-std::string node_problem(const Json& node, const std::vector<std::string>& allowed);
+// What the device at an allowed path is: the host's node there, else the well-known device of
+// that name; nullopt when neither exists.
+std::optional<Host::DeviceNode> true_device(const RuleContext& ctx, const std::string& path) {
+  if (auto dev = ctx.host().device_at(path)) return dev;
+  for (const KnownDevice& d : kKnownDevices) {
+    if (path == d.path) return Host::DeviceNode{d.type, d.major, d.minor};
+  }
+  return std::nullopt;
+}
+
+std::string node_problem(const RuleContext& ctx, const Json& node,
+                         const std::vector<std::string>& allowed);
 
 // The numbers of the device nodes in linux.devices that the policy allows.
 std::vector<NodeNumbers> allowed_nodes(RuleContext& ctx) {
@@ -98,7 +157,7 @@ std::vector<NodeNumbers> allowed_nodes(RuleContext& ctx) {
   if (nodes == nullptr) return out;
   std::vector<std::string> allowed = allowed_paths(ctx);
   for (const Json& node : nodes->items()) {
-    if (!node.is_object() || !node_problem(node, allowed).empty()) continue;
+    if (!node.is_object() || !node_problem(ctx, node, allowed).empty()) continue;
     out.push_back({string_field(&node, "type").value_or(""), int_field(&node, "major"),
                    int_field(&node, "minor")});
   }
@@ -114,10 +173,52 @@ bool backed_by_node(const std::vector<NodeNumbers>& nodes, const std::string& ty
   });
 }
 
+bool in_defaults(int64_t major, std::optional<int64_t> minor) {
+  bool any_minor = !minor || *minor < 0;
+  return std::any_of(std::begin(kDefaultCharDevices), std::end(kDefaultCharDevices),
+                     [&](const KnownDevice& d) {
+                       return d.major == major && (d.minor < 0 || (!any_minor && d.minor == *minor));
+                     });
+}
+
+// The character devices the policy's allowed_devices are on this host (one stat each, made only
+// when a rule outside the defaults asks).
+std::vector<Host::DeviceNode> allowed_char_devices(const RuleContext& ctx) {
+  std::vector<Host::DeviceNode> out;
+  for (const std::string& path : allowed_paths(ctx)) {
+    auto dev = true_device(ctx, path);
+    if (dev && dev->type == 'c') out.push_back(*dev);
+  }
+  return out;
+}
+
+// Why this is safe: with CAP_MKNOD the container makes a node of any numbers, so a read or write
+// rule is judged by the numbers it opens, never by a node's name; a wildcard minor opens every
+// device of the driver, so only an exact allowed number matches it.
+void judge_char_rule(RuleContext& ctx, const std::string& where, const Json& rule,
+                     const std::string& access,
+                     std::optional<std::vector<Host::DeviceNode>>& allowed) {
+  int64_t major = *int_field(&rule, "major");
+  std::optional<int64_t> minor = int_field(&rule, "minor");
+  if (in_defaults(major, minor)) return;
+  bool any_minor = !minor || *minor < 0;
+  if (!any_minor) {
+    if (!allowed) allowed = allowed_char_devices(ctx);
+    bool listed = std::any_of(allowed->begin(), allowed->end(), [&](const Host::DeviceNode& d) {
+      return d.major == major && d.minor == *minor;
+    });
+    if (listed) return;
+  }
+  ctx.refuse(where + " (" + rule_text("c", rule, access) + ") opens " +
+             (any_minor ? "every minor of " : "") + char_device_name(major, minor) +
+             ", which is neither a runtime default device nor in the policy's allowed_devices");
+}
+
 void judge_cgroup_rules(RuleContext& ctx) {
   const Json* rules = field_at(ctx.spec(), "linux.resources.devices");
   if (rules == nullptr) return;
   std::optional<std::vector<NodeNumbers>> nodes;  // read once, when a block rule needs it
+  std::optional<std::vector<Host::DeviceNode>> allowed_chars;  // likewise, for a char rule
   for (size_t i = 0; i < rules->items().size(); ++i) {
     const Json& rule = rules->items()[i];
     if (!bool_field(&rule, "allow").value_or(false)) continue;
@@ -139,6 +240,7 @@ void judge_cgroup_rules(RuleContext& ctx) {
                  (int_field(&rule, "minor").value_or(-1) < 0 ? "" : " with that minor number"));
       continue;
     }
+    if (opens && type == "c") judge_char_rule(ctx, where, rule, access, allowed_chars);
     if (opens && type == "b") {
       if (!nodes) nodes = allowed_nodes(ctx);
       if (!backed_by_node(*nodes, type, major, int_field(&rule, "minor"))) {
@@ -150,18 +252,22 @@ void judge_cgroup_rules(RuleContext& ctx) {
   }
 }
 
-// Empty when the node is allowed; otherwise why not.
-std::string node_problem(const Json& node, const std::vector<std::string>& allowed) {
+// Empty when the node is allowed; otherwise why not. The node must carry the numbers of the
+// device at its path on the host (the engine made it from that device), or of the well-known
+// device of that name where the host has none.
+std::string node_problem(const RuleContext& ctx, const Json& node,
+                         const std::vector<std::string>& allowed) {
   std::string path = lexical(string_field(&node, "path").value_or(""));
   if (std::find(allowed.begin(), allowed.end(), path) == allowed.end()) return "not listed";
   std::string type = string_field(&node, "type").value_or("");
-  for (const KnownDevice& d : kKnownDevices) {
-    if (path != d.path) continue;
-    if (type != std::string(1, d.type) || int_field(&node, "major") != d.major ||
-        int_field(&node, "minor") != d.minor) {
-      return "numbers " + type + " " + number_text(int_field(&node, "major")) + ":" +
-             number_text(int_field(&node, "minor")) + " are not " + d.path + "'s";
-    }
+  std::string numbers = "numbers " + type + " " + number_text(int_field(&node, "major")) + ":" +
+                        number_text(int_field(&node, "minor"));
+  std::optional<Host::DeviceNode> dev = true_device(ctx, path);
+  if (!dev) return numbers + ": the host has no device at " + path;
+  if (type != std::string(1, dev->type) || int_field(&node, "major") != dev->major ||
+      int_field(&node, "minor") != dev->minor) {
+    return numbers + " are not " + path + "'s (" + std::string(1, dev->type) + " " +
+           std::to_string(dev->major) + ":" + std::to_string(dev->minor) + ")";
   }
   return "";
 }
@@ -176,7 +282,7 @@ void judge_nodes(RuleContext& ctx) {
     const Json& node = nodes->items()[i];
     std::string path = string_field(&node, "path").value_or("");
     std::string where = json_path_index("linux.devices", i);
-    std::string problem = node_problem(node, allowed);
+    std::string problem = node_problem(ctx, node, allowed);
     if (problem.empty()) continue;
     if (problem != "not listed") {
       ctx.refuse("device " + path + " (" + where + "): " + problem);

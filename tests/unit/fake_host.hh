@@ -59,6 +59,21 @@ class FakeHost : public Host {
   bool in_own_bounding_set(int cap) const override {
     return cap >= 0 && cap <= last_cap && not_in_own_bounding.count(cap) == 0;
   }
+
+  // devices, apparmor
+  std::map<std::string, std::string> apparmor_modes;  // profile -> mode; else enforce if loaded
+  std::optional<std::string> apparmor_profile_mode(const std::string& name) const override {
+    auto it = apparmor_modes.find(name);
+    if (it != apparmor_modes.end()) return it->second;
+    if (apparmor_profiles.count(name) > 0) return std::string("enforce");
+    return std::nullopt;
+  }
+  std::map<std::string, DeviceNode> devices;  // host path -> device node there
+  std::optional<DeviceNode> device_at(const std::string& path) const override {
+    auto it = devices.find(path);
+    if (it == devices.end()) return std::nullopt;
+    return it->second;
+  }
 };
 
 // Lexical canonicalisation with the fake symlink table (a link's target is absolute).

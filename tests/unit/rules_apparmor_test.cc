@@ -123,10 +123,78 @@ TEST_CASE("apparmor: a profile the spec already has is kept", "[rules][apparmor]
   }
 }
 
-TEST_CASE("apparmor: an unconfined profile the spec asks for is kept, and noted",
+TEST_CASE("apparmor: an unconfined profile is replaced by the policy's", "[rules][apparmor]") {
+  SECTION("\"unconfined\" (apparmor=unconfined, --privileged)") {
+    Outcome o = run(spec_with(R"("apparmorProfile": "unconfined")"), policy(), apparmor_host());
+    CHECK(profile_of(o.spec) == "docker-default");
+    REQUIRE(o.changes.size() == 1);
+    CHECK(to_json(o.changes[0].before) == R"("unconfined")");
+    CHECK(o.refusals.empty());
+  }
+  SECTION("a profile loaded in unconfined or complain mode confines nothing either") {
+    FakeHost host = apparmor_host({"docker-default", "lax", "learning"});
+    host.apparmor_modes["lax"] = "unconfined";
+    host.apparmor_modes["learning"] = "complain";
+    CHECK(profile_of(run(spec_with(R"("apparmorProfile": "lax")"), policy(), host).spec) == "docker-default");
+    CHECK(profile_of(run(spec_with(R"("apparmorProfile": "learning")"), policy(), host).spec) ==
+          "docker-default");
+  }
+  SECTION("the policy's own profile, whatever its name") {
+    Outcome o = run(spec_with(R"("apparmorProfile": "unconfined")"),
+                    policy(R"({"apparmor": {"profile": "strict"}})"), apparmor_host({"strict"}));
+    CHECK(profile_of(o.spec) == "strict");
+  }
+  SECTION("refused when the policy's profile is not loaded: nothing could replace it") {
+    Json spec = spec_with(R"("apparmorProfile": "unconfined")");
+    Outcome o = run(spec, policy(), apparmor_host({}));
+    CHECK(o.spec == spec);
+    REQUIRE(o.refusals.size() == 1);
+    CHECK(o.refusals[0].reason ==
+          "process.apparmorProfile is \"unconfined\" (no AppArmor confinement), and the policy's "
+          "profile \"docker-default\" that would replace it is not loaded on the host "
+          "(/sys/kernel/security/apparmor/profiles)");
+  }
+}
+
+TEST_CASE("apparmor: apparmor.unconfined \"refuse\" refuses instead", "[rules][apparmor]") {
+  Policy p = policy(R"({"apparmor": {"unconfined": "refuse"}})");
+  CHECK(p.apparmor_unconfined == AppArmorUnconfined::kRefuse);
+  Json spec = spec_with(R"("apparmorProfile": "unconfined")");
+  Outcome o = run(spec, p, apparmor_host());
+  CHECK(o.spec == spec);
+  CHECK(o.changes.empty());
+  REQUIRE(o.refusals.size() == 1);
+  CHECK(o.refusals[0].reason == "process.apparmorProfile is \"unconfined\" (no AppArmor confinement) "
+                                "(the policy's apparmor.unconfined is \"refuse\")");
+  SECTION("a confining profile the spec names still passes") {
+    FakeHost host = apparmor_host({"docker-default", "mine"});
+    Json mine = spec_with(R"("apparmorProfile": "mine")");
+    Outcome m = run(mine, p, host);
+    CHECK(m.spec == mine);
+    CHECK(m.refusals.empty());
+  }
+  SECTION("an unknown word is a policy error") {
+    auto bad = parse_policy(R"({"apparmor": {"unconfined": "allow"}})", kOrigin);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().message.find("apparmor.unconfined") != std::string::npos);
+  }
+}
+
+TEST_CASE("apparmor: other spellings are other profile names, kept (runc fails on an unloaded one)",
+          "[rules][apparmor]") {
+  for (const char* name : {"Unconfined", "UNCONFINED", " unconfined", "unconfined "}) {
+    Json spec = spec_with(std::string(R"("apparmorProfile": ")") + name + "\"");
+    Outcome o = run(spec, policy(), apparmor_host());
+    INFO(name);
+    CHECK(o.spec == spec);
+    CHECK(o.refusals.empty());
+  }
+}
+
+TEST_CASE("apparmor: \"unconfined\" on a host without AppArmor is kept, and noted",
           "[rules][apparmor]") {
   Json spec = spec_with(R"("apparmorProfile": "unconfined")");
-  Outcome o = run(spec, policy(), apparmor_host());
+  Outcome o = run(spec, policy(), FakeHost());
   CHECK(o.spec == spec);
   CHECK(o.changes.empty());
   CHECK(o.refusals.empty());
@@ -282,6 +350,21 @@ TEST_CASE("apparmor: RealHost answers from /sys/kernel/security/apparmor/profile
   CHECK(!real_host().apparmor_profile_loaded(""));
   CHECK(!real_host().apparmor_profile_loaded("oci-harden-no-such-profile"));
   if (!real_host().apparmor_enabled()) CHECK(!expected);
+}
+
+}  // namespace oci_harden
+
+namespace oci_harden {
+
+TEST_CASE("apparmor: the restricted preset refuses an unconfined profile", "[rules][apparmor]") {
+  std::ifstream in("profiles/policy-restricted.json", std::ios::binary);
+  REQUIRE(in.good());  // run from the repository's root, as make runs it
+  std::ostringstream text;
+  text << in.rdbuf();
+  auto p = parse_policy(text.str(), "/etc/oci-harden/policy.json");
+  REQUIRE(p.ok());
+  CHECK(p->apparmor_unconfined == AppArmorUnconfined::kRefuse);
+  CHECK(builtin_policy()->apparmor_unconfined == AppArmorUnconfined::kReplace);
 }
 
 }  // namespace oci_harden
