@@ -34,7 +34,7 @@ struct Note {
 
 // Something the host must do before the runtime runs (executed at the edge, never in audit mode).
 struct HostAction {
-  enum class Kind { kIdmapRootfs, kMkdirInRootfs };
+  enum class Kind { kIdmapRootfs, kMkdirInRootfs, kPrivateStdio };
   Kind kind;
   std::string source;  // kIdmapRootfs: the original root.path (absolute)
   std::string target;  // kIdmapRootfs: where to mount it; kMkdirInRootfs: path inside rootfs
