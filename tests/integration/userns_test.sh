@@ -6,8 +6,9 @@
 #      there is not owned by host uid 0;
 #   2. a root filesystem that is a filesystem of its own below a root-only (0700) directory, as
 #      the engines' are, still gets the idmapped root and runs;
-#   3. a hardened start with stdin on /dev/null (and stderr on /dev/zero) changes the owner and
-#      mode of no host file: /dev/null, /dev/zero, the bundle and its parents. crun 1.8.1 chowns
+#   3. a hardened start (run, and run -d then exec) with stdin on /dev/null (and stderr on
+#      /dev/zero) changes the owner and mode of no host file: /dev/null, /dev/zero, the bundle
+#      and its parents. crun 1.8.1 chowns
 #      its non-terminal standard streams to the container's root before it enters the user
 #      namespace; oci-harden hands it private device nodes instead.
 # Needs root, runc, busybox-static and jq; crun where installed (a failure under CI=true if not).
@@ -129,6 +130,20 @@ for rt in runc crun; do
   check "$rt: no owner or mode changed: /dev/null, /dev/zero, the bundle and its parents" \
     test "$before" = "$after" || diff <(echo "$before") <(echo "$after")
   "$OCIH" --root "$T/state-$rt" delete -f "stdio-$rt" >/dev/null 2>&1
+
+  # ---- 4. the same for a detached container and an exec into it (crun chowns there too)
+  B=$(bundle "exec-$rt" "$T/open/rootfs" 'sleep 30')
+  before=$(owners "${watched[@]}")
+  (cd "$B" && "$OCIH" --root "$T/state-$rt" run -d "exec-$rt" </dev/null >/dev/null 2>/dev/zero)
+  rc=$?
+  out=$("$OCIH" --root "$T/state-$rt" exec "exec-$rt" sh -c 'echo "exec uid_map: $(cat /proc/self/uid_map)"' \
+    </dev/null 2>/dev/zero)
+  after=$(owners "${watched[@]}")
+  check "$rt: run -d and exec with stdin on /dev/null work" \
+    bash -c '[[ $0 == 0 ]] && grep -Eq "exec uid_map: +0 +1000000 " <<<"$1"' "$rc" "$out"
+  check "$rt: no owner or mode changed across run -d and exec" \
+    test "$before" = "$after" || diff <(echo "$before") <(echo "$after")
+  "$OCIH" --root "$T/state-$rt" delete -f "exec-$rt" >/dev/null 2>&1
 done
 
 umount -l "$T/closed/rootfs" 2>/dev/null
