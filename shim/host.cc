@@ -229,7 +229,9 @@ class RealHost : public Host {
       std::string dir = so_far.empty() ? "/" : so_far;
       struct stat st;
       if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return {};
-      bool acl = ::getxattr(dir.c_str(), "system.posix_acl_access", nullptr, 0) > 0;
+      // An ACL only matters behind a group x bit of root's group (see closed_to_others).
+      bool acl = (st.st_mode & S_IXGRP) != 0 && st.st_gid == 0 &&
+                 ::getxattr(dir.c_str(), "system.posix_acl_access", nullptr, 0) > 0;
       out.push_back(DirAccess{dir, st.st_uid, st.st_gid, static_cast<uint32_t>(st.st_mode & 07777), acl});
       so_far += "/" + parts[i];
     }

@@ -23,7 +23,7 @@ struct DirAccess {
   std::string path;
   uint32_t uid = 0, gid = 0;
   uint32_t mode = 0755;  // permission bits
-  bool acl = false;      // a system.posix_acl_access with named entries may widen the group bits
+  bool acl = false;      // a system.posix_acl_access may widen the group bits (read where g+x, gid 0)
 };
 // The mount whose root a path is: the part of its filesystem it shows ("/" for a whole
 // filesystem, "/srv/app" for a bind of that directory), its type, and every other place in
