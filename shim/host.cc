@@ -256,8 +256,12 @@ class RealHost : public Host {
     return out;
   }
 
+  // Asked by the rule and again for the audit record: read once per path per process.
   std::optional<UserNamespaceMap> user_namespace_map(const std::string& path) const override {
-    return read_user_namespace_map(path);
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = userns_cache_.find(path);
+    if (it != userns_cache_.end()) return it->second;
+    return userns_cache_[path] = read_user_namespace_map(path);
   }
 
  private:
@@ -322,6 +326,7 @@ class RealHost : public Host {
   mutable std::mutex link_mu_;
   mutable std::map<std::string, std::optional<std::string>> link_cache_;
   mutable std::map<dev_t, bool> idmap_cache_;
+  mutable std::map<std::string, std::optional<UserNamespaceMap>> userns_cache_;
 };
 
 }  // namespace

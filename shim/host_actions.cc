@@ -422,6 +422,7 @@ Status private_stdio_devices() {
     struct stat st;
     if (::fstat(fd, &st) != 0) continue;  // closed: nothing to protect
     if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) continue;
+    if (st.st_nlink == 0) continue;  // unlinked: private already (ours, from an earlier call)
     if (::isatty(fd)) continue;
     if (!mnt.valid()) {
       UniqueFd fs(::fsopen("tmpfs", FSOPEN_CLOEXEC));

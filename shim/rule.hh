@@ -126,5 +126,8 @@ void rule_apparmor(RuleContext& ctx);
 void rule_user_namespace(RuleContext& ctx);
 void rule_readonly_rootfs(RuleContext& ctx);
 void rule_verify_hook(RuleContext& ctx);
+// The spec with a user namespace joined by path given its real maps (Host::user_namespace_map),
+// for the audit record's user even where user-namespace did not run (opted out, disabled).
+Json with_real_user_maps(const Json& spec, const Host& host, const std::string& bundle);
 
 }  // namespace oci_harden

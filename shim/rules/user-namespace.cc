@@ -492,6 +492,19 @@ void add_user_namespace(RuleContext& ctx, bool has_entry) {
 
 }  // namespace
 
+Json with_real_user_maps(const Json& spec, const Host& host, const std::string& bundle) {
+  const Json* userns = namespace_entry(spec, "user");
+  std::string path = userns != nullptr ? string_field(userns, "path").value_or("") : "";
+  if (path.empty()) return spec;
+  std::optional<UserNamespaceMap> real = host.user_namespace_map(path[0] == '/' ? path : bundle + "/" + path);
+  if (!real) return spec;
+  Json out = spec;
+  Json& linux = ensure_object(out, "linux");
+  linux.set("uidMappings", mappings_json(real->uid));
+  linux.set("gidMappings", mappings_json(real->gid));
+  return out;
+}
+
 void rule_user_namespace(RuleContext& ctx) {
   const Json* userns = namespace_entry(ctx.spec(), "user");
   std::string path = userns != nullptr ? string_field(userns, "path").value_or("") : "";

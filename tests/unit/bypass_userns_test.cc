@@ -12,6 +12,7 @@
 
 #include "shim/audit.hh"
 #include "shim/harden.hh"
+#include "shim/rule.hh"
 #include "shim/spec.hh"
 #include "tests/unit/fake_host.hh"
 
@@ -179,6 +180,17 @@ TEST_CASE("bypass: a joined user namespace whose spec lies about its mappings", 
     CHECK(d.refusals[0].reason.find("really maps container uid 0 to host uid 0") != std::string::npos);
     // The record is made from the final spec: it now carries the real map.
     CHECK(user_summary(d.spec).get_exact("root_on_host")->as_bool() == true);
+  }
+  SECTION("opted out of user-namespace: not judged, but the record still uses the real maps") {
+    Policy p = test_policy();
+    std::string opted = text;
+    opted.insert(opted.find(R"("mounts")"), R"("annotations":{"org.oci-harden.opt-out":"user-namespace"},)");
+    Decision d = judge(opted, host, p);
+    INFO(describe(d));
+    CHECK_FALSE(d.refused());
+    CHECK(user_summary(d.spec).get_exact("root_on_host")->as_bool() == false);  // the spec's claim
+    Json truth = with_real_user_maps(d.spec, host, kBundle);
+    CHECK(user_summary(truth).get_exact("root_on_host")->as_bool() == true);
   }
   SECTION("audit mode records what it would be: root on the host") {
     Policy p = test_policy();

@@ -153,6 +153,10 @@ TEST_CASE("kPrivateStdio: a chown of stdin on /dev/null does not reach the host'
     if (st0.st_ino == before.st_ino && st0.st_dev == before.st_dev) ::_exit(14);  // but not the host's
     if ((st0.st_mode & 07777) != (before.st_mode & 07777) || st0.st_uid != before.st_uid) ::_exit(15);
     if ((::fcntl(0, F_GETFD) & FD_CLOEXEC) != 0) ::_exit(16);  // the runtime inherits it
+    // A second call (harden-bench, a retried run) leaves the private node alone.
+    if (!private_stdio_devices().ok()) ::_exit(20);
+    struct stat again;
+    if (::fstat(0, &again) != 0 || again.st_ino != st0.st_ino || again.st_dev != st0.st_dev) ::_exit(21);
     char c;
     if (::read(0, &c, 1) != 0 || ::write(2, "x", 1) != 1) ::_exit(17);  // reads EOF, writes vanish
     // What crun 1.8.1 does before it enters the user namespace.
