@@ -11,14 +11,18 @@
 #      and its parents. crun 1.8.1 chowns
 #      its non-terminal standard streams to the container's root before it enters the user
 #      namespace; oci-harden hands it private device nodes instead.
-# Needs root, runc, busybox-static and jq; crun where installed (a failure under CI=true if not).
+#   4. (runc) a user namespace joined by path is judged and recorded by its real maps: one that
+#      maps 0 to 0 is refused whatever the spec claims; another's real mapping replaces the
+#      spec's.
+# Needs root, runc, busybox-static, jq and unshare; crun where installed (a failure under CI=true
+# if not).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 source tests/lib/common.sh
 source tests/e2e/engines.sh
 
 need_root || exit_summary
-need runc busybox jq stat || exit_summary
+need runc busybox jq stat unshare || exit_summary
 
 OCIH=$PWD/bin/oci-harden
 mkdir -p /srv
@@ -145,6 +149,50 @@ for rt in runc crun; do
     test "$before" = "$after" || diff <(echo "$before") <(echo "$after")
   "$OCIH" --root "$T/state-$rt" delete -f "exec-$rt" >/dev/null 2>&1
 done
+
+# ---- 5. (runc) a user namespace joined by path is judged by its real maps (issue 18.4)
+write_policy /usr/bin/runc
+# hold_userns OUTER: a process in a new user namespace mapping 0-65535 to OUTER-..., its pid
+hold_userns() {
+  unshare --user sleep 120 >/dev/null 2>&1 &
+  local pid=$! i
+  for i in $(seq 50); do
+    [[ "$(readlink "/proc/$pid/ns/user")" != "$(readlink /proc/self/ns/user)" ]] && break
+    sleep 0.1
+  done
+  # Root outside writes the maps (newuidmap would ask /etc/subuid).
+  echo "0 $1 65536" > "/proc/$pid/uid_map" && echo "0 $1 65536" > "/proc/$pid/gid_map"
+  echo "$pid"
+}
+joined() {  # joined NAME PID: a bundle that joins PID's user namespace, claiming 0 -> 1000000
+  bundle "$1" "$T/open/rootfs" 'echo "uid_map: $(cat /proc/self/uid_map)"' >/dev/null || return 1
+  jq --arg ns "/proc/$2/ns/user" \
+    '.linux.namespaces += [{"type": "user", "path": $ns}] |
+     .linux.uidMappings = [{"containerID": 0, "hostID": 1000000, "size": 65536}] |
+     .linux.gidMappings = [{"containerID": 0, "hostID": 1000000, "size": 65536}]' \
+    "$T/$1/config.json" > "$T/$1/c.tmp" && mv "$T/$1/c.tmp" "$T/$1/config.json"
+  echo "$T/$1"
+}
+liar=$(hold_userns 0)
+B=$(joined joined-root "$liar")
+out=$(cd "$B" && "$OCIH" --root "$T/state-runc" run joined-root 2>&1 </dev/null)
+rc=$?
+check "joined namespace that really maps 0 to 0 (spec says 1000000): refused" \
+  bash -c '[[ $0 != 0 ]] && grep -q "really maps container uid 0 to host uid 0" <<<"$1"' "$rc" "$out" || echo "$out"
+check "joined: the record says root on the host (the real map)" \
+  jq_any 'select(.container == "joined-root" and .decision == "refused") | .user.root_on_host == true' "$T/audit.jsonl"
+kill "$liar" 2>/dev/null
+honest=$(hold_userns 2000000)
+B=$(joined joined-other "$honest")
+out=$(cd "$B" && "$OCIH" --root "$T/state-runc" run joined-other 2>&1 </dev/null)
+check "joined namespace mapping 0 to 2000000: runs, and the kernel shows that map inside" \
+  grep -Eq 'uid_map: +0 +2000000 +65536' <<<"$out" || echo "$out"
+check "joined namespace mapping 0 to 2000000 (spec says 1000000): the spec's mappings become the real ones" \
+  jq -e '.linux.uidMappings == [{"containerID": 0, "hostID": 2000000, "size": 65536}]' "$B/config.json"
+check "joined: the record says host uid 2000000" \
+  jq_any 'select(.container == "joined-other" and (.event == "run")) | .user.host_uid == 2000000' "$T/audit.jsonl"
+"$OCIH" --root "$T/state-runc" delete -f joined-other >/dev/null 2>&1
+kill "$honest" 2>/dev/null
 
 umount -l "$T/closed/rootfs" 2>/dev/null
 exit_summary
