@@ -108,7 +108,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
   e.notes = &d.notes;
   e.annotations = interesting_annotations(d.spec, policy.opt_out_annotation);
   e.engine = guess_engine(d.spec, *dir);
-  e.user = user_summary(d.spec);
+  e.user = user_summary(with_real_user_maps(d.spec, host, *dir));  // a joined namespace's real maps
   if (audit_only) {
     e.decision = "audited";
   } else if (d.refused()) {

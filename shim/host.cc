@@ -7,14 +7,17 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <fstream>
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -216,6 +219,91 @@ class RealHost : public Host {
     return ::prctl(PR_CAPBSET_READ, static_cast<unsigned long>(cap), 0, 0, 0) == 1;
   }
 
+  // Idmapped root filesystem and joined user namespaces (issue 18.1, 18.4).
+  // lstat of each directory (the path is canonical, so none is a link unless one was swapped
+  // in since: then it is not a directory and the answer is empty, which idmaps nothing).
+  std::vector<DirAccess> ancestors(const std::string& path) const override {
+    std::vector<std::string> parts = split(canonical_path(path));
+    std::vector<DirAccess> out;
+    std::string so_far;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      std::string dir = so_far.empty() ? "/" : so_far;
+      struct stat st;
+      if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return {};
+      // An ACL only matters behind a group x bit of root's group (see closed_to_others).
+      bool acl = (st.st_mode & S_IXGRP) != 0 && st.st_gid == 0 &&
+                 ::getxattr(dir.c_str(), "system.posix_acl_access", nullptr, 0) > 0;
+      out.push_back(DirAccess{dir, st.st_uid, st.st_gid, static_cast<uint32_t>(st.st_mode & 07777), acl});
+      so_far += "/" + parts[i];
+    }
+    return out;
+  }
+
+  // From /proc/self/mountinfo (oci-harden runs in the engine's mount namespace, which is the
+  // one runc resolves root.path in). Read once per call; asked at most once per create.
+  std::optional<MountAt> mount_at(const std::string& path) const override {
+    std::string target = canonical_path(path);
+    if (!is_mount_root(target)) return std::nullopt;
+    std::vector<MountinfoLine> lines = read_mountinfo();
+    const MountinfoLine* top = nullptr;
+    for (const MountinfoLine& l : lines) {
+      if (l.target == target) top = &l;  // the last one is the mount on top
+    }
+    if (top == nullptr) return std::nullopt;
+    MountAt out{top->root, top->fstype, {}};
+    for (const MountinfoLine& l : lines) {
+      if (&l != top && l.dev == top->dev) out.also_at.push_back(l.target);
+    }
+    return out;
+  }
+
+  // Asked by the rule and again for the audit record: read once per path per process.
+  std::optional<UserNamespaceMap> user_namespace_map(const std::string& path) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = userns_cache_.find(path);
+    if (it != userns_cache_.end()) return it->second;
+    return userns_cache_[path] = read_user_namespace_map(path);
+  }
+
+ private:
+  struct MountinfoLine {
+    std::string dev, root, target, fstype;
+  };
+
+  // "\040" and the other octal escapes of mountinfo back to bytes.
+  static std::string unescape(const std::string& s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+      auto octal = [&](size_t k) { return s[k] >= '0' && s[k] <= '7'; };
+      if (s[i] == '\\' && i + 3 < s.size() && octal(i + 1) && octal(i + 2) && octal(i + 3)) {
+        out += static_cast<char>(((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0'));
+        i += 3;
+      } else {
+        out += s[i];
+      }
+    }
+    return out;
+  }
+
+  static std::vector<MountinfoLine> read_mountinfo() {
+    std::vector<MountinfoLine> out;
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream words(line);
+      std::string id, parent, dev, root, target, word;
+      if (!(words >> id >> parent >> dev >> root >> target)) continue;
+      while (words >> word && word != "-") {
+      }
+      std::string fstype;
+      words >> fstype;
+      out.push_back(MountinfoLine{dev, unescape(root), unescape(target), fstype});
+    }
+    return out;
+  }
+
+ public:
+
  private:
   // The target of the symbolic link at `path`, or nullopt when it is not one. One lstat (and
   // readlink) per distinct path in this process: the policy's forty-odd paths and the mounts'
@@ -239,6 +327,7 @@ class RealHost : public Host {
   mutable std::mutex link_mu_;
   mutable std::map<std::string, std::optional<std::string>> link_cache_;
   mutable std::map<dev_t, bool> idmap_cache_;
+  mutable std::map<std::string, std::optional<UserNamespaceMap>> userns_cache_;
 
   // devices, apparmor
  public:

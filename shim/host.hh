@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace oci_harden {
 
@@ -14,6 +15,30 @@ struct NamespaceId {
   dev_t dev = 0;
   ino_t ino = 0;
   bool operator==(const NamespaceId& o) const { return dev == o.dev && ino == o.ino; }
+};
+
+// Idmapped root filesystem and joined user namespaces (issue 18.1, 18.4).
+// Who may search a directory, as the kernel decides it (owner, group, mode; an access ACL).
+struct DirAccess {
+  std::string path;
+  uint32_t uid = 0, gid = 0;
+  uint32_t mode = 0755;  // permission bits
+  bool acl = false;      // a system.posix_acl_access may widen the group bits (read where g+x, gid 0)
+};
+// The mount whose root a path is: the part of its filesystem it shows ("/" for a whole
+// filesystem, "/srv/app" for a bind of that directory), its type, and every other place in
+// the mount table where the same filesystem is mounted.
+struct MountAt {
+  std::string fs_root;
+  std::string fstype;
+  std::vector<std::string> also_at;
+};
+// One line of /proc/PID/uid_map or gid_map, relative to oci-harden's own user namespace.
+struct IdMapRange {
+  uint32_t container = 0, host = 0, size = 0;
+};
+struct UserNamespaceMap {
+  std::vector<IdMapRange> uid, gid;
 };
 
 class Host {
@@ -62,6 +87,15 @@ class Host {
   // The device at `path` on the host; nullopt when the path is not a character or block device
   // (absent, unreadable, or another kind of file).
   virtual std::optional<DeviceNode> device_at(const std::string& path) const = 0;
+  // Idmapped root filesystem and joined user namespaces (issue 18.1, 18.4).
+  // Every directory from / down to the parent of `path` (canonical), in that order; empty when
+  // one of them cannot be read.
+  virtual std::vector<DirAccess> ancestors(const std::string& path) const = 0;
+  // What is mounted at `path` when `path` is the root of a mount; nullopt otherwise.
+  virtual std::optional<MountAt> mount_at(const std::string& path) const = 0;
+  // The real uid/gid maps of the user namespace at `path` (a /proc/PID/ns/user or a bind of
+  // one), relative to oci-harden's own user namespace; nullopt when it cannot be read.
+  virtual std::optional<UserNamespaceMap> user_namespace_map(const std::string& path) const = 0;
 };
 
 }  // namespace oci_harden

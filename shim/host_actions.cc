@@ -18,10 +18,12 @@
 
 #include <array>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <sstream>
 
 namespace oci_harden {
 
@@ -283,8 +285,173 @@ Status perform_host_actions(const std::vector<HostAction>& actions) {
       case HostAction::Kind::kMkdirInRootfs:
         st = mkdir_in_rootfs(a);
         break;
+      case HostAction::Kind::kPrivateStdio:
+        st = private_stdio_devices();
+        break;
     }
     if (!st) return st;
+  }
+  return Ok{};
+}
+
+// ---- joined user namespaces: their real maps (issue 18.4)
+
+namespace {
+
+// The child of read_user_namespace_map: enters the namespace, says how that went (0 or errno,
+// one byte), then waits for the pipe to close. CLONE_VM as in hold_namespace: only syscalls.
+struct EnterArgs {
+  int ns_fd, ready_w, hold_r, hold_w;
+};
+
+int enter_namespace(void* arg) {
+  const EnterArgs* a = static_cast<const EnterArgs*>(arg);
+  ::close(a->hold_w);
+  unsigned char result = ::setns(a->ns_fd, CLONE_NEWUSER) == 0 ? 0 : static_cast<unsigned char>(errno);
+  (void)!::write(a->ready_w, &result, 1);
+  char c;
+  (void)!::read(a->hold_r, &c, 1);
+  // cppcheck-suppress missingReturn ; _exit does not return
+  ::_exit(0);
+}
+
+std::optional<std::string> read_proc_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return std::nullopt;
+  std::string out;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 || out.size() > (1 << 20)) return std::nullopt;
+    if (n == 0) return out;
+    out.append(buf, static_cast<size_t>(n));
+  }
+}
+
+bool parse_u32(const std::string& word, uint32_t* out) {
+  const char* end = word.data() + word.size();
+  auto [ptr, ec] = std::from_chars(word.data(), end, *out);
+  return ec == std::errc() && ptr == end && !word.empty();
+}
+
+}  // namespace
+
+std::optional<std::vector<IdMapRange>> parse_id_map(const std::string& text) {
+  std::vector<IdMapRange> out;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string a, b, c, extra;
+    if (!(words >> a)) continue;  // blank line
+    IdMapRange r;
+    if (!(words >> b >> c) || (words >> extra) || !parse_u32(a, &r.container) || !parse_u32(b, &r.host) ||
+        !parse_u32(c, &r.size)) {
+      return std::nullopt;
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
+std::optional<UserNamespaceMap> read_user_namespace_map(const std::string& path) {
+  UniqueFd target(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!target.valid()) return std::nullopt;
+  struct stat ts, own;
+  if (::fstat(target.get(), &ts) != 0 || ::stat("/proc/self/ns/user", &own) != 0) return std::nullopt;
+  if (ts.st_dev == own.st_dev && ts.st_ino == own.st_ino) {
+    // setns refuses our own namespace (EINVAL); seen from itself every id is itself.
+    IdMapRange all{0, 0, UINT32_MAX};
+    return UserNamespaceMap{{all}, {all}};
+  }
+  int ready[2], hold[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) return std::nullopt;
+  UniqueFd ready_r(ready[0]), ready_w(ready[1]);
+  if (::pipe2(hold, O_CLOEXEC) != 0) return std::nullopt;
+  UniqueFd hold_r(hold[0]), hold_w(hold[1]);
+  constexpr size_t kStack = 64 * 1024;
+  // cppcheck-suppress invalidFunctionArg ; fd -1 is what MAP_ANONYMOUS asks for
+  void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (stack == MAP_FAILED) return std::nullopt;
+  EnterArgs args{target.get(), ready_w.get(), hold_r.get(), hold_w.get()};
+  long pid = ::clone(enter_namespace, static_cast<char*>(stack) + kStack, CLONE_VM | SIGCHLD, &args);
+  if (pid < 0) {
+    ::munmap(stack, kStack);
+    return std::nullopt;
+  }
+  ready_w.reset();
+  hold_r.reset();
+  unsigned char result = 1;
+  ssize_t n;
+  do {
+    n = ::read(ready_r.get(), &result, 1);
+  } while (n < 0 && errno == EINTR);
+  std::optional<std::string> uid_text, gid_text;
+  if (n == 1 && result == 0) {
+    // Opened by us, in our namespace: the kernel shows the outside ids relative to the
+    // opener's user namespace, whatever the depth of the joined one.
+    std::string base = "/proc/" + std::to_string(pid);
+    uid_text = read_proc_file(base + "/uid_map");
+    gid_text = read_proc_file(base + "/gid_map");
+  }
+  hold_w.reset();
+  ::kill(static_cast<pid_t>(pid), SIGKILL);
+  while (::waitpid(static_cast<pid_t>(pid), nullptr, 0) < 0 && errno == EINTR) {
+  }
+  ::munmap(stack, kStack);
+  if (!uid_text || !gid_text) return std::nullopt;
+  auto uid = parse_id_map(*uid_text);
+  auto gid = parse_id_map(*gid_text);
+  if (!uid || !gid) return std::nullopt;
+  return UserNamespaceMap{std::move(*uid), std::move(*gid)};
+}
+
+// ---- kPrivateStdio (issue 18.9)
+
+// Why this is safe and changes nothing the container or the engine can tell: the new node has
+// the same device number, type, mode, owner and open flags as the one it replaces, so reads and
+// writes go to the same driver (/dev/null discards, /dev/zero reads zeros). It lives on a tmpfs
+// that is never attached anywhere (fsmount without move_mount) and is unlinked at once: the
+// only reference is the descriptor, and a chown of it changes nothing on the host. Terminals
+// are left alone (the runtimes skip them; their owner is the engine's to set), and so are
+// pipes and sockets (their inodes are private already).
+Status private_stdio_devices() {
+  UniqueFd mnt;
+  for (int fd = 0; fd <= 2; ++fd) {
+    struct stat st;
+    if (::fstat(fd, &st) != 0) continue;  // closed: nothing to protect
+    if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) continue;
+    if (st.st_nlink == 0) continue;  // unlinked: private already (ours, from an earlier call)
+    if (::isatty(fd)) continue;
+    if (!mnt.valid()) {
+      UniqueFd fs(::fsopen("tmpfs", FSOPEN_CLOEXEC));
+      if (!fs.valid()) return os_error("fsopen tmpfs (a private node for stdio)", errno);
+      if (::fsconfig(fs.get(), FSCONFIG_SET_STRING, "mode", "0700", 0) != 0 ||
+          ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) != 0) {
+        return os_error("creating a private tmpfs for stdio", errno);
+      }
+      mnt.reset(::fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC));
+      if (!mnt.valid()) return os_error("fsmount of the private tmpfs for stdio", errno);
+    }
+    std::string name = "fd" + std::to_string(fd);
+    if (::mknodat(mnt.get(), name.c_str(), st.st_mode & (S_IFMT | 07777), st.st_rdev) != 0) {
+      return os_error("mknod of a private node for descriptor " + std::to_string(fd), errno);
+    }
+    // mknod applies the umask: set the mode and owner the original has.
+    if (::fchmodat(mnt.get(), name.c_str(), st.st_mode & 07777, 0) != 0 ||
+        ::fchownat(mnt.get(), name.c_str(), st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0) {
+      return os_error("mode of the private node for descriptor " + std::to_string(fd), errno);
+    }
+    int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0) return os_error("fcntl F_GETFL on descriptor " + std::to_string(fd), errno);
+    UniqueFd fresh(::openat(mnt.get(), name.c_str(),
+                            (flags & (O_ACCMODE | O_APPEND | O_NONBLOCK)) | O_NOCTTY | O_CLOEXEC));
+    int err = errno;
+    ::unlinkat(mnt.get(), name.c_str(), 0);
+    if (!fresh.valid()) return os_error("open of the private node for descriptor " + std::to_string(fd), err);
+    // No O_CLOEXEC on the copy: the runtime inherits it as its standard stream.
+    if (::dup3(fresh.get(), fd, 0) < 0) return os_error("dup3 onto descriptor " + std::to_string(fd), errno);
   }
   return Ok{};
 }

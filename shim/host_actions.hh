@@ -9,9 +9,15 @@
 //                   target = a mount destination inside it ("/tmp"). The directory is created
 //                   as host root, because the container's remapped root cannot create it in a
 //                   root-owned tree.
+//   kPrivateStdio   no paths. Each of descriptors 0-2 that is a device node and not a terminal
+//                   (/dev/null, /dev/zero) is replaced by a private node of the same device,
+//                   so that a runtime that chowns its standard streams to the container's root
+//                   (crun before 1.24 does, as host root, before it enters the user namespace)
+//                   chowns that node and not the host's /dev/null.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,5 +53,16 @@ void drop_shared_user_namespaces();
 
 // Whether `path` is the root of a mount (statx STATX_ATTR_MOUNT_ROOT; no symlink followed).
 bool is_mount_root(const std::string& path);
+
+// The real uid and gid maps of the user namespace at `path`, as seen from ours: a child enters
+// it (setns) and we read /proc/CHILD/uid_map and gid_map, which the kernel shows relative to
+// the reader's user namespace. Our own namespace is the identity map. nullopt when `path` is
+// not a user namespace or cannot be entered.
+std::optional<UserNamespaceMap> read_user_namespace_map(const std::string& path);
+// The text of a uid_map/gid_map file; nullopt when a line is not three numbers.
+std::optional<std::vector<IdMapRange>> parse_id_map(const std::string& text);
+
+// kPrivateStdio on its own (perform_host_actions calls it).
+Status private_stdio_devices();
 
 }  // namespace oci_harden

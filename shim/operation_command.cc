@@ -14,6 +14,7 @@
 #include "audit.hh"
 #include "exit_codes.hh"
 #include "handles.hh"
+#include "host_actions.hh"
 #include "operation_rules.hh"
 #include "spec.hh"
 
@@ -138,6 +139,17 @@ Outcome finish(const RuncArgs& args, const Policy& policy, const OperationDecisi
   return o;
 }
 
+// With a user namespace, crun chowns its non-terminal standard streams to the container's root
+// for exec too: the device ones are replaced by private nodes first (kPrivateStdio).
+Outcome with_private_stdio(Outcome o, const Policy& policy, const Json& spec) {
+  if (!o.exec_runtime || policy.mode != Mode::kEnforce) return o;
+  const Json* maps = field_at(spec, "linux.uidMappings");
+  if (maps == nullptr || !maps->is_array() || maps->items().empty()) return o;
+  Status st = private_stdio_devices();
+  if (!st) return stop(kExitIo, "exec: " + st.error().message);
+  return o;
+}
+
 }  // namespace
 
 Outcome harden_exec_command(const RuncArgs& args, const Policy& policy, const Host& host) {
@@ -157,7 +169,7 @@ Outcome harden_exec_command(const RuncArgs& args, const Policy& policy, const Ho
     extra.set("requested", std::move(asked));
     Outcome o = finish(args, policy, d, std::move(extra), start, origin);
     if (o.exec_runtime && policy.mode == Mode::kEnforce) o.argv = d.argv;
-    return o;
+    return with_private_stdio(std::move(o), policy, spec);
   }
 
   std::string path = *process_path;
@@ -181,7 +193,7 @@ Outcome harden_exec_command(const RuncArgs& args, const Policy& policy, const Ho
     auto st = file->commit();
     if (!st) return stop(kExitIo, "exec: " + st.error().message);
   }
-  return o;
+  return with_private_stdio(std::move(o), policy, spec);
 }
 
 namespace {

@@ -34,7 +34,7 @@ struct Note {
 
 // Something the host must do before the runtime runs (executed at the edge, never in audit mode).
 struct HostAction {
-  enum class Kind { kIdmapRootfs, kMkdirInRootfs };
+  enum class Kind { kIdmapRootfs, kMkdirInRootfs, kPrivateStdio };
   Kind kind;
   std::string source;  // kIdmapRootfs: the original root.path (absolute)
   std::string target;  // kIdmapRootfs: where to mount it; kMkdirInRootfs: path inside rootfs
@@ -129,5 +129,8 @@ void rule_readonly_rootfs(RuleContext& ctx);
 void rule_verify_hook(RuleContext& ctx);
 void rule_cgroups_path(RuleContext& ctx);
 void rule_oom_score_adj(RuleContext& ctx);
+// The spec with a user namespace joined by path given its real maps (Host::user_namespace_map),
+// for the audit record's user even where user-namespace did not run (opted out, disabled).
+Json with_real_user_maps(const Json& spec, const Host& host, const std::string& bundle);
 
 }  // namespace oci_harden

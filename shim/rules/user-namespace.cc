@@ -1,13 +1,18 @@
 // Rule "user-namespace" (CIS 5.30; cheat-sheet practice 6): container root is never host root.
 //   - A spec with a new user namespace and mappings (Docker "userns-remap", Podman
 //     --userns=auto, Kubernetes hostUsers: false) keeps them; a mapping range that reaches host
-//     uid or gid 0 is refused. A user namespace joined by path is host-namespaces' to judge.
+//     uid or gid 0 is refused. A user namespace joined by path is judged by its real maps (read
+//     from the kernel; the spec's are replaced by them) in the same way; whether it is the
+//     host's own is host-namespaces' to judge.
 //   - Otherwise one is added, mapping container 0 to the policy's uid/gid for `size` ids, where
 //     the mapped root can use the root filesystem:
-//       idmapped    the filesystem accepts idmapped mounts (ext4, xfs, btrfs, tmpfs): root.path
-//                   becomes <state_dir>/<id>/rootfs, an idmapped bind of the original that the
-//                   caller mounts (HostAction kIdmapRootfs). Files keep their owners as seen
-//                   from inside: host uid 0 reads as container root.
+//       idmapped    the filesystem accepts idmapped mounts (ext4, xfs, btrfs, tmpfs) AND no
+//                   unprivileged host user can reach its files (idmap_exposure: a directory
+//                   above it closed to all but root, and a whole filesystem of its own mounted
+//                   nowhere else): root.path becomes <state_dir>/<id>/rootfs, an idmapped bind
+//                   of the original that the caller mounts (HostAction kIdmapRootfs). Files
+//                   keep their owners as seen from inside: host uid 0 reads as container root,
+//                   and what container root writes is host uid 0's on disk -- hence the test.
 //       searchable  every directory down to the rootfs can be searched by the mapped uid/gid
 //                   (a runc bundle under /tmp): the namespace is added without shifting. The
 //                   image's files stay owned by host uid 0 and read as nobody inside: programs
@@ -162,6 +167,45 @@ void unavailable(RuleContext& ctx, const std::string& why) {
   }
 }
 
+// Whether no user but root can search `d`, whatever its supplementary groups: root owns it,
+// "other" has no x, and the group's x (when set) is root's group with no ACL to widen it.
+// Group root is counted as root's own: a host that gives unprivileged users gid 0 gives them
+// more than this. Docker's data root is 0710 root:root, containerd's and Podman's 0700 / 0711.
+bool closed_to_others(const DirAccess& d) {
+  if (d.uid != 0 || (d.mode & 0001) != 0) return false;
+  return (d.mode & 0010) == 0 || (d.gid == 0 && !d.acl);
+}
+
+// Why an idmapped bind of `rootfs` would hand the container's root a way to make files that
+// some unprivileged host user can reach as host uid 0 files ("" when it would not). Through an
+// idmapped mount, container root's new files (and a setuid bit it sets) are host uid 0's on
+// disk; that is safe only where
+//   - some directory on the way to the rootfs, strictly above it, refuses search to every
+//     user but root (the rootfs itself does not count: through the mount the container's root
+//     owns it and could chmod it), and
+//   - the rootfs is a whole filesystem of its own (an engine's overlay, a thin device, a
+//     tmpfs), mounted nowhere else but below itself and below state_dir (our own idmapped
+//     copies): then the files have no other way in than that closed path. A plain directory
+//     of the host's filesystem (`ctr run --rootfs /srv/app`), or a bind of one, is some host
+//     directory whose files host programs use, and is never idmapped.
+// mount_at reads the mount table, so it is only asked once the directories are closed.
+std::string idmap_exposure(const RuleContext& ctx, const std::string& rootfs) {
+  const Host& host = ctx.host();
+  std::vector<DirAccess> dirs = host.ancestors(rootfs);
+  if (std::none_of(dirs.begin(), dirs.end(), closed_to_others)) {
+    return "no directory on the way to it refuses search to unprivileged host users "
+           "(root-owned, no o+x, no g+x but root's group's)";
+  }
+  std::optional<MountAt> m = host.mount_at(rootfs);
+  if (!m) return "it is a directory of the host's filesystem, not a filesystem mounted for the container";
+  if (m->fs_root != "/") return "it is a bind of " + m->fs_root + " (" + m->fstype + "), a host directory";
+  for (const std::string& other : m->also_at) {
+    if (other == rootfs || is_under(other, rootfs) || is_under(other, ctx.policy().state_dir)) continue;
+    return "its filesystem (" + m->fstype + ") is also mounted at " + other;
+  }
+  return "";
+}
+
 // A spec we hardened before (root.path is our idmapped target, the original is in the
 // annotation, the mapping is one range from 0): the mount is asked for again. The caller finds
 // it already there when the container still exists.
@@ -178,6 +222,13 @@ void renew_idmapped_rootfs(RuleContext& ctx) {
   IdRange g = id_range(gids->items()[0]);
   if (u.container != 0 || g.container != 0 || u.size != g.size || u.size <= 0 || u.host <= 0 ||
       g.host <= 0 || u.host > UINT32_MAX || g.host > UINT32_MAX || u.size > UINT32_MAX) {
+    return;
+  }
+  // The annotation is the spec author's text: the original is judged again, as on the first run.
+  std::string exposure = idmap_exposure(ctx, ctx.host().canonical_path(ann->text()));
+  if (!exposure.empty()) {
+    ctx.refuse(std::string("annotations.") + kRootfsAnnotation + " asks for an idmapped root of " + ann->text() +
+               ", which is never idmapped: " + exposure);
     return;
   }
   ctx.request(HostAction{HostAction::Kind::kIdmapRootfs, ann->text(), idmap_target(ctx),
@@ -322,6 +373,56 @@ void adapt_to_joined_namespaces(RuleContext& ctx) {
   }
 }
 
+Json mappings_json(const std::vector<IdMapRange>& ranges) {
+  Json out = Json::array();
+  for (const IdMapRange& r : ranges) {
+    Json m = Json::object();
+    m.set("containerID", Json::integer(r.container));
+    m.set("hostID", Json::integer(r.host));
+    m.set("size", Json::integer(r.size));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+// A user namespace joined by path is what its own maps say, not what the spec claims: the
+// kernel uses the namespace's, and the spec's are only what runc believes (it chowns by them).
+// The spec's mappings are replaced by the real ones (recorded), so that runc, crun and the audit
+// record's user.root_on_host all see the truth, and a range that reaches host id 0 is refused
+// as the engine's own mappings are. The host's user namespace itself is host-namespaces' to
+// refuse; here it reads as the identity map and is refused too.
+void judge_joined_user_namespace(RuleContext& ctx, const std::string& path) {
+  const Json* list = field_at(ctx.spec(), "linux.namespaces");
+  size_t index = 0;
+  for (size_t i = 0; list != nullptr && i < list->items().size(); ++i) {
+    if (string_field(&list->items()[i], "type").value_or("") == "user") index = i;
+  }
+  std::string named = "user namespace " + path + " (" + json_path_index("linux.namespaces", index) + ")";
+  std::string abs = path[0] == '/' ? path : ctx.invocation().bundle + "/" + path;
+  std::optional<UserNamespaceMap> real = ctx.host().user_namespace_map(abs);
+  if (!real) {
+    ctx.refuse(named + ": its uid and gid maps cannot be read, so its root may be host root");
+    return;
+  }
+  if (real->uid.empty() || real->gid.empty()) {
+    ctx.refuse(named + " has no uid or gid map: no process can run in it");
+    return;
+  }
+  Json& linux = ensure_object(ctx.spec(), "linux");
+  ctx.set(linux, "uidMappings", mappings_json(real->uid), "linux.uidMappings");
+  ctx.set(linux, "gidMappings", mappings_json(real->gid), "linux.gidMappings");
+  auto judge = [&](const std::vector<IdMapRange>& ranges, const char* what) {
+    for (const IdMapRange& r : ranges) {
+      if (r.host == 0 && r.size > 0) {
+        ctx.refuse(named + " really maps container " + what + " " + std::to_string(r.container) + " to host " +
+                   what + " 0 (host root)");
+      }
+    }
+  };
+  judge(real->uid, "uid");
+  judge(real->gid, "gid");
+}
+
 void add_user_namespace(RuleContext& ctx, bool has_entry) {
   Json& spec = ctx.spec();
   const Policy& policy = ctx.policy();
@@ -341,12 +442,23 @@ void add_user_namespace(RuleContext& ctx, bool has_entry) {
     return unavailable(ctx, "the pid namespace is not the container's own (joined by path, or "
                             "the host's) and belongs to another user namespace");
   }
-  bool idmap = valid_container_id(ctx.invocation().container_id) &&
+  // Exposure first: a few lstat calls, and it spares the probe (a clone) for plain directories.
+  std::string exposure = idmap_exposure(ctx, rootfs);
+  bool idmap = exposure.empty() && valid_container_id(ctx.invocation().container_id) &&
                ctx.host().supports_idmapped_mount(rootfs, policy.userns_uid, policy.userns_gid,
                                                   policy.userns_size);
-  if (!idmap && !ctx.host().searchable_by(rootfs, policy.userns_uid, policy.userns_gid)) {
+  bool searchable = !idmap && ctx.host().searchable_by(rootfs, policy.userns_uid, policy.userns_gid);
+  if (!exposure.empty()) {
+    ctx.note("root filesystem " + rootfs + " not idmapped (" + exposure +
+             "): through an idmapped mount the container's root would write files owned by host "
+             "uid 0 there; " +
+             (searchable ? "user namespace added without shifting"
+                         : "user_namespace.unavailable decides"));
+  }
+  if (!idmap && !searchable) {
     return unavailable(ctx, "the root filesystem " + rootfs + " is not reachable by the mapped root (uid " +
-                                std::to_string(policy.userns_uid) + ") and cannot be idmapped");
+                                std::to_string(policy.userns_uid) + ") and cannot be idmapped" +
+                                (exposure.empty() ? "" : " safely: " + exposure));
   }
 
   Json& linux = ensure_object(spec, "linux");
@@ -380,16 +492,36 @@ void add_user_namespace(RuleContext& ctx, bool has_entry) {
 
 }  // namespace
 
+Json with_real_user_maps(const Json& spec, const Host& host, const std::string& bundle) {
+  const Json* userns = namespace_entry(spec, "user");
+  std::string path = userns != nullptr ? string_field(userns, "path").value_or("") : "";
+  if (path.empty()) return spec;
+  std::optional<UserNamespaceMap> real = host.user_namespace_map(path[0] == '/' ? path : bundle + "/" + path);
+  if (!real) return spec;
+  Json out = spec;
+  Json& linux = ensure_object(out, "linux");
+  linux.set("uidMappings", mappings_json(real->uid));
+  linux.set("gidMappings", mappings_json(real->gid));
+  return out;
+}
+
 void rule_user_namespace(RuleContext& ctx) {
   const Json* userns = namespace_entry(ctx.spec(), "user");
-  if (userns != nullptr && !string_field(userns, "path").value_or("").empty()) return;
-  if (userns != nullptr && has_items(field_at(ctx.spec(), "linux.uidMappings"))) {
+  std::string path = userns != nullptr ? string_field(userns, "path").value_or("") : "";
+  if (!path.empty()) {
+    judge_joined_user_namespace(ctx, path);
+  } else if (userns != nullptr && has_items(field_at(ctx.spec(), "linux.uidMappings"))) {
     refuse_host_root(ctx, "uidMappings", "uid");
     refuse_host_root(ctx, "gidMappings", "gid");
     renew_idmapped_rootfs(ctx);
-    return;
+  } else {
+    add_user_namespace(ctx, userns != nullptr);
   }
-  add_user_namespace(ctx, userns != nullptr);
+  // With a user namespace, crun (before 1.24) chowns its non-terminal standard streams to the
+  // container's root as host root: the host's /dev/null when stdin is /dev/null.
+  if (namespace_entry(ctx.spec(), "user") != nullptr && has_items(field_at(ctx.spec(), "linux.uidMappings"))) {
+    ctx.request(HostAction{HostAction::Kind::kPrivateStdio, "", "", 0, 0, 0});
+  }
 }
 
 }  // namespace oci_harden

@@ -74,6 +74,41 @@ class FakeHost : public Host {
     if (it == devices.end()) return std::nullopt;
     return it->second;
   }
+
+  // Idmapped root filesystem and joined user namespaces (issue 18.1, 18.4).
+  std::map<std::string, DirAccess> dir_access;            // unlisted directories: 0755 root:root
+  std::map<std::string, MountAt> mounts;                  // mount roots (canonical path -> mount)
+  std::map<std::string, UserNamespaceMap> userns_maps;    // ns path -> real maps (absent: unreadable)
+  // What an engine's root filesystem is: a whole filesystem of its own (overlay, a thin device)
+  // mounted below a directory only root may search (0700, as the engines' data roots).
+  void engine_rootfs(const std::string& rootfs) {
+    std::string parent = rootfs.substr(0, rootfs.rfind('/'));
+    dir_access[parent] = DirAccess{parent, 0, 0, 0700, false};
+    mounts[rootfs] = MountAt{"/", "ext4", {}};
+  }
+  std::vector<DirAccess> ancestors(const std::string& path) const override {
+    std::string canon = canonical_path(path);
+    std::vector<DirAccess> out;
+    size_t at = 0;
+    while (at < canon.size() && canon != "/") {
+      std::string dir = at == 0 ? "/" : canon.substr(0, at);
+      auto it = dir_access.find(dir);
+      out.push_back(it != dir_access.end() ? it->second : DirAccess{dir, 0, 0, 0755, false});
+      at = canon.find('/', at + 1);
+      if (at == std::string::npos) break;
+    }
+    return out;
+  }
+  std::optional<MountAt> mount_at(const std::string& path) const override {
+    auto it = mounts.find(canonical_path(path));
+    if (it == mounts.end()) return std::nullopt;
+    return it->second;
+  }
+  std::optional<UserNamespaceMap> user_namespace_map(const std::string& path) const override {
+    auto it = userns_maps.find(path);
+    if (it == userns_maps.end()) return std::nullopt;
+    return it->second;
+  }
 };
 
 // Lexical canonicalisation with the fake symlink table (a link's target is absolute).

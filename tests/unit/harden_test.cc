@@ -390,6 +390,7 @@ TEST_CASE("harden: hardening a hardened spec changes nothing", "[harden]") {
   }
   SECTION("rootfs that accepts idmapped mounts (root.path moved to the idmapped target)") {
     host.idmap_dirs.insert(kRootfs);
+    host.engine_rootfs(kRootfs);
     Decision first = harden_spec(runc_spec(), policy, host, inv());
     INFO("first:\n" << describe(first));
     REQUIRE_FALSE(first.refused());
@@ -400,10 +401,12 @@ TEST_CASE("harden: hardening a hardened spec changes nothing", "[harden]") {
     CHECK(second.changes.empty());
     CHECK(to_json(second.spec) == to_json(first.spec));
     // The idmapped mount is asked for again (runc run after runc delete).
-    REQUIRE(second.actions.size() == 1);
+    // And the private standard streams (kPrivateStdio) as with every user namespace.
+    REQUIRE(second.actions.size() == 2);
     CHECK(second.actions[0].kind == HostAction::Kind::kIdmapRootfs);
     CHECK(second.actions[0].source == kRootfs);
     CHECK(second.actions[0].target == "/run/oci-harden/c1/rootfs");
+    CHECK(second.actions[1].kind == HostAction::Kind::kPrivateStdio);
   }
   SECTION("a spec that was read-only already") {
     Decision first = harden_spec(runc_spec(false), policy, host, inv());

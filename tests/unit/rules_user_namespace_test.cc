@@ -64,7 +64,8 @@ struct Run {
   Json spec;
   std::vector<Change> changes;
   std::vector<Refusal> refusals;
-  std::vector<HostAction> actions;
+  std::vector<HostAction> actions;  // without kPrivateStdio, which is counted in `stdio`
+  int stdio = 0;
 };
 
 Run run(Json spec, const Policy& p, const FakeHost& host, const std::string& id = "c1") {
@@ -72,7 +73,15 @@ Run run(Json spec, const Policy& p, const FakeHost& host, const std::string& id 
   RuleContext ctx(spec, p, host, inv);
   ctx.begin_rule("user-namespace");
   rule_user_namespace(ctx);
-  return Run{spec, ctx.changes(), ctx.refusals(), ctx.actions()};
+  Run r{spec, ctx.changes(), ctx.refusals(), {}, 0};
+  for (const HostAction& a : ctx.actions()) {
+    if (a.kind == HostAction::Kind::kPrivateStdio) {
+      ++r.stdio;
+    } else {
+      r.actions.push_back(a);
+    }
+  }
+  return r;
 }
 
 bool has_user_ns(const Json& spec) {
@@ -118,6 +127,7 @@ Json with_userns(const std::string& uid_maps, const std::string& gid_maps) {
 TEST_CASE("user-namespace keeps an engine's mapping", "[user-namespace]") {
   FakeHost host;
   host.idmap_dirs.insert(kRootfs);
+  host.engine_rootfs(kRootfs);
   Json spec = with_userns(R"([{"containerID": 0, "hostID": 231072, "size": 65536}])",
                           R"([{"containerID": 0, "hostID": 231072, "size": 65536}])");
   Json before = spec;
@@ -156,21 +166,61 @@ TEST_CASE("user-namespace refuses a mapping of container root to host root", "[u
   }
 }
 
-TEST_CASE("user-namespace leaves a joined user namespace to host-namespaces", "[user-namespace]") {
+TEST_CASE("user-namespace judges a joined user namespace by its real maps", "[user-namespace]") {
   FakeHost host;
   host.idmap_dirs.insert(kRootfs);
+  host.engine_rootfs(kRootfs);
+  const char* const kPod = "/run/netns/pod-userns";
   Json spec = parse(kBase);
-  field_at(spec, "linux.namespaces")->push_back(parse_value(R"({"type": "user", "path": "/proc/1/ns/user"})"));
-  Json before = spec;
-  Run r = run(spec, policy(), host);
-  CHECK(r.refusals.empty());
-  CHECK(r.changes.empty());
-  CHECK(r.spec == before);
+  field_at(spec, "linux.namespaces")->push_back(parse_value(std::string(R"({"type": "user", "path": ")") + kPod + "\"}"));
+  ensure_object(spec, "linux").set("uidMappings", parse_value(R"([{"containerID": 0, "hostID": 1000000, "size": 65536}])"));
+  ensure_object(spec, "linux").set("gidMappings", parse_value(R"([{"containerID": 0, "hostID": 1000000, "size": 65536}])"));
+  SECTION("the spec says what the namespace maps (a Kubernetes pod): unchanged, streams made private") {
+    host.userns_maps[kPod] = UserNamespaceMap{{{0, 1000000, 65536}}, {{0, 1000000, 65536}}};
+    Json before = spec;
+    Run r = run(spec, policy(), host);
+    CHECK(r.refusals.empty());
+    CHECK(r.changes.empty());
+    CHECK(r.spec == before);
+    CHECK(r.actions.empty());  // no idmapped root for a joined namespace
+    CHECK(r.stdio == 1);
+  }
+  SECTION("the spec claims another mapping: the real one replaces it, recorded") {
+    host.userns_maps[kPod] = UserNamespaceMap{{{0, 2000000, 65536}}, {{0, 2000000, 65536}}};
+    Run r = run(spec, policy(), host);
+    CHECK(r.refusals.empty());
+    CHECK(changed(r, "linux.uidMappings"));
+    CHECK(changed(r, "linux.gidMappings"));
+    CHECK(*field_at(r.spec, "linux.uidMappings") ==
+          parse_value(R"([{"containerID": 0, "hostID": 2000000, "size": 65536}])"));
+  }
+  SECTION("the host's user namespace (identity map) is refused, whatever the spec says") {
+    host.userns_maps[kPod] = UserNamespaceMap{{{0, 0, 4294967295u}}, {{0, 0, 4294967295u}}};
+    Run r = run(spec, policy(), host);
+    REQUIRE(r.refusals.size() == 2);
+    CHECK(r.refusals[0].reason.find("really maps container uid 0 to host uid 0") != std::string::npos);
+    CHECK(r.refusals[0].reason.find(kPod) != std::string::npos);
+    CHECK(r.refusals[0].reason.find("linux.namespaces[5]") != std::string::npos);
+  }
+  SECTION("a namespace whose maps cannot be read is refused") {
+    Run r = run(spec, policy(), host);
+    REQUIRE(r.refusals.size() == 1);
+    CHECK(r.refusals[0].reason.find("cannot be read") != std::string::npos);
+  }
+  SECTION("a relative path is read from the bundle, as runc opens it") {
+    host.userns_maps["/bundles/c1/userns"] = UserNamespaceMap{{{0, 1000000, 65536}}, {{0, 1000000, 65536}}};
+    Json rel = parse(kBase);
+    field_at(rel, "linux.namespaces")->push_back(parse_value(R"({"type": "user", "path": "userns"})"));
+    Run r = run(rel, policy(), host);
+    CHECK(r.refusals.empty());
+    CHECK(changed(r, "linux.uidMappings"));  // none in the spec: the real ones are written
+  }
 }
 
 TEST_CASE("user-namespace idmaps a rootfs whose filesystem allows it", "[user-namespace]") {
   FakeHost host;
   host.idmap_dirs.insert(kRootfs);
+  host.engine_rootfs(kRootfs);
   Run r = run(parse(kBase), policy(), host);
   CHECK(r.refusals.empty());
   CHECK(has_user_ns(r.spec));
@@ -196,6 +246,7 @@ TEST_CASE("user-namespace canonicalises the rootfs before asking the host", "[us
   FakeHost host;
   host.symlinks["/bundles/c1/rootfs"] = "/var/lib/images/x";
   host.idmap_dirs.insert("/var/lib/images/x");
+  host.engine_rootfs("/var/lib/images/x");
   Run r = run(parse(kBase), policy(), host);
   REQUIRE(r.actions.size() == 1);
   CHECK(r.actions[0].source == "/var/lib/images/x");
@@ -204,6 +255,7 @@ TEST_CASE("user-namespace canonicalises the rootfs before asking the host", "[us
 TEST_CASE("user-namespace does not idmap under an id that would leave state_dir", "[user-namespace]") {
   FakeHost host;
   host.idmap_dirs.insert(kRootfs);
+  host.engine_rootfs(kRootfs);
   host.unsearchable_dirs.insert(kRootfs);
   Policy p = policy();
   p.userns_unavailable = UsernsUnavailable::kRefuse;
@@ -255,6 +307,7 @@ TEST_CASE("user-namespace when no user namespace can be added", "[user-namespace
   SECTION("a process uid outside the mapping") {
     FakeHost ok_host;
     ok_host.idmap_dirs.insert(kRootfs);
+    ok_host.engine_rootfs(kRootfs);
     Json spec = base;
     field_at(spec, "process.user")->set("uid", Json::integer(70000));
     Policy p = policy();
@@ -267,6 +320,7 @@ TEST_CASE("user-namespace when no user namespace can be added", "[user-namespace
   SECTION("a pid namespace joined by path (proc could not be mounted)") {
     FakeHost ok_host;
     ok_host.idmap_dirs.insert(kRootfs);
+    ok_host.engine_rootfs(kRootfs);
     Json spec = base;
     field_at(spec, "linux.namespaces")->items()[0] = parse_value(R"({"type": "pid", "path": "/proc/42/ns/pid"})");
     Run r = run(spec, policy(), ok_host);
@@ -276,6 +330,7 @@ TEST_CASE("user-namespace when no user namespace can be added", "[user-namespace
   SECTION("no pid namespace at all (--pid host; host-namespaces refuses it too)") {
     FakeHost ok_host;
     ok_host.idmap_dirs.insert(kRootfs);
+    ok_host.engine_rootfs(kRootfs);
     Json spec = base;
     auto& list = field_at(spec, "linux.namespaces")->items();
     list.erase(list.begin());
@@ -291,6 +346,7 @@ TEST_CASE("user-namespace when no user namespace can be added", "[user-namespace
 TEST_CASE("user-namespace clamps ping_group_range to the mapped gids", "[user-namespace]") {
   FakeHost host;
   host.idmap_dirs.insert(kRootfs);
+  host.engine_rootfs(kRootfs);
   Json spec = parse(kBase);
   field(&spec, "linux")->set("sysctl", parse_value(R"({"net.ipv4.ping_group_range": "0 2147483647",
                                                       "kernel.shm_rmid_forced": "1"})"));
@@ -318,6 +374,7 @@ TEST_CASE("user-namespace clamps ping_group_range to the mapped gids", "[user-na
 TEST_CASE("user-namespace adapts to a network namespace joined by path", "[user-namespace]") {
   FakeHost host;
   host.idmap_dirs.insert(kRootfs);
+  host.engine_rootfs(kRootfs);
   Json spec = parse(kBase);
   field_at(spec, "linux.namespaces")->items()[1] =
       parse_value(R"({"type": "network", "path": "/var/run/docker/netns/abc"})");
@@ -344,6 +401,7 @@ TEST_CASE("user-namespace adapts to a network namespace joined by path", "[user-
 TEST_CASE("user-namespace treats an absent network namespace as the host's", "[user-namespace]") {
   FakeHost host;
   host.idmap_dirs.insert(kRootfs);
+  host.engine_rootfs(kRootfs);
   Json spec = parse(kBase);
   auto& list = field_at(spec, "linux.namespaces")->items();
   list.erase(list.begin() + 1);
@@ -355,6 +413,7 @@ TEST_CASE("user-namespace treats an absent network namespace as the host's", "[u
 TEST_CASE("user-namespace adapts to ipc and uts namespaces joined by path", "[user-namespace]") {
   FakeHost host;
   host.idmap_dirs.insert(kRootfs);
+  host.engine_rootfs(kRootfs);
   Json spec = parse(kBase);
   auto& list = field_at(spec, "linux.namespaces")->items();
   list[2] = parse_value(R"({"type": "ipc", "path": "/proc/42/ns/ipc"})");
@@ -373,6 +432,7 @@ TEST_CASE("user-namespace adapts to ipc and uts namespaces joined by path", "[us
 TEST_CASE("user-namespace is idempotent on a spec it hardened", "[user-namespace]") {
   FakeHost host;
   host.idmap_dirs.insert(kRootfs);
+  host.engine_rootfs(kRootfs);
   Json spec = parse(kBase);
   field(&spec, "linux")->set("sysctl", parse_value(R"({"net.ipv4.ping_group_range": "0 2147483647"})"));
   Run first = run(spec, policy(), host);
