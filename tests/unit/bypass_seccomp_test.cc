@@ -166,3 +166,13 @@ TEST_CASE("bypass seccomp: seccomp.weaker refuse refuses instead", "[bypass][sec
 }
 
 }  // namespace oci_harden
+
+namespace oci_harden {
+
+TEST_CASE("bypass seccomp: \"seccomp\": null is no profile", "[bypass][seccomp_effect]") {
+  Decision d = harden_with([](Json& p) { p = Json(); });
+  CHECK_FALSE(d.refused());
+  CHECK(verdict(d, AUDIT_ARCH_X86_64, kUnshareX86_64, CLONE_NEWUSER) == SECCOMP_RET_ERRNO);
+}
+
+}  // namespace oci_harden
