@@ -131,6 +131,14 @@ bool listener_allowed(RuleContext& ctx, const Json& profile) {
   return false;
 }
 
+bool is_accepted_default(const RuleContext& ctx, const Json& profile) {
+  for (const std::string& name : ctx.policy().seccomp_accepted_defaults) {
+    const Json* d = engine_default(name);
+    if (d != nullptr && profile == *d) return true;
+  }
+  return false;
+}
+
 std::string joined(const std::vector<std::string>& items) {
   std::string out;
   for (const std::string& i : items) out += (out.empty() ? "" : "; ") + i;
@@ -143,9 +151,7 @@ bool own_profile_holds(RuleContext& ctx, const Json& current, const Json& policy
   std::vector<ReferenceProfile> refs{{"policy", &policy_profile}};
   for (const std::string& name : ctx.policy().seccomp_accepted_defaults) {
     const Json* d = engine_default(name);
-    if (d == nullptr) continue;
-    if (current == *d) return true;  // the same text compiles to the same filter
-    refs.push_back(ReferenceProfile{name, d});
+    if (d != nullptr) refs.push_back(ReferenceProfile{name, d});
   }
   const std::vector<std::string>& arches = host_seccomp_architectures();
   auto effect = arches.empty() ? Result<SeccompEffect>(make_error(ErrorCode::kSpec, "no known host architecture"))
@@ -166,10 +172,16 @@ bool own_profile_holds(RuleContext& ctx, const Json& current, const Json& policy
 void rule_seccomp(RuleContext& ctx) {
   Json& linux = ensure_object(ctx.spec(), "linux");
   const Json* current = field(&linux, "seccomp");
+  const bool judged = current != nullptr && !ctx.policy().seccomp_replace;
+  if (judged) {
+    if (!listener_allowed(ctx, *current)) return;
+    // Docker's or Podman's own profile, checked first because it is the common case: the same
+    // text compiles to the same filter, so nothing is compiled.
+    if (is_accepted_default(ctx, *current)) return;
+  }
   Json profile = policy_profile_for(ctx);
   Json before = summary(current);
-  if (current != nullptr && !ctx.policy().seccomp_replace) {
-    if (!listener_allowed(ctx, *current)) return;
+  if (judged) {
     Json open;
     if (own_profile_holds(ctx, *current, profile, &open)) return;
     if (ctx.policy().seccomp_weaker == SeccompWeaker::kRefuse) {
