@@ -29,7 +29,12 @@ namespace oci_harden {
 namespace {
 
 constexpr size_t kMaxOpenListed = 8;
-constexpr size_t kFlipsPerSyscall = 64;  // tries beyond the seeds, per syscall and architecture
+// Tries beyond the seeds, per syscall and architecture: a filter has at most 4096 instructions,
+// so a chain of comparisons on one syscall yields at most ~8192 values to try, and each branch
+// is one flip away. The whole judgement stops at kMaxTries and then fails closed (a profile
+// built to exhaust the search is not trusted); ordinary profiles need ~1700 tries.
+constexpr size_t kFlipsPerSyscall = 8192;
+constexpr size_t kMaxTries = 200000;
 constexpr int kMaxSyscallNumber = 600;   // every syscall libseccomp 2.5 knows is below this
 constexpr uint32_t kX32Bit = 0x40000000;
 
@@ -166,8 +171,9 @@ void flips(const std::vector<BpfComparison>& seen, const Args& args, std::deque<
   for (const BpfComparison& c : seen) {
     if (c.offset < kArgsOffset) continue;
     const size_t index = (c.offset - kArgsOffset) / 8;
-    const bool high = (c.offset - kArgsOffset) % 8 != 0;  // little and big endian: see below
-    const uint32_t shift = high == (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) ? 32 : 0;
+    // The second word of a 64-bit argument is its high half on a little-endian host.
+    const bool second_word = (c.offset - kArgsOffset) % 8 != 0;
+    const uint32_t shift = second_word == (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) ? 32 : 0;
     const uint32_t cur = static_cast<uint32_t>(args[index] >> shift);
     const uint32_t keep = cur & ~c.mask;
     std::vector<uint32_t> values;
@@ -221,6 +227,8 @@ Status try_syscall(const Filters& f, const ArchInfo& arch, int nr, const std::st
     Args args = queue.front();
     queue.pop_front();
     if (!tried.insert(args).second) continue;
+    if (++*probes > kMaxTries)
+      return make_error(ErrorCode::kSpec, "more than " + std::to_string(kMaxTries) + " argument vectors to try");
     seccomp_data d{};
     d.nr = nr;
     d.arch = arch.audit;
@@ -240,7 +248,6 @@ Status try_syscall(const Filters& f, const ArchInfo& arch, int nr, const std::st
       if (!lets_through(*ref)) (*open)[i].add(name, what, arch.label);
     }
   }
-  *probes += tried.size();
   return Ok{};
 }
 

@@ -106,13 +106,13 @@ TEST_CASE("bypass seccomp: Docker's profile with unshare added is replaced", "[b
 }
 
 TEST_CASE("bypass seccomp: clone with CLONE_NEWUSER allowed by an argument rule", "[bypass][seccomp_effect]") {
-  // Only for one exact value (CLONE_NEWUSER|SIGCHLD): found by following the filter's comparisons.
+  // Only for one exact value (CLONE_NEWUSER|CLONE_FILES|SIGCHLD): found by following the filter's comparisons.
   Decision d = harden_with([](Json& p) {
     add_rule(p, R"({"names": ["clone"], "action": "SCMP_ACT_ALLOW",
-                    "args": [{"index": 0, "value": 268435473, "op": "SCMP_CMP_EQ"}]})");
+                    "args": [{"index": 0, "value": 268436497, "op": "SCMP_CMP_EQ"}]})");
   });
   CHECK_THAT(open_calls(d), Contains("clone(CLONE_NEWUSER)"));
-  CHECK(verdict(d, AUDIT_ARCH_X86_64, kCloneX86_64, CLONE_NEWUSER | 17) == SECCOMP_RET_ERRNO);
+  CHECK(verdict(d, AUDIT_ARCH_X86_64, kCloneX86_64, CLONE_NEWUSER | CLONE_FILES | 17) == SECCOMP_RET_ERRNO);
 }
 
 TEST_CASE("bypass seccomp: calls opened only on the i386 compat ABI", "[bypass][seccomp_effect]") {
@@ -173,6 +173,24 @@ TEST_CASE("bypass seccomp: \"seccomp\": null is no profile", "[bypass][seccomp_e
   Decision d = harden_with([](Json& p) { p = Json(); });
   CHECK_FALSE(d.refused());
   CHECK(verdict(d, AUDIT_ARCH_X86_64, kUnshareX86_64, CLONE_NEWUSER) == SECCOMP_RET_ERRNO);
+}
+
+}  // namespace oci_harden
+
+namespace oci_harden {
+
+TEST_CASE("bypass seccomp: the opening value hidden behind many others", "[bypass][seccomp_effect]") {
+  // 300 harmless exact values of clone's flags before the one that makes a user namespace: the
+  // search tries the other branch of every comparison the filter makes, not a fixed few.
+  Decision d = harden_with([](Json& p) {
+    for (int i = 0; i < 300; ++i)
+      add_rule(p, R"({"names": ["clone"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": )" +
+                      std::to_string(0x80000100u + i) + R"(, "op": "SCMP_CMP_EQ"}]})");
+    add_rule(p, R"({"names": ["clone"], "action": "SCMP_ACT_ALLOW",
+                    "args": [{"index": 0, "value": 268436497, "op": "SCMP_CMP_EQ"}]})");
+  });
+  CHECK_THAT(open_calls(d), Contains("clone(CLONE_NEWUSER)"));
+  CHECK(verdict(d, AUDIT_ARCH_X86_64, kCloneX86_64, CLONE_NEWUSER | CLONE_FILES | 17) == SECCOMP_RET_ERRNO);
 }
 
 }  // namespace oci_harden
