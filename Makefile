@@ -62,7 +62,7 @@ MOUNT_CFLAGS := $(shell pkg-config --cflags mount 2>/dev/null)
 SECCOMP_DEFAULT ?= profiles/seccomp-default.json
 SECCOMP_GROUPS ?= profiles/seccomp-capability-groups.json
 EMBEDDED := profiles/policy-default.json $(SECCOMP_DEFAULT) $(SECCOMP_GROUPS) \
-            profiles/seccomp-engine-docker.json profiles/seccomp-engine-podman.json
+            profiles/engine-seccomp-docker.json profiles/engine-seccomp-podman.json
 
 LIB_SRCS  := $(filter-out shim/main.cc shim/hardenctl_main.cc,$(wildcard shim/*.cc shim/rules/*.cc))
 LIB_OBJS  := $(LIB_SRCS:%.cc=$(B)/%.o) $(B)/gen/embedded.o

@@ -383,7 +383,7 @@ Status apply_policy_json(const Json& root, Policy* p) {
     s = read_strings(sub, "accepted_defaults", &p->seccomp_accepted_defaults);
     if (!s) return s;
     for (const std::string& name : p->seccomp_accepted_defaults) {
-      if (embedded_file("seccomp-engine-" + name + ".json").empty())
+      if (embedded_file("engine-seccomp-" + name + ".json").empty())
         return make_error(ErrorCode::kPolicy, sub.where("accepted_defaults") + ": \"" + name +
                                                   "\" is not a built-in engine default (docker, podman)");
     }

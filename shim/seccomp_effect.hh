@@ -17,9 +17,9 @@
 // allowed values and with READ_IMPLIES_EXEC / ADDR_NO_RANDOMIZE. From each of these the search
 // then follows the filters themselves: every comparison of an argument word met on the path
 // taken (in either filter) is flipped, one at a time, and the new argument vector is tried
-// (bounded per syscall). A profile that opens a denied call only for a value the search never
-// reaches is not seen; libseccomp's filters compare each argument word with constants, so each
-// branch is reached by one flip.
+// (at most 8192 tries per syscall; past 200 000 tries in all the profile is not judged, and the
+// caller treats it as weaker). libseccomp's filters compare each argument word (possibly
+// masked) with constants, so every branch is one flip away from a path that reaches it.
 //
 // What counts as "let through": ALLOW, LOG, and TRACE (without a tracer the kernel answers
 // ENOSYS, but a process in the container that may ptrace, as Docker's profile allows, becomes
@@ -37,7 +37,7 @@
 // comparison would let `--security-opt seccomp=<Docker's profile plus unshare>` through. So the
 // comparison is with a set of reference profiles: the policy's own, and the engine defaults the
 // policy accepts (seccomp.accepted_defaults; shipped: Docker's and Podman's as they put them in
-// config.json, profiles/seccomp-engine-*.json). Only calls the policy's profile denies count.
+// config.json, profiles/engine-seccomp-*.json). Only calls the policy's profile denies count.
 // A profile is weaker when, for every reference, it lets through some call that the policy's
 // profile and that reference both deny: it is no more open than the policy's or than one of the
 // engine defaults, or it is replaced. Podman's own profile therefore passes under Docker too,

@@ -50,7 +50,7 @@ const std::vector<RuleInfo>& all_rules() {
       {"pids-limit", "5.28", "22", "set or clamp the pids limit", rule_pids_limit},
       {"memory-limit", "5.10", "20", "set or clamp the memory limit (no swap)", rule_memory_limit},
       {"cpu-limit", "5.11", "20", "set or clamp the CPU quota", rule_cpu_limit},
-      {"seccomp", "5.21", "", "install the policy's seccomp profile", rule_seccomp},
+      {"seccomp", "5.21", "", "install the policy's seccomp profile; one the spec carries is judged by what its filter returns", rule_seccomp},
       {"apparmor", "5.1", "", "set the policy's AppArmor profile where the host has AppArmor",
        rule_apparmor},
       {"readonly-rootfs", "5.12", "21", "read-only root with tmpfs on /tmp, /run, /var/tmp",

@@ -91,12 +91,12 @@ Json policy_profile_for(RuleContext& ctx) {
   return profile;
 }
 
-// The built-in engine default profiles (profiles/seccomp-engine-<name>.json), parsed once.
+// The built-in engine default profiles (profiles/engine-seccomp-<name>.json), parsed once.
 const Json* engine_default(const std::string& name) {
   static const std::map<std::string, Json> defaults = [] {
     std::map<std::string, Json> out;
     for (const char* n : {"docker", "podman"}) {
-      auto parsed = parse_json(embedded_file(std::string("seccomp-engine-") + n + ".json"));
+      auto parsed = parse_json(embedded_file(std::string("engine-seccomp-") + n + ".json"));
       if (parsed) out.emplace(n, std::move(*parsed));
     }
     return out;

@@ -224,8 +224,8 @@ TEST_CASE("judge_seccomp_effect: allow, log and trace open; errno, kill, trap an
 TEST_CASE("judge_seccomp_effect: Docker's and Podman's defaults pass against the engine references",
           "[seccomp_effect]") {
   Json policy = host_policy_profile();
-  Json docker = json(repo_file("profiles/seccomp-engine-docker.json"));
-  Json podman = json(repo_file("profiles/seccomp-engine-podman.json"));
+  Json docker = json(repo_file("profiles/engine-seccomp-docker.json"));
+  Json podman = json(repo_file("profiles/engine-seccomp-podman.json"));
   std::vector<ReferenceProfile> refs{{"policy", &policy}, {"docker", &docker}, {"podman", &podman}};
   const auto& arches = host_seccomp_architectures();
   // Judged by effect, not by identity: the captured configs' profiles, compiled and run.
