@@ -146,7 +146,7 @@ std::string joined(const std::vector<std::string>& items) {
 }
 
 // Whether the spec's own profile may stay; fills *open with what it lets through otherwise.
-bool own_profile_holds(RuleContext& ctx, const Json& current, const Json& policy_profile, Json* open) {
+bool own_profile_holds(const RuleContext& ctx, const Json& current, const Json& policy_profile, Json* open) {
   if (current == policy_profile) return true;
   std::vector<ReferenceProfile> refs{{"policy", &policy_profile}};
   for (const std::string& name : ctx.policy().seccomp_accepted_defaults) {

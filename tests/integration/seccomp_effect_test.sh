@@ -10,6 +10,7 @@
 #   5. seccomp.weaker "refuse": refused, nothing runs, the reason names the open calls;
 #   6. SCMP_ACT_NOTIFY with a listenerPath not on seccomp.allowed_listeners: refused.
 set -uo pipefail
+# shellcheck disable=SC2016  # $docker in the single-quoted strings is jq's, not the shell's
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib/common.sh
 source tests/lib/common.sh
@@ -20,6 +21,7 @@ need runc busybox jq cc timeout bin/oci-harden || exit_summary
 OCIH=$PWD/bin/oci-harden
 T=$(mktemp -d /var/tmp/ocih-sceffect.XXXXXX) || { fail "mktemp"; exit_summary; }
 chmod 0711 "$T"   # the container's root (uid 1000000 on the host) walks to its rootfs below
+# shellcheck disable=SC2317  # called by the trap
 cleanup() { remove_test_dir "$T" "$T/state" "$T/state-runc"; }
 trap cleanup EXIT
 
