@@ -9,8 +9,8 @@
 #   4. Docker's profile plus unshare: replaced, the record names unshare(CLONE_NEWUSER);
 #   5. seccomp.weaker "refuse": refused, nothing runs, the reason names the open calls;
 #   6. SCMP_ACT_NOTIFY with a listenerPath not on seccomp.allowed_listeners: refused.
-set -uo pipefail
 # shellcheck disable=SC2016  # $docker in the single-quoted strings is jq's, not the shell's
+set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/lib/common.sh
 source tests/lib/common.sh
