@@ -211,14 +211,26 @@ struct OpenCalls {
   }
 };
 
-struct Filters {
-  std::shared_ptr<const BpfProgram> spec;
-  std::vector<std::shared_ptr<const BpfProgram>> refs;  // refs[0]: the policy's
+// A call the policy's filter denies and the spec's lets through.
+struct Violation {
+  const ArchInfo* arch;
+  int nr;
+  std::string name;
+  Args args;
 };
 
-// Tries one syscall on one architecture; adds what the spec's filter lets through to `open`.
-Status try_syscall(const Filters& f, const ArchInfo& arch, int nr, const std::string& name,
-                   std::vector<OpenCalls>* open, size_t* probes) {
+seccomp_data data_for(const ArchInfo& arch, int nr, const Args& args) {
+  seccomp_data d{};
+  d.nr = nr;
+  d.arch = arch.audit;
+  std::copy(args.begin(), args.end(), d.args);
+  return d;
+}
+
+// Tries one syscall on one architecture; appends what the spec's filter lets through and the
+// policy's denies to `found`.
+Status try_syscall(const BpfProgram& spec, const BpfProgram& policy, const ArchInfo& arch, int nr,
+                   const std::string& name, std::vector<Violation>* found, size_t* probes) {
   std::deque<Args> queue;
   for (const Args& s : seeds_for(name)) queue.push_back(s);
   const size_t budget = queue.size() + kFlipsPerSyscall;
@@ -229,24 +241,14 @@ Status try_syscall(const Filters& f, const ArchInfo& arch, int nr, const std::st
     if (!tried.insert(args).second) continue;
     if (++*probes > kMaxTries)
       return make_error(ErrorCode::kSpec, "more than " + std::to_string(kMaxTries) + " argument vectors to try");
-    seccomp_data d{};
-    d.nr = nr;
-    d.arch = arch.audit;
-    std::copy(args.begin(), args.end(), d.args);
+    const seccomp_data d = data_for(arch, nr, args);
     std::vector<BpfComparison> seen;
-    auto policy = bpf_run(*f.refs[0], d, &seen);
-    if (!policy) return policy.error();
-    auto spec = bpf_run(*f.spec, d, &seen);
-    if (!spec) return spec.error();
+    auto p = bpf_run(policy, d, &seen);
+    if (!p) return p.error();
+    auto s = bpf_run(spec, d, &seen);
+    if (!s) return s.error();
     flips(seen, args, &queue);
-    if (lets_through(*policy) || !lets_through(*spec)) continue;
-    const std::string what = describe(name, args);
-    (*open)[0].add(name, what, arch.label);
-    for (size_t i = 1; i < f.refs.size(); ++i) {
-      auto ref = bpf_run(*f.refs[i], d);
-      if (!ref) return ref.error();
-      if (!lets_through(*ref)) (*open)[i].add(name, what, arch.label);
-    }
+    if (!lets_through(*p) && lets_through(*s)) found->push_back(Violation{&arch, nr, name, args});
   }
   return Ok{};
 }
@@ -308,30 +310,51 @@ Result<SeccompEffect> judge_seccomp_effect(const Json& profile, const std::vecto
                                            const std::vector<std::string>& arches) {
   if (references.empty() || references[0].profile == nullptr)
     return make_error(ErrorCode::kPolicy, "no policy profile to compare with");
-  Filters f;
   auto spec = compiled(profile, false);
   if (!spec) return std::move(spec).context("the container's linux.seccomp").error();
-  f.spec = *spec;
-  for (const ReferenceProfile& r : references) {
-    if (r.profile == nullptr) return make_error(ErrorCode::kPolicy, "reference profile " + r.name + " missing");
-    auto ref = compiled(*r.profile, true);
-    if (!ref) return std::move(ref).context("the " + r.name + " seccomp profile").error();
-    f.refs.push_back(*ref);
-  }
-  std::vector<OpenCalls> open(references.size());
+  auto policy = compiled(*references[0].profile, true);
+  if (!policy) return std::move(policy).context("the policy's seccomp profile").error();
+  // First the calls the policy's filter denies and the spec's lets through ...
+  std::vector<Violation> found;
   SeccompEffect out;
   for (const std::string& oci : arches) {
     auto arch = arch_info(oci);
     if (!arch) return arch.error();
     for (const auto& [nr, name] : (*arch)->calls) {
-      Status s = try_syscall(f, **arch, nr, name, &open, &out.probes);
-      if (!s) return std::move(s).context(name + " on " + (*arch)->label).error();
+      Status st = try_syscall(**spec, **policy, **arch, nr, name, &found, &out.probes);
+      if (!st) return std::move(st).context(name + " on " + (*arch)->label).error();
+    }
+  }
+  // ... then, per reference, those of them it denies too. The engine defaults are compiled only
+  // when needed, and the first reference that denies none of them ends the judgement.
+  std::vector<OpenCalls> open(references.size());
+  for (size_t i = 0; i < references.size(); ++i) {
+    std::shared_ptr<const BpfProgram> ref;
+    if (i > 0) {
+      if (references[i].profile == nullptr)
+        return make_error(ErrorCode::kPolicy, "reference profile " + references[i].name + " missing");
+      auto r = compiled(*references[i].profile, true);
+      if (!r) return std::move(r).context("the " + references[i].name + " seccomp profile").error();
+      ref = *r;
+    }
+    for (const Violation& v : found) {
+      bool denied = true;  // by the policy's filter: that is how it was found
+      if (ref) {
+        auto verdict = bpf_run(*ref, data_for(*v.arch, v.nr, v.args));
+        if (!verdict) return verdict.error();
+        denied = !lets_through(*verdict);
+      }
+      if (denied) open[i].add(v.name, describe(v.name, v.args), v.arch->label);
+    }
+    if (open[i].order.empty()) {
+      out.closest = references[i].name;
+      return out;
     }
   }
   size_t best = 0;
   for (size_t i = 1; i < open.size(); ++i)
     if (open[i].syscalls.size() < open[best].syscalls.size()) best = i;
-  out.weaker = !open[best].order.empty();
+  out.weaker = true;
   out.closest = references[best].name;
   out.open = listed(open[best]);
   return out;
