@@ -61,7 +61,8 @@ MOUNT_CFLAGS := $(shell pkg-config --cflags mount 2>/dev/null)
 
 SECCOMP_DEFAULT ?= profiles/seccomp-default.json
 SECCOMP_GROUPS ?= profiles/seccomp-capability-groups.json
-EMBEDDED := profiles/policy-default.json $(SECCOMP_DEFAULT) $(SECCOMP_GROUPS)
+EMBEDDED := profiles/policy-default.json $(SECCOMP_DEFAULT) $(SECCOMP_GROUPS) \
+            profiles/engine-seccomp-docker.json profiles/engine-seccomp-podman.json
 
 LIB_SRCS  := $(filter-out shim/main.cc shim/hardenctl_main.cc,$(wildcard shim/*.cc shim/rules/*.cc))
 LIB_OBJS  := $(LIB_SRCS:%.cc=$(B)/%.o) $(B)/gen/embedded.o
@@ -88,7 +89,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SEED ?=
 all: $(BINS)
 
-$(B)/gen/embedded.cc: $(EMBEDDED) tools/embed.sh
+$(B)/gen/embedded.cc: $(EMBEDDED) tools/embed.sh Makefile
 	@mkdir -p $(@D)
 	sh tools/embed.sh $(EMBEDDED) > $@.tmp && mv $@.tmp $@
 

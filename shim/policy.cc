@@ -374,7 +374,22 @@ Status apply_policy_json(const Json& root, Policy* p) {
   run(read_object(r, "seccomp", [&](ObjectReader& sub) -> Status {
     auto s = read_string(sub, "profile", &p->seccomp_profile_path);
     if (!s) return s;
-    return read_bool(sub, "replace", &p->seccomp_replace);
+    s = read_bool(sub, "replace", &p->seccomp_replace);
+    if (!s) return s;
+    s = read_enum<SeccompWeaker>(sub, "weaker",
+                                 {{"replace", SeccompWeaker::kReplace}, {"refuse", SeccompWeaker::kRefuse}},
+                                 &p->seccomp_weaker);
+    if (!s) return s;
+    s = read_strings(sub, "accepted_defaults", &p->seccomp_accepted_defaults);
+    if (!s) return s;
+    for (const std::string& name : p->seccomp_accepted_defaults) {
+      if (embedded_file("engine-seccomp-" + name + ".json").empty())
+        return make_error(ErrorCode::kPolicy, sub.where("accepted_defaults") + ": \"" + name +
+                                                  "\" is not a built-in engine default (docker, podman)");
+    }
+    s = read_strings(sub, "allowed_listeners", &p->seccomp_allowed_listeners);
+    if (!s) return s;
+    return check_absolute_paths(p->seccomp_allowed_listeners, sub.where("allowed_listeners"));
   }));
   run(read_object(r, "apparmor", [&](ObjectReader& sub) -> Status {
     auto s = read_string(sub, "profile", &p->apparmor_profile);

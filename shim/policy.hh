@@ -26,6 +26,7 @@ enum class OptOutDenied { kRefuse, kIgnore };     // an opt-out the policy does 
 enum class Verify { kRecord, kEnforce };          // what the hook does on a failed check
 enum class ExecEscalation { kRefuse, kClamp };    // an exec asking for more than the container has
 enum class AppArmorUnconfined { kReplace, kRefuse };  // a spec that asks for no AppArmor profile
+enum class SeccompWeaker { kReplace, kRefuse };   // a spec's own profile lets through more
 
 // A default set where the spec has none, and a maximum above which the value is clamped.
 // max = nullopt means "the host's size" (RAM, CPU count), resolved by the rule.
@@ -89,6 +90,12 @@ struct Policy {
   // apparmor, oom-score-adj: a spec's "unconfined" AppArmor profile; the lowest oomScoreAdj.
   AppArmorUnconfined apparmor_unconfined = AppArmorUnconfined::kReplace;
   int64_t oom_score_adj_min = -997;
+  // Seccomp by effect (shim/seccomp_effect.hh): what to do with a spec's own profile that lets
+  // through calls the policy's denies; the engine default profiles it may be as open as
+  // (built-in names: "docker", "podman"); the SCMP_ACT_NOTIFY listener sockets allowed.
+  SeccompWeaker seccomp_weaker = SeccompWeaker::kReplace;
+  std::vector<std::string> seccomp_accepted_defaults;
+  std::vector<std::string> seccomp_allowed_listeners;
 
   bool rule_enabled(const std::string& id) const;
 };

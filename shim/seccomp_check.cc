@@ -329,7 +329,66 @@ Result<std::vector<ProfileCheck>> check_groups(const Json& groups) {
   return out;
 }
 
+Result<std::vector<sock_filter>> read_bpf(const ScmpFilter& ctx) {
+  UniqueFd fd(memfd_create("oci-harden-bpf", MFD_CLOEXEC));
+  if (!fd.valid()) return make_error(ErrorCode::kIo, std::string("memfd_create: ") + std::strerror(errno));
+  int rc = seccomp_export_bpf(ctx.get(), fd.get());
+  if (rc < 0) return make_error(ErrorCode::kIo, std::string("seccomp_export_bpf: ") + std::strerror(-rc));
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return make_error(ErrorCode::kIo, std::string("fstat: ") + std::strerror(errno));
+  std::vector<sock_filter> prog(static_cast<size_t>(st.st_size) / sizeof(sock_filter));
+  const size_t bytes = prog.size() * sizeof(sock_filter);
+  if (bytes == 0 || pread(fd.get(), prog.data(), bytes, 0) != static_cast<ssize_t>(bytes))
+    return make_error(ErrorCode::kIo, "reading the exported filter back");
+  return prog;
+}
+
 }  // namespace
+
+Result<std::vector<sock_filter>> compile_runc_filter(const Json& profile) {
+  if (!profile.is_object()) return invalid("linux.seccomp is not an object");
+  ProfileCheck pc;
+  const Json* jdef = profile.get("defaultAction");
+  const Json* jret = profile.get("defaultErrnoRet");
+  uint64_t err = kEperm;
+  if (jret != nullptr && !jret->to_uint64(&err)) return invalid("defaultErrnoRet must be an unsigned integer");
+  uint32_t def = 0;
+  if (jdef == nullptr || !jdef->is_string() || !parse_action(jdef->text(), err, &def))
+    return invalid("defaultAction missing or not an SCMP_ACT_*");
+  const Json* syscalls = profile.get("syscalls");
+  if (syscalls != nullptr && !syscalls->is_null() && !syscalls->is_array())
+    return invalid("\"syscalls\" must be an array");
+  std::vector<Rule> rules;
+  if (syscalls != nullptr && syscalls->is_array())
+    for (size_t i = 0; i < syscalls->items().size(); ++i)
+      parse_entry(syscalls->items()[i], "syscalls[" + std::to_string(i) + "]", &rules, &pc);
+  auto arches = arches_of(profile, &pc);
+  if (!arches) return arches.error();
+  // Malformed entries and unknown architectures make runc fail; several conditions on one
+  // argument only make it split the rule, as done below.
+  for (const std::string& e : pc.errors)
+    if (e.find("several conditions on one argument") == std::string::npos) return invalid(e);
+  ScmpFilter ctx(seccomp_init(def));
+  if (!ctx) return invalid("seccomp_init refused the default action");
+  for (const Arch& a : *arches) {
+    int rc = seccomp_arch_add(ctx.get(), a.token);
+    if (rc != 0 && rc != -EEXIST) return invalid(a.oci + ": seccomp_arch_add: " + std::strerror(-rc));
+  }
+  for (const Rule& r : rules) {
+    if (r.action == def) continue;
+    int nr = seccomp_syscall_resolve_name(r.name.c_str());
+    if (nr == __NR_SCMP_ERROR) continue;  // runc skips a name its libseccomp does not know
+    size_t groups = r.same_arg_twice ? r.args.size() : 1;
+    for (size_t g = 0; g < groups; ++g) {
+      int rc = r.same_arg_twice
+                   ? seccomp_rule_add_array(ctx.get(), r.action, nr, 1, &r.args[g])
+                   : seccomp_rule_add_array(ctx.get(), r.action, nr, static_cast<unsigned>(r.args.size()),
+                                            r.args.data());
+      if (rc != 0) return invalid(r.where + " (\"" + r.name + "\"): seccomp_rule_add: " + std::strerror(-rc));
+    }
+  }
+  return read_bpf(ctx);
+}
 
 Result<std::vector<ProfileCheck>> check_seccomp_json(const Json& doc) {
   if (!doc.is_object()) return invalid("not a JSON object");

@@ -5,6 +5,8 @@
 // The profiles/seccomp-capability-groups.json form ({"groups": [...]}) is checked group by group.
 #pragma once
 
+#include <linux/filter.h>
+
 #include <string>
 #include <vector>
 
@@ -32,6 +34,13 @@ struct ProfileCheck {
 // Checks a parsed profile or capability-groups document. An Error (kSpec) when the document is
 // neither: not an object, no valid defaultAction, "syscalls" or "groups" not an array.
 Result<std::vector<ProfileCheck>> check_seccomp_json(const Json& doc);
+
+// The filter runc would load for an OCI linux.seccomp profile, exported as classic BPF: the
+// native architecture and every listed one, names the runtime's libseccomp does not know
+// skipped, entries whose action equals the default dropped, several conditions on one argument
+// added as separate (ORed) rules. An Error (kSpec) where runc would fail: an unknown action,
+// architecture or operator, a malformed entry, a rule libseccomp refuses.
+Result<std::vector<sock_filter>> compile_runc_filter(const Json& profile);
 
 // Human-readable report of one file's checks, one finding per line.
 std::string format_profile_checks(const std::string& file, const std::vector<ProfileCheck>& checks);

@@ -55,7 +55,7 @@ const std::vector<RuleInfo>& all_rules() {
       {"cpu-limit", "5.11", "20", "set or clamp the CPU quota", rule_cpu_limit},
       {"oom-score-adj", "-", "", "raise process.oomScoreAdj to the policy's minimum",
        rule_oom_score_adj},
-      {"seccomp", "5.21", "", "install the policy's seccomp profile", rule_seccomp},
+      {"seccomp", "5.21", "", "install the policy's seccomp profile; one the spec carries is judged by what its filter returns", rule_seccomp},
       {"apparmor", "5.1", "",
        "set the policy's AppArmor profile where the host has AppArmor; replace an unconfined one",
        rule_apparmor},

@@ -13,13 +13,25 @@
 // one that can (bench/results.md: 12.6 ms of runc's start for the two arm ones on x86_64).
 // A profile that lists none of them is installed as written.
 //
+// A profile the spec already carries (every Docker and Podman container has one; `--security-opt
+// seccomp=FILE` hands in any) is judged by what its filter does (shim/seccomp_effect.hh says
+// how, and against which reference profiles): one that lets through a call the policy's profile
+// would deny, and that no accepted engine default lets through either, is replaced by the
+// policy's profile (seccomp.weaker: replace) or refused (refuse); the record names the calls
+// that were open. A profile identical to the policy's or to an accepted engine default is kept
+// without compiling anything (same text, same filter); only other profiles cost a compilation.
+// SCMP_ACT_NOTIFY hands decisions to the process behind linux.seccomp.listenerPath, on the host:
+// refused unless that socket is on seccomp.allowed_listeners.
+//
 // The audit record gets a summary of the profile (default action, number of syscall names,
 // architectures), not the whole profile: a 10 KB profile in every record would drown the log.
 
 #include <algorithm>
+#include <map>
 
 #include "../embedded.hh"
 #include "../rule.hh"
+#include "../seccomp_effect.hh"
 #include "../spec.hh"
 
 namespace oci_harden {
@@ -47,30 +59,10 @@ Json summary(const Json* profile) {
   return s;
 }
 
-// The seccomp architectures (OCI names) a kernel of the architecture this binary was built for
-// can present: its own and its compat ABIs. Empty where not known: nothing is dropped.
-const std::vector<std::string>& host_architectures() {
-  static const std::vector<std::string> arches =
-#if defined(__x86_64__)
-      {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
-#elif defined(__aarch64__)
-      {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"};
-#elif defined(__s390x__)
-      {"SCMP_ARCH_S390X", "SCMP_ARCH_S390"};
-#elif defined(__powerpc64__) && defined(__LITTLE_ENDIAN__)
-      {"SCMP_ARCH_PPC64LE"};
-#elif defined(__riscv) && __riscv_xlen == 64
-      {"SCMP_ARCH_RISCV64"};
-#else
-      {};
-#endif
-  return arches;
-}
-
 void keep_host_architectures(Json& profile) {
   Json* arches = field(&profile, "architectures");
   if (arches == nullptr || !arches->is_array()) return;
-  const std::vector<std::string>& host = host_architectures();
+  const std::vector<std::string>& host = host_seccomp_architectures();
   Json kept = Json::array();
   for (const Json& a : arches->items()) {
     if (a.is_string() && std::find(host.begin(), host.end(), a.text()) != host.end()) kept.push_back(a);
@@ -79,13 +71,9 @@ void keep_host_architectures(Json& profile) {
   *arches = std::move(kept);
 }
 
-}  // namespace
-
-void rule_seccomp(RuleContext& ctx) {
-  Json& linux = ensure_object(ctx.spec(), "linux");
-  const Json* current = field(&linux, "seccomp");
-  if (current != nullptr && !ctx.policy().seccomp_replace) return;
-
+// The policy's profile as this rule installs it for this spec: host architectures only, plus the
+// capability groups of the final bounding set.
+Json policy_profile_for(RuleContext& ctx) {
   Json profile = ctx.policy().seccomp_profile;
   keep_host_architectures(profile);
   std::vector<std::string> bounding = string_items(field_at(ctx.spec(), "process.capabilities.bounding"));
@@ -100,8 +88,115 @@ void rule_seccomp(RuleContext& ctx) {
       }
     }
   }
+  return profile;
+}
+
+// The built-in engine default profiles (profiles/engine-seccomp-<name>.json), parsed once.
+const Json* engine_default(const std::string& name) {
+  static const std::map<std::string, Json> defaults = [] {
+    std::map<std::string, Json> out;
+    for (const char* n : {"docker", "podman"}) {
+      auto parsed = parse_json(embedded_file(std::string("engine-seccomp-") + n + ".json"));
+      if (parsed) out.emplace(n, std::move(*parsed));
+    }
+    return out;
+  }();
+  auto it = defaults.find(name);
+  return it == defaults.end() ? nullptr : &it->second;
+}
+
+bool notifies(const Json& profile) {
+  if (string_field(&profile, "defaultAction").value_or("") == "SCMP_ACT_NOTIFY") return true;
+  if (const Json* calls = field(&profile, "syscalls")) {
+    for (const Json& rule : calls->items())
+      if (string_field(&rule, "action").value_or("") == "SCMP_ACT_NOTIFY") return true;
+  }
+  return false;
+}
+
+// Why this is safe: the listener receives the container's notify descriptor and answers for
+// the kernel (it may let any notified call run, or run it itself with host privileges), so only
+// a socket the administrator named, compared as the host resolves both paths, may receive it.
+bool listener_allowed(RuleContext& ctx, const Json& profile) {
+  if (!notifies(profile)) return true;
+  const std::string listener = string_field(&profile, "listenerPath").value_or("");
+  if (!listener.empty() && listener[0] == '/') {
+    const std::string real = ctx.host().canonical_path(listener);
+    for (const std::string& allowed : ctx.policy().seccomp_allowed_listeners)
+      if (ctx.host().canonical_path(allowed) == real) return true;
+  }
+  ctx.refuse("linux.seccomp uses SCMP_ACT_NOTIFY: it hands syscall decisions to the host process behind "
+             "linux.seccomp.listenerPath " + (listener.empty() ? std::string("(none)") : "\"" + listener + "\"") +
+             ", which is not on seccomp.allowed_listeners");
+  return false;
+}
+
+bool is_accepted_default(const RuleContext& ctx, const Json& profile) {
+  for (const std::string& name : ctx.policy().seccomp_accepted_defaults) {
+    const Json* d = engine_default(name);
+    if (d != nullptr && profile == *d) return true;
+  }
+  return false;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& i : items) out += (out.empty() ? "" : "; ") + i;
+  return out;
+}
+
+// Whether the spec's own profile may stay; fills *open with what it lets through otherwise.
+bool own_profile_holds(const RuleContext& ctx, const Json& current, const Json& policy_profile, Json* open) {
+  if (current == policy_profile) return true;
+  std::vector<ReferenceProfile> refs{{"policy", &policy_profile}};
+  for (const std::string& name : ctx.policy().seccomp_accepted_defaults) {
+    const Json* d = engine_default(name);
+    if (d != nullptr) refs.push_back(ReferenceProfile{name, d});
+  }
+  const std::vector<std::string>& arches = host_seccomp_architectures();
+  auto effect = arches.empty() ? Result<SeccompEffect>(make_error(ErrorCode::kSpec, "no known host architecture"))
+                               : judge_seccomp_effect(current, refs, arches);
+  *open = Json::object();
+  if (!effect) {
+    open->set("unjudged", Json::string(effect.error().message));
+    return false;
+  }
+  if (!effect->weaker) return true;
+  open->set("compared_with", Json::string(effect->closest));
+  open->set("open", string_array(effect->open));
+  return false;
+}
+
+}  // namespace
+
+void rule_seccomp(RuleContext& ctx) {
+  Json& linux = ensure_object(ctx.spec(), "linux");
+  const Json* current = field(&linux, "seccomp");
+  const bool judged = current != nullptr && !ctx.policy().seccomp_replace;
+  if (judged) {
+    if (!listener_allowed(ctx, *current)) return;
+    // Docker's or Podman's own profile, checked first because it is the common case: the same
+    // text compiles to the same filter, so nothing is compiled.
+    if (is_accepted_default(ctx, *current)) return;
+  }
+  Json profile = policy_profile_for(ctx);
+  Json before = summary(current);
+  if (judged) {
+    Json open;
+    if (own_profile_holds(ctx, *current, profile, &open)) return;
+    if (ctx.policy().seccomp_weaker == SeccompWeaker::kRefuse) {
+      const Json* why = open.get("unjudged");
+      ctx.refuse(why != nullptr
+                     ? "linux.seccomp cannot be judged (" + why->text() + ") and seccomp.weaker is refuse"
+                     : "linux.seccomp lets through calls the policy's profile denies (compared with the " +
+                           open.get("compared_with")->text() + " profile, the closest accepted one): " +
+                           joined(string_items(open.get("open"))));
+      return;
+    }
+    for (const auto& [key, value] : open.members()) before.set(key, value);
+  }
   if (current != nullptr && *current == profile) return;
-  ctx.record("linux.seccomp", summary(current), summary(&profile));
+  ctx.record("linux.seccomp", before, summary(&profile));
   linux.set("seccomp", std::move(profile));
 }
 

@@ -9,6 +9,8 @@
 #      the policy's pids/memory/cpu limits, the dockremap uid mapping
 #   2. refusals whose reason reaches `docker run`'s own stderr: --privileged, the engine socket,
 #      / bound in, --pid host; --cap-add SYS_ADMIN is stripped
+#   2b. --security-opt seccomp=<allow-all> replaced by the policy's profile (seen from inside),
+#      Docker's default profile kept and in force
 #   3. a named volume; 4. docker exec, exec --privileged, exec -u 0; 5. the audit log
 #   6. --runtime runc, the daemon's default, is unchanged (the control)
 #   7. a second daemon (deploy/daemon-default-runtime.json without userns-remap): the default
@@ -23,7 +25,7 @@ source tests/lib/common.sh
 source tests/e2e/engines.sh
 
 need_root || exit_summary
-need dockerd "$DOCKER_CLI" jq runc "$ROOT/bin/oci-harden" "$ROOT/bin/oci-harden-hook" || exit_summary
+need dockerd "$DOCKER_CLI" jq runc cc "$ROOT/bin/oci-harden" "$ROOT/bin/oci-harden-hook" || exit_summary
 
 T=$(mktemp -d /var/tmp/ocih-docker.XXXXXX) || exit 5
 chmod 0711 "$T"
@@ -242,6 +244,36 @@ cap_add_record() {
 }
 check "--cap-add SYS_ADMIN: audit record applied, capabilities dropped CAP_SYS_ADMIN, nothing refused" \
   cap_add_record
+
+# ------------------------------------------------------------------ 2b. seccomp by effect
+# --security-opt seccomp=<allow-all>: the profile is judged by what its filter does and replaced
+# by the policy's; Docker's own default profile (every plain container) is kept unchanged. Seen
+# from inside with the static syscall probe (tests/tools/probe_syscalls.c) bound in read-only.
+mkdir -p "$T/probe"
+cc -static -pthread -O2 -o "$T/probe/probe_syscalls" tests/tools/probe_syscalls.c &&
+  chmod 0755 "$T/probe" "$T/probe/probe_syscalls"
+echo '{"defaultAction": "SCMP_ACT_ALLOW"}' > "$T/allow-all.json"
+SECCOMP_PROBE='/probe/probe_syscalls; unshare -U true 2>/dev/null && echo "unshare-U: ok" || echo "unshare-U: failed"'
+probe_line() { grep -E "^$2( |: )" "$T/out/$1.out" | head -n 1; }  # probe_line TAG NAME
+dk sc-ctl run --rm --runtime runc --network none --security-opt "seccomp=$T/allow-all.json" \
+  -v "$T/probe:/probe:ro" "$IMG" sh -c "$SECCOMP_PROBE"
+check "--runtime runc, seccomp=allow-all (control): unshare -U works ($(probe_line sc-ctl unshare-U))" \
+  test "$(probe_line sc-ctl unshare-U)" = "unshare-U: ok"
+hrun sc-allowall --security-opt "seccomp=$T/allow-all.json" -v "$T/probe:/probe:ro" "$IMG" sh -c "$SECCOMP_PROBE"
+check "seccomp=allow-all: starts" test "$(rc sc-allowall)" = 0 || show sc-allowall | sed 's/^/    | /'
+for p in "unshare errno=1" "clone_newuser errno=1" "keyctl errno=1" "io_uring_setup errno=1" "unshare-U: failed"; do
+  check "seccomp=allow-all: the policy's profile is in force: $p" test "$(probe_line sc-allowall "${p%% *}")" = "$p"
+done
+check "seccomp=allow-all: audit record: the profile replaced, the open calls named" \
+  audit_has "$(cid sc-allowall)" '.event == "create" and any(.changes[]; .rule == "seccomp"
+      and .before.defaultAction == "SCMP_ACT_ALLOW" and (.before.open | length) > 0)'
+hrun sc-default -v "$T/probe:/probe:ro" "$IMG" sh -c "$SECCOMP_PROBE"
+check "Docker's default profile: starts" test "$(rc sc-default)" = 0 || show sc-default | sed 's/^/    | /'
+check "Docker's default profile: kept (no seccomp change in the audit record)" \
+  audit_has "$(cid sc-default)" '.event == "create" and ([.changes[] | select(.rule == "seccomp")] | length) == 0'
+check "Docker's default profile: in force (io_uring_setup, allowed by Docker and denied by the policy, is not EPERM: $(probe_line sc-default io_uring_setup))" \
+  test -n "$(probe_line sc-default io_uring_setup)" -a "$(probe_line sc-default io_uring_setup)" != "io_uring_setup errno=1"
+check "Docker's default profile: unshare still denied" test "$(probe_line sc-default unshare)" = "unshare errno=1"
 
 # ------------------------------------------------------------------ 3. a named volume
 TOKEN=vol-$RANDOM-$$

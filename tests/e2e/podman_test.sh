@@ -111,6 +111,8 @@ check "oci-harden audited the create, engine podman" \
   audit ".container == \"$id\" and .event == \"create\" and .decision == \"applied\" and .engine == \"podman\""
 check "NoNewPrivs: 1" test "$(status_hex NoNewPrivs "$out")" = 1
 check "Seccomp: 2 (filter)" test "$(status_hex Seccomp "$out")" = 2
+check "Podman's own seccomp profile is kept (judged by effect: no seccomp change recorded)" \
+  audit ".container == \"$id\" and .event == \"create\" and ([.changes[]? | select(.rule == \"seccomp\")] | length) == 0"
 conf=$(captured "$id")
 want=$(allowed_mask "$conf")
 check "CapEff is what Podman asked for ∩ the allow-list ($want)" test "$(status_hex CapEff "$out")" = "$want"
