@@ -215,6 +215,22 @@ class RealHost : public Host {
     return ::prctl(PR_CAPBSET_READ, static_cast<unsigned long>(cap), 0, 0, 0) == 1;
   }
 
+  // Hooks: one stat for the identity (it follows /proc/<pid>/exe to the inode even when the
+  // file was deleted); the name from the same walk canonical_path does, the magic link read as
+  // the kernel prints it. The name is for messages only.
+  std::optional<Binary> binary_at(const std::string& path) const override {
+    struct stat st;
+    if (path.empty() || path[0] != '/' || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return std::nullopt;
+    }
+    Binary b;
+    b.dev = st.st_dev;
+    b.ino = st.st_ino;
+    b.deleted = st.st_nlink == 0;
+    b.name = canonical_path(path);
+    return b;
+  }
+
  private:
   // The target of the symbolic link at `path`, or nullopt when it is not one. One lstat (and
   // readlink) per distinct path in this process: the policy's forty-odd paths and the mounts'

@@ -46,6 +46,17 @@ class Host {
   // Whether capability `cap` is in oci-harden's own bounding set (the engine's: oci-harden runs
   // as the engine's child). An engine can grant no capability outside it.
   virtual bool in_own_bounding_set(int cap) const = 0;
+
+  // Hooks (rule "hooks"): the file a hook path makes the kernel execute.
+  struct Binary {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    bool deleted = false;  // no longer linked anywhere (an upgraded dockerd still running)
+    std::string name;      // where it is, as the kernel names it ("/usr/bin/dockerd (deleted)")
+  };
+  // stat(2) of `path`, symlinks and magic links (/proc/<pid>/exe) followed as execve follows
+  // them; nullopt when nothing is there or it is not a regular file.
+  virtual std::optional<Binary> binary_at(const std::string& path) const = 0;
 };
 
 }  // namespace oci_harden

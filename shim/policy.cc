@@ -415,6 +415,9 @@ Status apply_policy_json(const Json& root, Policy* p) {
   run(read_string(r, "hook", &p->hook_path));
   run(read_enum<Verify>(r, "verify", {{"record", Verify::kRecord}, {"enforce", Verify::kEnforce}},
                         &p->verify));
+  // Hooks.
+  run(read_strings(r, "allowed_hooks", &p->allowed_hooks));
+  run(check_absolute_paths(p->allowed_hooks, "allowed_hooks"));
   if (!st) return st;
   return r.check_unknown();
 }

@@ -85,6 +85,10 @@ struct Policy {
 
   ExecEscalation exec_escalation = ExecEscalation::kRefuse;
 
+  // Hooks (rule "hooks"): the binaries a spec's own hooks may run, judged by identity; the
+  // policy's oci-harden-hook is allowed besides.
+  std::vector<std::string> allowed_hooks;
+
   bool rule_enabled(const std::string& id) const;
 };
 

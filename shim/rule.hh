@@ -126,5 +126,6 @@ void rule_apparmor(RuleContext& ctx);
 void rule_user_namespace(RuleContext& ctx);
 void rule_readonly_rootfs(RuleContext& ctx);
 void rule_verify_hook(RuleContext& ctx);
+void rule_hooks(RuleContext& ctx);
 
 }  // namespace oci_harden

@@ -39,6 +39,8 @@ const std::vector<RuleInfo>& all_rules() {
        "and unlisted device nodes",
        rule_devices},
       {"sysctls", "-", "", "refuse sysctls outside the safe list", rule_sysctls},
+      {"hooks", "-", "", "refuse hooks whose binary is not on the policy's allowed_hooks",
+       rule_hooks},
       {"capabilities", "5.3", "14", "keep only the allow-list in all capability sets",
        rule_capabilities},
       {"no-new-privileges", "5.25", "7", "set process.noNewPrivileges", rule_no_new_privileges},

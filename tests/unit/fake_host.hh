@@ -59,6 +59,14 @@ class FakeHost : public Host {
   bool in_own_bounding_set(int cap) const override {
     return cap >= 0 && cap <= last_cap && not_in_own_bounding.count(cap) == 0;
   }
+
+  // Hooks: canonical path (after the symlink table) -> the binary there.
+  std::map<std::string, Binary> binaries;
+  std::optional<Binary> binary_at(const std::string& path) const override {
+    auto it = binaries.find(canonical_path(path));
+    if (it == binaries.end()) return std::nullopt;
+    return it->second;
+  }
 };
 
 // Lexical canonicalisation with the fake symlink table (a link's target is absolute).

@@ -1,0 +1,249 @@
+// The bypass corpus for hooks (rule "hooks"): specs whose hooks would run another binary on the
+// host than the policy allows, however the path is spelled. Each attempt goes through
+// parse_spec and harden_spec as `oci-harden create` does. What runc 1.1.5 and crun 1.8.1 do
+// with each attempt is in tests/bypass/README.md.
+//
+// Most cases run on FakeHost (binaries by canonical path); the /proc/<pid>/exe and symlink cases
+// run on the real host, with a shell the test starts and links it plants in a private temp dir.
+
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "shim/harden.hh"
+#include "shim/real_host.hh"
+#include "shim/spec.hh"
+#include "tests/unit/fake_host.hh"
+
+namespace oci_harden {
+namespace {
+
+using Catch::Matchers::Contains;
+
+const char* const kDockerd = "/usr/sbin/dockerd";
+const char* const kKinds[] = {"prestart",       "createRuntime", "createContainer",
+                              "startContainer", "poststart",     "poststop"};
+
+std::string data_file(const std::string& name) {
+  std::string here = __FILE__;
+  std::ifstream in(here.substr(0, here.rfind('/') + 1) + "data/" + name, std::ios::binary);
+  REQUIRE(in.good());
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+Policy test_policy() {
+  auto p = builtin_policy();
+  REQUIRE(p.ok());
+  Policy out = std::move(*p);
+  out.hook_path.clear();
+  return out;
+}
+
+FakeHost fake_host() {
+  FakeHost host;
+  host.symlinks["/var/run"] = "/run";
+  host.binaries[kDockerd] = Host::Binary{1, 100, false, kDockerd};
+  host.binaries["/usr/bin/nvidia-ctk"] = Host::Binary{1, 101, false, "/usr/bin/nvidia-ctk"};
+  host.binaries["/usr/bin/dash"] = Host::Binary{1, 200, false, "/usr/bin/dash"};
+  host.symlinks["/bin"] = "/usr/bin";
+  host.symlinks["/usr/bin/sh"] = "/usr/bin/dash";
+  host.symlinks["/proc/4242/exe"] = kDockerd;  // Docker 20.10's hook: dockerd's own exe
+  host.symlinks["/proc/4343/exe"] = "/usr/bin/dash";
+  return host;
+}
+
+// `runc spec` with `hooks` set to the raw JSON object given.
+std::string with_hooks(const std::string& hooks) {
+  auto r = parse_spec(data_file("runc-spec.json"));
+  REQUIRE(r.ok());
+  Json spec = std::move(*r);
+  spec.erase("hooks");
+  std::string text = to_json(spec);
+  return text.substr(0, text.size() - 1) + ",\"hooks\":" + hooks + "}";
+}
+
+std::string hook(const std::string& path, const std::string& args = "") {
+  Json p = Json::string(path);
+  return "{\"path\":" + to_json(p) + (args.empty() ? "" : ",\"args\":" + args) + "}";
+}
+
+Decision judge(const std::string& text, const Host& host, const Policy& policy) {
+  auto spec = parse_spec(text);
+  INFO((spec.ok() ? std::string() : spec.error().message));
+  REQUIRE(spec.ok());
+  return harden_spec(std::move(*spec), policy, host, Invocation{"create", "c1", "/bundles/c1"});
+}
+
+std::string hooks_refusals(const Decision& d) {
+  std::string s;
+  for (const Refusal& r : d.refusals) {
+    if (r.rule == "hooks") s += r.reason + "\n";
+  }
+  return s;
+}
+
+const std::string kSetkeyArgs =
+    R"(["libnetwork-setkey","-exec-root=/var/run/docker","0123abcd","4567ef"])";
+
+// A shell started by the test, for /proc/<pid>/exe; killed and reaped at scope end.
+class Shell {
+ public:
+  Shell() {
+    pid_ = ::fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      ::execl("/bin/sh", "sh", "-c", "sleep 30", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // Wait until the child is the shell (its exe no longer the test binary).
+    struct stat self, now;
+    REQUIRE(::stat("/proc/self/exe", &self) == 0);
+    for (int i = 0; i < 500; ++i) {
+      if (::stat(exe().c_str(), &now) == 0 && now.st_ino != self.st_ino) break;
+      ::usleep(2000);
+    }
+  }
+  ~Shell() {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  std::string exe() const { return "/proc/" + std::to_string(pid_) + "/exe"; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+}  // namespace
+
+TEST_CASE("bypass/hooks: a foreign prestart hook is refused, naming the field and the binary", "[bypass][hooks]") {
+  Decision d = judge(with_hooks(R"({"prestart":[)" + hook("/bin/sh", R"(["sh","-c","id"])") + "]}"),
+                     fake_host(), test_policy());
+  INFO(hooks_refusals(d));
+  REQUIRE(d.refused());
+  CHECK_THAT(hooks_refusals(d), Contains("hooks.prestart[0].path /bin/sh runs /usr/bin/dash"));
+  CHECK_THAT(hooks_refusals(d), Contains("allowed_hooks"));
+}
+
+TEST_CASE("bypass/hooks: every hook kind is judged", "[bypass][hooks]") {
+  for (const char* kind : kKinds) {
+    INFO(kind);
+    std::string hooks = std::string("{\"") + kind + "\":[" + hook(kDockerd, kSetkeyArgs) + "," +
+                        hook("/usr/bin/dash") + "]}";
+    Decision d = judge(with_hooks(hooks), fake_host(), test_policy());
+    CHECK_THAT(hooks_refusals(d), Contains(std::string("hooks.") + kind + "[1].path"));
+    CHECK_FALSE(hooks_refusals(d).find(std::string("hooks.") + kind + "[0]") != std::string::npos);
+  }
+}
+
+TEST_CASE("bypass/hooks: the kind and path keys spelled in another case (Go folds them)", "[bypass][hooks]") {
+  Decision d = judge(with_hooks(R"({"PreStart":[{"PATH":"/bin/sh"}]})"), fake_host(), test_policy());
+  CHECK_THAT(hooks_refusals(d), Contains("hooks.prestart[0].path /bin/sh"));
+}
+
+TEST_CASE("bypass/hooks: Docker 20.10's libnetwork-setkey hook through /proc/<dockerd>/exe passes", "[bypass][hooks]") {
+  Decision d = judge(with_hooks(R"({"prestart":[)" + hook("/proc/4242/exe", kSetkeyArgs) + "]}"),
+                     fake_host(), test_policy());
+  INFO(hooks_refusals(d));
+  CHECK(hooks_refusals(d).empty());
+}
+
+TEST_CASE("bypass/hooks: an upgraded dockerd (its exe deleted) still passes as libnetwork-setkey", "[bypass][hooks]") {
+  FakeHost host = fake_host();
+  host.binaries["/proc/4444/exe"] = Host::Binary{1, 99, true, "/usr/sbin/dockerd (deleted)"};
+  Decision d = judge(with_hooks(R"({"prestart":[)" + hook("/proc/4444/exe", kSetkeyArgs) + "]}"), host,
+                     test_policy());
+  INFO(hooks_refusals(d));
+  CHECK(hooks_refusals(d).empty());
+  // A linked file whose name merely ends in " (deleted)" is judged by its identity.
+  host.binaries["/proc/4445/exe"] = Host::Binary{1, 98, false, "/usr/sbin/dockerd (deleted)"};
+  d = judge(with_hooks(R"({"prestart":[)" + hook("/proc/4445/exe", kSetkeyArgs) + "]}"), host, test_policy());
+  CHECK_THAT(hooks_refusals(d), Contains("hooks.prestart[0].path /proc/4445/exe"));
+}
+
+TEST_CASE("bypass/hooks: dockerd as a hook for anything but libnetwork-setkey is refused", "[bypass][hooks]") {
+  Decision d = judge(with_hooks(R"({"poststart":[)" + hook("/proc/4242/exe",
+                                                           R"(["dockerd","-H","unix:///tmp/d.sock"])") + "]}"),
+                     fake_host(), test_policy());
+  CHECK_THAT(hooks_refusals(d), Contains("as something other than its libnetwork-setkey hook"));
+}
+
+TEST_CASE("bypass/hooks: /proc/<pid>/exe of a shell is the shell", "[bypass][hooks]") {
+  Decision d = judge(with_hooks(R"({"prestart":[)" + hook("/proc/4343/exe", kSetkeyArgs) + "]}"),
+                     fake_host(), test_policy());
+  CHECK_THAT(hooks_refusals(d), Contains("runs /usr/bin/dash"));
+}
+
+TEST_CASE("bypass/hooks: a hook path spelled with .. is judged where it leads", "[bypass][hooks]") {
+  Decision d = judge(with_hooks(R"({"createRuntime":[)" + hook("/usr/sbin/../bin/dash") + "]}"),
+                     fake_host(), test_policy());
+  CHECK_THAT(hooks_refusals(d), Contains("runs /usr/bin/dash"));
+  d = judge(with_hooks(R"({"createRuntime":[)" + hook("/usr/lib/../bin/nvidia-ctk", R"(["nvidia-ctk","hook"])") + "]}"),
+            fake_host(), test_policy());
+  CHECK(hooks_refusals(d).empty());
+}
+
+TEST_CASE("bypass/hooks: a relative, empty, missing or null hook path is refused", "[bypass][hooks]") {
+  for (const std::string& h : {hook("sh"), hook(""), std::string("{}"), std::string("null"),
+                               hook("/nonexistent/hook")}) {
+    INFO(h);
+    Decision d = judge(with_hooks(R"({"poststop":[)" + h + "]}"), fake_host(), test_policy());
+    CHECK_THAT(hooks_refusals(d), Contains("hooks.poststop[0].path"));
+  }
+}
+
+TEST_CASE("bypass/hooks: a hook list of the wrong type is a load error", "[bypass][hooks]") {
+  CHECK_FALSE(parse_spec(with_hooks(R"({"prestart":{"path":"/bin/sh"}})")).ok());
+  CHECK_FALSE(parse_spec(with_hooks(R"({"prestart":[{"path":7}]})")).ok());
+}
+
+TEST_CASE("bypass/hooks: the policy's own oci-harden-hook is allowed, and hooks can be listed", "[bypass][hooks]") {
+  FakeHost host = fake_host();
+  host.binaries["/usr/local/bin/oci-harden-hook"] = Host::Binary{1, 300, false, "/usr/local/bin/oci-harden-hook"};
+  Policy p = test_policy();
+  p.hook_path = "/usr/local/bin/oci-harden-hook";
+  Decision d = judge(with_hooks(R"({"poststop":[)" + hook(p.hook_path, R"(["oci-harden-hook","poststop"])") + "]}"),
+                     host, p);
+  CHECK(hooks_refusals(d).empty());
+  p.allowed_hooks = {"/bin/sh"};
+  d = judge(with_hooks(R"({"prestart":[)" + hook("/proc/4343/exe") + "]}"), host, p);
+  CHECK(hooks_refusals(d).empty());
+}
+
+TEST_CASE("bypass/hooks: real host: /proc/<pid>/exe of a running shell is refused, allowed by identity once listed", "[bypass][hooks]") {
+  Shell sh;
+  Policy p = test_policy();
+  Decision d = judge(with_hooks(R"({"prestart":[)" + hook(sh.exe(), kSetkeyArgs) + "]}"), real_host(), p);
+  INFO(hooks_refusals(d));
+  CHECK_THAT(hooks_refusals(d), Contains("hooks.prestart[0].path " + sh.exe() + " runs /"));
+  p.allowed_hooks = {"/bin/sh"};
+  d = judge(with_hooks(R"({"prestart":[)" + hook(sh.exe()) + "]}"), real_host(), p);
+  CHECK(hooks_refusals(d).empty());
+}
+
+TEST_CASE("bypass/hooks: real host: a symlink named dockerd that points at /bin/sh is /bin/sh", "[bypass][hooks]") {
+  char tmpl[] = "/tmp/ocih-hooks.XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  std::string dir = tmpl;
+  std::string link = dir + "/dockerd";
+  REQUIRE(::symlink("/bin/sh", link.c_str()) == 0);
+  Decision d = judge(with_hooks(R"({"prestart":[)" + hook(link, kSetkeyArgs) + "]}"), real_host(), test_policy());
+  ::unlink(link.c_str());
+  ::rmdir(dir.c_str());
+  INFO(hooks_refusals(d));
+  CHECK_THAT(hooks_refusals(d), Contains("hooks.prestart[0].path " + link + " runs /"));
+  CHECK_THAT(hooks_refusals(d), Contains("not a hook binary the policy allows"));
+}
+
+}  // namespace oci_harden
