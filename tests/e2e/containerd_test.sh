@@ -183,6 +183,15 @@ refused "--mount bind of /" c-root sensitive-mounts '/ is mounted at /host' "$ou
 out=$(hardened_run --mount "type=bind,src=$C/containerd.sock,dst=/run/containerd/containerd.sock,options=bind" \
   --rootfs "$T/rootfs" c-sock /bin/true 2>&1)
 refused "bind onto containerd's socket path" c-sock sensitive-mounts 'containerd.sock' "$out" $?
+# `ctr run --config` hands in a whole spec: a hook of its own would run on the host, as root.
+ctr_cmd "$C" oci spec > "$T/spec-hook-base.json"
+jq --arg root "$T/rootfs" --arg m "$T/hook-pwned" '.root.path = $root |
+  .linux.cgroupsPath = "/\(env.CONTAINERD_NAMESPACE)/c-hook" | .process.args = ["/bin/true"] |
+  .process.terminal = false | .hooks = {prestart: [{path: "/bin/sh", args: ["sh", "-c", "touch \($m)"]}]}' \
+  "$T/spec-hook-base.json" > "$T/spec-hook.json"
+out=$(hardened_run --config "$T/spec-hook.json" c-hook 2>&1)
+refused "ctr run --config with a /bin/sh prestart hook" c-hook hooks 'hooks.prestart\[0\].path /bin/sh runs /' "$out" $?
+check "ctr run --config: the foreign hook never ran" test ! -e "$T/hook-pwned"
 
 # ---- 4. an allowed opt-out is honoured, and recorded
 out=$(hardened_run --annotation org.oci-harden.opt-out=readonly-rootfs --rootfs "$T/rootfs" c-optout \

@@ -92,6 +92,28 @@ for rt in "${RUNTIMES[@]}"; do
   check "$rt:   ... and the hook ran" test -e "$m"
 done
 
+# crun's --config/-f FILE: crun would run FILE, not the config.json oci-harden hardened. Every
+# spelling crun accepts is refused before anything runs (the other file would run a shell hook).
+B=$(new_bundle cfg '{}')
+m=$T/cfg-pwned
+jq --arg m "$m" '.hooks = {prestart: [{path: "/bin/sh", args: ["sh", "-c", "touch \($m)"]}]}' "$B/config.json" > "$T/other.json"
+for rt in "${RUNTIMES[@]}"; do
+  write_policy "$(command -v $rt)"
+  for spelling in "--config $T/other.json" "--config=$T/other.json" "-f $T/other.json" "--conf $T/other.json" \
+                  "-f$T/other.json" "-df $T/other.json"; do
+    # shellcheck disable=SC2086  # the spelling is several words on purpose
+    timeout 60 "$OCIH" --root "$T/state-$rt" run --bundle "$B" $spelling "cfg-$rt" </dev/null >"$T/cfg.out" 2>&1
+    rc=$?
+    check "$rt: run $spelling is refused (rc $rc): $(head -c 200 "$T/cfg.out")" \
+      bash -c "test $rc -ne 0 && grep -Eq 'refused by runtime-flags: --config|by crun and as another flag by runc' '$T/cfg.out'"
+  done
+  check "$rt:   ... and the other file's hook never ran" test ! -e "$m"
+  if [[ $rt == crun ]]; then  # runc has no -f
+    check "$rt: -f config.json (the bundle's own) still runs" \
+      timeout 60 "$OCIH" --root "$T/state-$rt" run --bundle "$B" -f config.json "cfg-ok-$rt"
+  fi
+done
+
 check "every refusal is in the audit log, under rule hooks" \
   test "$(jq -c 'select(.decision == "refused") | .refused[] | select(.rule == "hooks")' "$T/audit.jsonl" | wc -l)" -ge 6
 
