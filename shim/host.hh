@@ -57,6 +57,14 @@ class Host {
   // stat(2) of `path`, symlinks and magic links (/proc/<pid>/exe) followed as execve follows
   // them; nullopt when nothing is there or it is not a regular file.
   virtual std::optional<Binary> binary_at(const std::string& path) const = 0;
+
+  // Update (rule "update"): a running container's CFS bandwidth, from its cgroup (cpu.max, or
+  // cpu.cfs_quota_us and cpu.cfs_period_us); quota -1 is "max". nullopt when unreadable.
+  struct CpuBandwidth {
+    int64_t quota = -1;
+    uint64_t period = 0;
+  };
+  virtual std::optional<CpuBandwidth> cpu_bandwidth_of(pid_t pid) const = 0;
 };
 
 }  // namespace oci_harden

@@ -114,6 +114,43 @@ for rt in "${RUNTIMES[@]}"; do
   fi
 done
 
+# update (rule "update"): the CPU share is quota/period, judged together. The policy allows 1 CPU;
+# the container starts with 1 CPU (100000/100000); an update naming only a period of 1000 would
+# leave it 100 CPUs. Read back from the container's cgroup.
+cpu_of() {  # cpu_of RUNTIME ID: "QUOTA PERIOD" from the container's cgroup (v1 or v2)
+  local pid cg
+  pid=$("$1" --root "$T/state-$1" state "$2" | jq -r .pid)
+  cg=$(awk -F: '$2 ~ /(^|,)cpu(,|$)/ {print $3}' "/proc/$pid/cgroup")
+  if [[ -n "$cg" ]]; then
+    echo "$(cat /sys/fs/cgroup/cpu$cg/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu$cg/cpu.cfs_period_us)"
+  else
+    cg=$(awk -F: '$1 == "0" {print $3}' "/proc/$pid/cgroup")
+    cat "/sys/fs/cgroup$cg/cpu.max"
+  fi
+}
+cpus_x100() { awk '{ if ($1 == "max" || $1 < 0) print 999999; else print int($1 * 100 / $2) }' <<<"$1"; }
+write_policy "$(command -v runc)" '.limits.cpu = {default: 1, max: 1, period: 100000}'
+B=$(new_bundle upd '{}')
+jq '.process.args = ["sleep", "120"]' "$B/config.json" > "$B/c" && mv "$B/c" "$B/config.json"
+"$OCIH" --root "$T/state-runc" create --bundle "$B" upd </dev/null >/dev/null 2>&1 && "$OCIH" --root "$T/state-runc" start upd
+check "update: the container starts at 1 CPU ($(cpu_of runc upd))" test "$(cpus_x100 "$(cpu_of runc upd)")" -le 100
+"$OCIH" --root "$T/state-runc" update --cpu-period 1000 upd >"$T/upd.out" 2>&1
+check "update --cpu-period 1000: still at most 1 CPU ($(cpu_of runc upd))" test "$(cpus_x100 "$(cpu_of runc upd)")" -le 100
+check "  ... the period was applied (the update ran, clamped)" grep -q ' 1000$' <<<"$(cpu_of runc upd)"
+echo '{"cpu": {"period": 2000}}' | "$OCIH" --root "$T/state-runc" update -r - upd >/dev/null 2>&1
+check "update -r with only a period 2000: still at most 1 CPU ($(cpu_of runc upd))" test "$(cpus_x100 "$(cpu_of runc upd)")" -le 100
+"$OCIH" --root "$T/state-runc" update --cpu-quota 100000 upd >/dev/null 2>&1
+check "update --cpu-quota 100000 alone (period now 2000): still at most 1 CPU ($(cpu_of runc upd))" \
+  test "$(cpus_x100 "$(cpu_of runc upd)")" -le 100
+"$OCIH" --root "$T/state-runc" update --cpu-period 18446744073709551615 upd >"$T/upd-huge.out" 2>&1
+check "update --cpu-period 2^64-1: no negative quota written ($(cpu_of runc upd))" \
+  bash -c "! grep -q -- '=-' <<<'$(jq -c 'select(.event == "update") | .changes' "$T/audit.jsonl" | tail -n 1)' && test \"\$(cut -d' ' -f1 <<<'$(cpu_of runc upd)')\" != -1"
+write_policy "$(command -v runc)" '.limits.cpu = {default: 1, max: 1, period: 100000} | .limits.above_max = "refuse"'
+"$OCIH" --root "$T/state-runc" update --cpu-period 1000 upd >"$T/upd-ref.out" 2>&1
+check "update --cpu-period 1000 under above_max refuse: refused, naming the period" \
+  grep -q 'refused by update: cpu.quota (the container.s current one) at period 1000' "$T/upd-ref.out"
+runc --root "$T/state-runc" delete -f upd >/dev/null 2>&1
+
 check "every refusal is in the audit log, under rule hooks" \
   test "$(jq -c 'select(.decision == "refused") | .refused[] | select(.rule == "hooks")' "$T/audit.jsonl" | wc -l)" -ge 6
 

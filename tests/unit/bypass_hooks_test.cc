@@ -21,6 +21,8 @@
 #include <string>
 
 #include "shim/harden.hh"
+#include "shim/operation_rules.hh"
+#include "shim/runc_args.hh"
 #include "shim/real_host.hh"
 #include "shim/spec.hh"
 #include "tests/unit/fake_host.hh"
@@ -244,6 +246,108 @@ TEST_CASE("bypass/hooks: real host: a symlink named dockerd that points at /bin/
   INFO(hooks_refusals(d));
   CHECK_THAT(hooks_refusals(d), Contains("hooks.prestart[0].path " + link + " runs /"));
   CHECK_THAT(hooks_refusals(d), Contains("not a hook binary the policy allows"));
+}
+
+// ---- update (issue 18.7): quota and period judged together ----
+
+namespace {
+
+// `runc update WORDS... c1` with the built-in policy (cpu.max "host") on a 4-CPU FakeHost: at
+// most 4 CPUs, i.e. quota/period <= 4.
+OperationDecision update(std::vector<std::string> words, const std::string& resources,
+                         std::optional<Host::CpuBandwidth> current, AboveMax above = AboveMax::kClamp) {
+  words.insert(words.begin(), {"runc", "update"});
+  words.push_back("c1");
+  auto args = parse_runc_args(words);
+  REQUIRE(args.ok());
+  Policy p = test_policy();
+  p.above_max = above;
+  Json r;
+  if (!resources.empty()) {
+    auto parsed = parse_json(resources);
+    REQUIRE(parsed.ok());
+    r = std::move(*parsed);
+  }
+  return harden_update(*args, r, p, fake_host(), current);
+}
+
+const Host::CpuBandwidth kTwoCpus{200000, 100000};
+
+// The CPUs the update leaves the container: the last quota and period in argv, else current.
+double cpus_after(const OperationDecision& d, const Host::CpuBandwidth& current) {
+  double quota = static_cast<double>(current.quota), period = static_cast<double>(current.period);
+  for (const std::string& w : d.argv) {
+    if (w.rfind("--cpu-quota=", 0) == 0) quota = std::stod(w.substr(12));
+    if (w.rfind("--cpu-period=", 0) == 0) period = std::stod(w.substr(13));
+  }
+  for (size_t i = 0; i + 1 < d.argv.size(); ++i) {
+    if (d.argv[i] == "--cpu-quota") quota = std::stod(d.argv[i + 1]);
+    if (d.argv[i] == "--cpu-period") period = std::stod(d.argv[i + 1]);
+  }
+  if (const Json* cpu = field(&d.resources, "cpu")) {
+    if (auto q = int_field(cpu, "quota")) quota = static_cast<double>(*q);
+    uint64_t pv = 0;
+    if (const Json* pj = field(cpu, "period"); pj != nullptr && pj->to_uint64(&pv) && pv > 0) {
+      period = static_cast<double>(pv);
+    }
+  }
+  return quota <= 0 ? 1e9 : quota / period;
+}
+
+}  // namespace
+
+TEST_CASE("bypass/update: --cpu-period alone cannot multiply the container's quota", "[bypass][update]") {
+  OperationDecision d = update({"--cpu-period", "1000"}, "", kTwoCpus);
+  INFO(d.argv.size());
+  CHECK_FALSE(d.refused());
+  CHECK(cpus_after(d, kTwoCpus) <= 4.0);  // 200000/1000 would be 200 CPUs
+  CHECK(d.argv.back() == "c1");             // the added quota goes before the id
+  OperationDecision r = update({"--cpu-period", "1000"}, "", kTwoCpus, AboveMax::kRefuse);
+  REQUIRE(r.refused());
+  CHECK_THAT(r.refusals[0].reason, Contains("at period 1000"));
+}
+
+TEST_CASE("bypass/update: -r with only a period, and a container without a quota", "[bypass][update]") {
+  OperationDecision d = update({"-r", "-"}, R"({"cpu":{"period":1000}})", kTwoCpus);
+  CHECK(cpus_after(d, kTwoCpus) <= 4.0);
+  CHECK(int_field(field(&d.resources, "cpu"), "quota") == 4000);
+  Host::CpuBandwidth none{-1, 100000};
+  d = update({"--cpu-period", "50000"}, "", none);
+  CHECK(cpus_after(d, none) <= 4.0);
+}
+
+TEST_CASE("bypass/update: the container's current period is unknown: the worst case", "[bypass][update]") {
+  // Quota alone: judged at, and pinned to, the policy's period.
+  OperationDecision d = update({"--cpu-quota", "300000"}, "", std::nullopt);
+  CHECK(cpus_after(d, Host::CpuBandwidth{0, 1000}) <= 4.0);  // whatever the container had
+  // Period alone: the quota is taken as none, so one is written.
+  d = update({"--cpu-period", "1000"}, "", std::nullopt);
+  CHECK(cpus_after(d, Host::CpuBandwidth{-1, 100000}) <= 4.0);
+}
+
+TEST_CASE("bypass/update: --cpu-quota alone is judged at the container's own (short) period", "[bypass][update]") {
+  Host::CpuBandwidth short_period{2000, 1000};
+  OperationDecision d = update({"--cpu-quota", "200000"}, "", short_period);
+  CHECK(cpus_after(d, short_period) <= 4.0);  // 200000/1000 = 200 CPUs asked
+}
+
+TEST_CASE("bypass/update and cpu-limit: a period of 2^64-1 never makes a negative quota", "[bypass][update]") {
+  OperationDecision d = update({"--cpu-period", "18446744073709551615"}, "", kTwoCpus);
+  CHECK_FALSE(d.refused());
+  for (const std::string& w : d.argv) CHECK(w.find("=-") == std::string::npos);
+  d = update({"-r", "-"}, R"({"cpu":{"period":18446744073709551615,"quota":900000}})", kTwoCpus);
+  CHECK(int_field(field(&d.resources, "cpu"), "quota").value_or(-1) > 0);
+
+  auto spec = parse_spec(data_file("runc-spec.json"));
+  REQUIRE(spec.ok());
+  Json& res = ensure_object(ensure_object(*spec, "linux"), "resources");
+  Json cpu = Json::object();
+  cpu.set("period", Json::number_text("18446744073709551615"));
+  res.set("cpu", cpu);
+  Decision c = harden_spec(std::move(*spec), test_policy(), fake_host(), Invocation{"create", "c1", "/bundles/c1"});
+  auto q = int_field(field_at(c.spec, "linux.resources.cpu"), "quota");
+  REQUIRE(q);
+  CHECK(*q > 0);  // was -2: "no limit"
 }
 
 }  // namespace oci_harden

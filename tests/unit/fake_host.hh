@@ -67,6 +67,13 @@ class FakeHost : public Host {
     if (it == binaries.end()) return std::nullopt;
     return it->second;
   }
+  // Update: pid -> its cgroup's CPU bandwidth (absent = unreadable).
+  std::map<pid_t, CpuBandwidth> cpu_bandwidths;
+  std::optional<CpuBandwidth> cpu_bandwidth_of(pid_t pid) const override {
+    auto it = cpu_bandwidths.find(pid);
+    if (it == cpu_bandwidths.end()) return std::nullopt;
+    return it->second;
+  }
 };
 
 // Lexical canonicalisation with the fake symlink table (a link's target is absolute).
