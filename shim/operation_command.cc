@@ -247,10 +247,10 @@ Outcome harden_update_command(const RuncArgs& args, const Policy& policy, const 
     }
     resources = std::move(*parsed);
   }
-  // The container's CPU bandwidth now, only for an update that names a quota or a period (one
-  // `runtime state` for its pid, then its cgroup): the two are judged together.
+  // The container's CPU bandwidth now, only for an update that names one of quota and period
+  // (one `runtime state` for its pid, then its cgroup): the two are judged together.
   std::optional<Host::CpuBandwidth> current;
-  if (update_names_cpu(args, resources)) current = current_cpu_bandwidth(policy, args, host);
+  if (update_needs_current_cpu(args, resources)) current = current_cpu_bandwidth(policy, args, host);
   OperationDecision d = harden_update(args, resources, policy, host, current);
   Outcome o = finish(args, policy, d, Json::object(), start, Origin{});
   if (!o.exec_runtime || policy.mode == Mode::kAudit) {

@@ -40,8 +40,9 @@ OperationDecision harden_exec_flags(const RuncArgs& args, const Json& container_
 OperationDecision harden_update(const RuncArgs& args, const Json& resources, const Policy& policy,
                                 const Host& host,
                                 const std::optional<Host::CpuBandwidth>& current = std::nullopt);
-// Whether an update names a CPU quota or period (then its current bandwidth is looked up).
-bool update_names_cpu(const RuncArgs& args, const Json& resources);
+// Whether an update names one of the CPU quota and period but not the other (then the
+// container's current bandwidth is looked up: `update --cpus` names both, and costs nothing).
+bool update_needs_current_cpu(const RuncArgs& args, const Json& resources);
 
 // Go's units.RAMInBytes as runc update reads --memory: "512m", "1g", "1073741824", "-1".
 bool parse_ram_bytes(const std::string& text, int64_t* out);

@@ -284,10 +284,13 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
   return d;
 }
 
-bool update_names_cpu(const RuncArgs& args, const Json& resources) {
+bool update_needs_current_cpu(const RuncArgs& args, const Json& resources) {
   const Json* cpu = resources.is_object() ? field(&resources, "cpu") : nullptr;
-  return args.flag("cpu-quota") != nullptr || args.flag("cpu-period") != nullptr ||
-         field(cpu, "quota") != nullptr || field(cpu, "period") != nullptr;
+  uint64_t p = 0;
+  const Json* period = field(cpu, "period");
+  bool has_period = args.flag("cpu-period") != nullptr || (period != nullptr && period->to_uint64(&p) && p > 0);
+  bool has_quota = args.flag("cpu-quota") != nullptr || field(cpu, "quota") != nullptr;
+  return has_period != has_quota;
 }
 
 }  // namespace oci_harden

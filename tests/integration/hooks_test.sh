@@ -145,6 +145,9 @@ check "update --cpu-quota 100000 alone (period now 2000): still at most 1 CPU ($
 "$OCIH" --root "$T/state-runc" update --cpu-period 18446744073709551615 upd >"$T/upd-huge.out" 2>&1
 check "update --cpu-period 2^64-1: no negative quota written ($(cpu_of runc upd))" \
   bash -c "! grep -q -- '=-' <<<'$(jq -c 'select(.event == "update") | .changes' "$T/audit.jsonl" | tail -n 1)' && test \"\$(cut -d' ' -f1 <<<'$(cpu_of runc upd)')\" != -1"
+"$OCIH" --root "$T/state-runc" update --cpu-quota 50000 --cpu-period 100000 upd >/dev/null 2>&1
+check "update naming both, within the maximum, is applied as asked ($(cpu_of runc upd))" \
+  test "$(cpu_of runc upd)" = "50000 100000"
 write_policy "$(command -v runc)" '.limits.cpu = {default: 1, max: 1, period: 100000} | .limits.above_max = "refuse"'
 "$OCIH" --root "$T/state-runc" update --cpu-period 1000 upd >"$T/upd-ref.out" 2>&1
 check "update --cpu-period 1000 under above_max refuse: refused, naming the period" \

@@ -350,4 +350,24 @@ TEST_CASE("bypass/update and cpu-limit: a period of 2^64-1 never makes a negativ
   CHECK(*q > 0);  // was -2: "no limit"
 }
 
+TEST_CASE("update: the container's bandwidth is looked up only when one of quota and period is named", "[update]") {
+  auto needs = [](std::vector<std::string> words, const std::string& resources) {
+    words.insert(words.begin(), {"runc", "update"});
+    words.push_back("c1");
+    auto args = parse_runc_args(words);
+    REQUIRE(args.ok());
+    Json r;
+    if (!resources.empty()) r = *parse_json(resources);
+    return update_needs_current_cpu(*args, r);
+  };
+  CHECK(needs({"--cpu-period", "1000"}, ""));
+  CHECK(needs({"--cpu-quota", "1000"}, ""));
+  CHECK(needs({"-r", "-"}, R"({"cpu":{"period":1000}})"));
+  CHECK(needs({"-r", "-"}, R"({"cpu":{"quota":1000,"period":0}})"));
+  CHECK_FALSE(needs({"--cpu-quota", "50000", "--cpu-period", "100000"}, ""));
+  CHECK_FALSE(needs({"-r", "-"}, R"({"cpu":{"quota":1000,"period":100000}})"));
+  CHECK_FALSE(needs({"--pids-limit", "10"}, ""));
+}
+
 }  // namespace oci_harden
+
