@@ -248,6 +248,54 @@ TEST_CASE("bypass/hooks: real host: a symlink named dockerd that points at /bin/
   CHECK_THAT(hooks_refusals(d), Contains("not a hook binary the policy allows"));
 }
 
+TEST_CASE("bypass/hooks: real host: a running program whose file was replaced (\" (deleted)\")", "[bypass][hooks]") {
+  char tmpl[] = "/tmp/ocih-hooks.XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  std::string dir = tmpl, prog = dir + "/dockerd", other = dir + "/other";
+  {
+    std::ifstream in("/bin/sleep", std::ios::binary);
+    std::ofstream out(prog, std::ios::binary);
+    out << in.rdbuf();
+  }
+  REQUIRE(::chmod(prog.c_str(), 0755) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::execl(prog.c_str(), "dockerd", "30", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::string exe = "/proc/" + std::to_string(pid) + "/exe";
+  // Plain readlink: RealHost caches what links name for its process's lifetime.
+  auto exe_now = [&] {
+    char buf[PATH_MAX];
+    ssize_t n = ::readlink(exe.c_str(), buf, sizeof buf);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+  };
+  for (int i = 0; i < 500 && exe_now() != prog; ++i) ::usleep(2000);
+  // Upgraded in place: a new file at the same path (rename over it), the old inode unlinked.
+  {
+    std::ifstream in("/bin/sleep", std::ios::binary);
+    std::ofstream out(other, std::ios::binary);
+    out << in.rdbuf();
+  }
+  REQUIRE(::rename(other.c_str(), prog.c_str()) == 0);
+  Policy p = test_policy();
+  p.allowed_hooks = {prog};
+  Decision d = judge(with_hooks(R"({"prestart":[)" + hook(exe, kSetkeyArgs) + "]}"), real_host(), p);
+  std::string allowed = hooks_refusals(d);
+  // The same process, but the allowed path names another directory: refused.
+  p.allowed_hooks = {"/usr/sbin/dockerd"};
+  d = judge(with_hooks(R"({"prestart":[)" + hook(exe, kSetkeyArgs) + "]}"), real_host(), p);
+  std::string refused = hooks_refusals(d);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  ::unlink(prog.c_str());
+  ::rmdir(dir.c_str());
+  INFO(allowed);
+  CHECK(allowed.empty());
+  CHECK_THAT(refused, Contains(prog + " (deleted)"));
+}
+
 // ---- update (issue 18.7): quota and period judged together ----
 
 namespace {
