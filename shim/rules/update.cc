@@ -157,8 +157,10 @@ void judge_cpu(const RuncArgs& args, const Policy& policy, int64_t cpu_milli,
     }
   }
   int64_t max_quota = quota_max(cpu_milli, *period);
+  std::optional<int64_t> smallest;  // of the quotas the update will write
   for (const Named& q : quotas) {
     auto use = judge.judge(q.what, q.value, q.value <= 0, max_quota);
+    if (use) smallest = smallest ? std::min(*smallest, *use) : *use;
     if (!use || *use == q.value) continue;
     if (q.flag < 0) {
       rcpu->set("quota", Json::integer(*use));
@@ -171,18 +173,7 @@ void judge_cpu(const RuncArgs& args, const Policy& policy, int64_t cpu_milli,
       }
     }
   }
-  auto add = [&](const char* key, int64_t value) {
-    if (d->resources.is_object()) {
-      ensure_object(d->resources, "cpu").set(key, Json::integer(value));
-    } else {
-      add_flag(args, &d->argv, std::string("cpu-") + key, value);
-    }
-  };
-  if (pin_period) {
-    // The container's period is unknown: the quota is judged at the policy's, which is written too.
-    d->changes.push_back(Change{"update", "cpu.period", Json(), Json::integer(static_cast<int64_t>(*period))});
-    add("period", static_cast<int64_t>(*period));
-  }
+  std::optional<int64_t> add_quota;
   if (quotas.empty()) {
     // Only a period: the quota the container keeps, read at the new period.
     int64_t kept = current ? current->quota : -1;
@@ -190,8 +181,23 @@ void judge_cpu(const RuncArgs& args, const Policy& policy, int64_t cpu_milli,
                        std::string(current ? "current one" : "unknown one, taken as none") +
                        ") at period " + std::to_string(*period);
     auto use = judge.judge(what, kept, kept <= 0, max_quota);
-    if (use && *use != kept) add("quota", *use);
+    if (use && *use != kept) add_quota = *use;
   }
+  if (pin_period) {
+    // The container's period is unknown: the quota is judged at the policy's, written too.
+    d->changes.push_back(Change{"update", "cpu.period", Json(), Json::integer(static_cast<int64_t>(*period))});
+  }
+  if (!pin_period && !add_quota) return;
+  if (d->resources.is_object()) {
+    // runc reads only -r when it is given: the object carries both values it was judged by.
+    Json& cpu = ensure_object(d->resources, "cpu");
+    cpu.set("period", Json::unsigned_integer(*period));
+    if (add_quota) cpu.set("quota", Json::integer(*add_quota));
+    if (!int_field(&cpu, "quota") && smallest) cpu.set("quota", Json::integer(*smallest));
+    return;
+  }
+  if (pin_period) add_flag(args, &d->argv, "cpu-period", static_cast<int64_t>(*period));
+  if (add_quota) add_flag(args, &d->argv, "cpu-quota", *add_quota);
 }
 
 }  // namespace

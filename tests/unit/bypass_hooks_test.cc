@@ -373,6 +373,20 @@ TEST_CASE("bypass/update: the container's current period is unknown: the worst c
   CHECK(cpus_after(d, Host::CpuBandwidth{-1, 100000}) <= 4.0);
 }
 
+TEST_CASE("bypass/update: -r and a flag period, current unknown: -r carries both values it was judged by", "[bypass][update]") {
+  // runc reads only -r when it is given: a quota added there must not meet another period.
+  OperationDecision d = update({"-r", "-", "--cpu-period", "1000000"}, "{}", std::nullopt);
+  const Json* cpu = field(&d.resources, "cpu");
+  REQUIRE(cpu != nullptr);
+  CHECK(int_field(cpu, "period") == 1000000);
+  CHECK(int_field(cpu, "quota") == 4000000);
+  d = update({"-r", "-", "--cpu-quota", "150000"}, "{}", std::nullopt);
+  cpu = field(&d.resources, "cpu");
+  REQUIRE(cpu != nullptr);
+  CHECK(int_field(cpu, "period") == 100000);
+  CHECK(int_field(cpu, "quota") == 150000);
+}
+
 TEST_CASE("bypass/update: --cpu-quota alone is judged at the container's own (short) period", "[bypass][update]") {
   Host::CpuBandwidth short_period{2000, 1000};
   OperationDecision d = update({"--cpu-quota", "200000"}, "", short_period);
