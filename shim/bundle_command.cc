@@ -84,6 +84,20 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
   if (!dir) return stop(exit_code_for(dir.error().code), dir.error().message);
   Recorder recorder{args, policy, start, *dir};
 
+  // crun's --config/-f FILE runs FILE instead of the bundle's config.json (only the exact word
+  // "config.json" means the bundle's; any other value is taken from the caller's directory).
+  // Why refuse rather than harden FILE: no engine passes it, and one file per container is what
+  // the audit record, the hook and exec's lookup of the container's spec all assume.
+  if (const std::string* config = args.flag("config"); config != nullptr && *config != "config.json") {
+    AuditEvent e;
+    e.decision = "refused";
+    e.refused.push_back(Refusal{"runtime-flags", "--config \"" + *config +
+                                                     "\" would make the runtime read another spec than "
+                                                     "the bundle's config.json, the one oci-harden hardens"});
+    auto st = recorder.write(e);
+    if (!st) return stop(kExitAudit, "cannot write the audit record: " + st.error().message);
+    return stop(kExitRefused, refusal_message(e.refused));
+  }
   auto file = AtomicFile::open(*dir, "config.json", kMaxConfigBytes);
   auto spec = file ? parse_spec(file->text())
                    : Result<Json>(file.error());

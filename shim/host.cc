@@ -304,6 +304,81 @@ class RealHost : public Host {
 
  public:
 
+  // Hooks: one stat for the identity (it follows /proc/<pid>/exe to the inode even when the
+  // file was deleted); the name from the same walk canonical_path does, the magic link read as
+  // the kernel prints it. The name is for messages only.
+  std::optional<Binary> binary_at(const std::string& path) const override {
+    struct stat st;
+    if (path.empty() || path[0] != '/' || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+      return std::nullopt;
+    }
+    Binary b;
+    b.dev = st.st_dev;
+    b.ino = st.st_ino;
+    b.deleted = st.st_nlink == 0;
+    b.name = canonical_path(path);
+    return b;
+  }
+
+  // Update: the cgroup of `pid` from /proc/<pid>/cgroup; the cpu controller's v1 hierarchy where
+  // there is one (a hybrid host keeps cpu on v1), else the unified one's cpu.max.
+  std::optional<CpuBandwidth> cpu_bandwidth_of(pid_t pid) const override {
+    std::string cgroups = read_bounded_file(("/proc/" + std::to_string(pid) + "/cgroup").c_str(), 1 << 16);
+    std::optional<std::string> v1, v2;
+    size_t start = 0;
+    while (start < cgroups.size()) {
+      size_t end = cgroups.find('\n', start);
+      if (end == std::string::npos) end = cgroups.size();
+      std::string line = cgroups.substr(start, end - start);
+      start = end + 1;
+      size_t c1 = line.find(':'), c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1);
+      if (c2 == std::string::npos) continue;
+      std::string id = line.substr(0, c1), ctls = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
+      if (id == "0" && ctls.empty()) v2 = path;
+      size_t at = 0;
+      while (at <= ctls.size()) {
+        size_t comma = ctls.find(',', at);
+        if (comma == std::string::npos) comma = ctls.size();
+        if (ctls.compare(at, comma - at, "cpu") == 0 && comma - at == 3) v1 = path;
+        at = comma + 1;
+      }
+    }
+    auto number = [](const std::string& text, int64_t* out) {
+      char* end = nullptr;
+      errno = 0;
+      long long v = std::strtoll(text.c_str(), &end, 10);
+      if (errno != 0 || end == text.c_str()) return false;
+      *out = v;
+      return true;
+    };
+    CpuBandwidth bw;
+    int64_t q = 0, p = 0;
+    if (v1) {
+      for (const char* dir : {"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpu,cpuacct"}) {
+        std::string base = dir + *v1;
+        if (number(read_small_file((base + "/cpu.cfs_quota_us").c_str()), &q) &&
+            number(read_small_file((base + "/cpu.cfs_period_us").c_str()), &p) && p > 0) {
+          bw.quota = q < 0 ? -1 : q;
+          bw.period = static_cast<uint64_t>(p);
+          return bw;
+        }
+      }
+    }
+    if (v2) {
+      std::string max = read_small_file(("/sys/fs/cgroup" + *v2 + "/cpu.max").c_str());
+      size_t space = max.find(' ');
+      if (space != std::string::npos && number(max.substr(space + 1), &p) && p > 0) {
+        bw.period = static_cast<uint64_t>(p);
+        if (max.compare(0, space, "max") == 0) return bw;
+        if (number(max.substr(0, space), &q) && q > 0) {
+          bw.quota = q;
+          return bw;
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
  private:
   // The target of the symbolic link at `path`, or nullopt when it is not one. One lstat (and
   // readlink) per distinct path in this process: the policy's forty-odd paths and the mounts'

@@ -96,6 +96,24 @@ class Host {
   // The real uid/gid maps of the user namespace at `path` (a /proc/PID/ns/user or a bind of
   // one), relative to oci-harden's own user namespace; nullopt when it cannot be read.
   virtual std::optional<UserNamespaceMap> user_namespace_map(const std::string& path) const = 0;
+  // Hooks (rule "hooks"): the file a hook path makes the kernel execute.
+  struct Binary {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    bool deleted = false;  // no longer linked anywhere (an upgraded dockerd still running)
+    std::string name;      // where it is, as the kernel names it ("/usr/bin/dockerd (deleted)")
+  };
+  // stat(2) of `path`, symlinks and magic links (/proc/<pid>/exe) followed as execve follows
+  // them; nullopt when nothing is there or it is not a regular file.
+  virtual std::optional<Binary> binary_at(const std::string& path) const = 0;
+
+  // Update (rule "update"): a running container's CFS bandwidth, from its cgroup (cpu.max, or
+  // cpu.cfs_quota_us and cpu.cfs_period_us); quota -1 is "max". nullopt when unreadable.
+  struct CpuBandwidth {
+    int64_t quota = -1;
+    uint64_t period = 0;
+  };
+  virtual std::optional<CpuBandwidth> cpu_bandwidth_of(pid_t pid) const = 0;
 };
 
 }  // namespace oci_harden

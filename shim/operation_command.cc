@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <iterator>
 
@@ -217,6 +218,18 @@ Result<std::string> read_stdin(size_t max_bytes) {
   }
 }
 
+// The running container's CPU bandwidth, from the pid `state` names; nullopt when unknown.
+std::optional<Host::CpuBandwidth> current_cpu_bandwidth(const Policy& policy, const RuncArgs& args,
+                                                        const Host& host) {
+  auto state = runtime_state(policy, args);
+  if (!state) return std::nullopt;
+  auto parsed = parse_json(*state);
+  const Json* pid = parsed ? parsed->get_exact("pid") : nullptr;
+  int64_t n = 0;
+  if (pid == nullptr || !pid->to_int64(&n) || n <= 0 || n > INT32_MAX) return std::nullopt;
+  return host.cpu_bandwidth_of(static_cast<pid_t>(n));
+}
+
 }  // namespace
 
 Outcome harden_update_command(const RuncArgs& args, const Policy& policy, const Host& host) {
@@ -246,7 +259,11 @@ Outcome harden_update_command(const RuncArgs& args, const Policy& policy, const 
     }
     resources = std::move(*parsed);
   }
-  OperationDecision d = harden_update(args, resources, policy, host);
+  // The container's CPU bandwidth now, only for an update that names one of quota and period
+  // (one `runtime state` for its pid, then its cgroup): the two are judged together.
+  std::optional<Host::CpuBandwidth> current;
+  if (update_needs_current_cpu(args, resources)) current = current_cpu_bandwidth(policy, args, host);
+  OperationDecision d = harden_update(args, resources, policy, host, current);
   Outcome o = finish(args, policy, d, Json::object(), start, Origin{});
   if (!o.exec_runtime || policy.mode == Mode::kAudit) {
     if (o.exec_runtime && r != nullptr && *r == "-") {

@@ -3,6 +3,7 @@
 // container's hardened spec go in; a rewritten request, changes and refusals come out.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,8 +35,14 @@ OperationDecision harden_exec_flags(const RuncArgs& args, const Json& container_
 
 // update: the flags (--memory, --memory-swap, --pids-limit, --cpu-quota, --cpu-period) and
 // the -r resources object (`resources`, null when not given) held to the policy's maxima.
+// `current`: the container's CPU bandwidth now, for an update that names only one of quota and
+// period (nullopt: unknown, judged at the worst case).
 OperationDecision harden_update(const RuncArgs& args, const Json& resources, const Policy& policy,
-                                const Host& host);
+                                const Host& host,
+                                const std::optional<Host::CpuBandwidth>& current = std::nullopt);
+// Whether an update names one of the CPU quota and period but not the other (then the
+// container's current bandwidth is looked up: `update --cpus` names both, and costs nothing).
+bool update_needs_current_cpu(const RuncArgs& args, const Json& resources);
 
 // Go's units.RAMInBytes as runc update reads --memory: "512m", "1g", "1073741824", "-1".
 bool parse_ram_bytes(const std::string& text, int64_t* out);

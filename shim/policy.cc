@@ -444,6 +444,9 @@ Status apply_policy_json(const Json& root, Policy* p) {
     p->oom_score_adj_min = n;
     return Ok{};
   }());
+  // Hooks.
+  run(read_strings(r, "allowed_hooks", &p->allowed_hooks));
+  run(check_absolute_paths(p->allowed_hooks, "allowed_hooks"));
   if (!st) return st;
   return r.check_unknown();
 }

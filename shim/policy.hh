@@ -96,6 +96,9 @@ struct Policy {
   SeccompWeaker seccomp_weaker = SeccompWeaker::kReplace;
   std::vector<std::string> seccomp_accepted_defaults;
   std::vector<std::string> seccomp_allowed_listeners;
+  // Hooks (rule "hooks"): the binaries a spec's own hooks may run, judged by identity; the
+  // policy's oci-harden-hook is allowed besides.
+  std::vector<std::string> allowed_hooks;
 
   bool rule_enabled(const std::string& id) const;
 };

@@ -132,5 +132,6 @@ void rule_oom_score_adj(RuleContext& ctx);
 // The spec with a user namespace joined by path given its real maps (Host::user_namespace_map),
 // for the audit record's user even where user-namespace did not run (opted out, disabled).
 Json with_real_user_maps(const Json& spec, const Host& host, const std::string& bundle);
+void rule_hooks(RuleContext& ctx);
 
 }  // namespace oci_harden

@@ -26,11 +26,14 @@ const FlagSpec kGlobalFlags[] = {
     {"log-level", nullptr, true},
 };
 
+// runc's create and run flags, plus crun's: --config/-f names the spec file crun reads instead of
+// the bundle's config.json (bundle_command.cc refuses it), --no-subreaper is run's.
 const FlagSpec kCreateFlags[] = {
     {"bundle", "b", true},       {"console-socket", nullptr, true},
     {"pid-file", nullptr, true}, {"preserve-fds", nullptr, true},
     {"no-pivot", nullptr, false}, {"no-new-keyring", nullptr, false},
     {"detach", "d", false},      {"keep", nullptr, false},
+    {"config", "f", true},       {"no-subreaper", nullptr, false},
 };
 
 const FlagSpec kRestoreFlags[] = {
@@ -98,6 +101,49 @@ bool split_flag(const std::string& arg, std::string* name, std::string* value, b
   *name = arg.substr(start, *has_value ? eq - start : std::string::npos);
   *value = *has_value ? arg.substr(eq + 1) : "";
   return !name->empty();
+}
+
+// The two grammars this parser must agree with. runc reads flags with Go's flag package: "-x"
+// and "--x" are the same, a value follows after "=" or as the next word, and a name matches only
+// exactly. crun reads them with GNU argp: "-bDIR" and "-dbDIR" are short flags with an attached
+// value, "-b=DIR" gives the value "=DIR", and "--bun" is any unambiguous prefix of "--bundle".
+// A long name is resolved as both do (exactly, else by unique prefix: runc fails on a prefix, so
+// reading it as crun does never hides what runc would run). A single-dash word that crun reads as
+// a short-flag cluster reaching a flag with a value ("-bundle" is "-b undle" to crun, "--bundle"
+// to runc) is refused: the two runtimes would read different files from it.
+Status check_short_cluster(const std::vector<FlagSpec>& specs, const std::string& command,
+                           const std::string& arg) {
+  if (arg.size() <= 2 || arg[0] != '-' || arg[1] == '-') return Ok{};
+  for (size_t k = 1; k < arg.size(); ++k) {
+    const FlagSpec* spec = nullptr;
+    for (const FlagSpec& f : specs) {
+      if (f.alias != nullptr && f.alias[0] == arg[k] && f.alias[1] == '\0') spec = &f;
+    }
+    if (spec == nullptr) return Ok{};  // crun: an invalid option, it stops there
+    if (spec->takes_value) {
+      return make_error(ErrorCode::kUsage,
+                        command + ": \"" + arg + "\" is read as -" + arg[k] + " " +
+                            (k + 1 < arg.size() ? arg.substr(k + 1) : std::string("(the next word)")) +
+                            " by crun and as another flag by runc; write --" + spec->name + " VALUE");
+    }
+  }
+  return Ok{};
+}
+
+// A "--name" that is not a flag's exact name or alias: the flag it is an unambiguous prefix of,
+// as argp reads it; nullptr when none; an error when several.
+Result<const FlagSpec*> lookup_prefix(const std::vector<FlagSpec>& specs, const std::string& command,
+                                      const std::string& name) {
+  const FlagSpec* found = nullptr;
+  for (const FlagSpec& f : specs) {
+    if (std::strncmp(f.name, name.c_str(), name.size()) != 0) continue;
+    if (found != nullptr) {
+      return make_error(ErrorCode::kUsage, command + ": --" + name + " is ambiguous (--" + found->name +
+                                               ", --" + f.name + ")");
+    }
+    found = &f;
+  }
+  return found;
 }
 
 // Commands whose flags runc reads only before the first positional (the rest is the command).
@@ -175,7 +221,14 @@ Result<RuncArgs> parse_runc_args(const std::vector<std::string>& argv) {
       if (flags_stop_at_positional(out.command)) flags_done = true;
       continue;
     }
+    auto cluster = check_short_cluster(specs, out.command, arg);
+    if (!cluster) return cluster.error();
     const FlagSpec* spec = lookup(specs, name);
+    if (spec == nullptr && arg.compare(0, 2, "--") == 0) {
+      auto prefixed = lookup_prefix(specs, out.command, name);
+      if (!prefixed) return prefixed.error();
+      spec = *prefixed;
+    }
     size_t first = i;
     if (spec != nullptr && spec->takes_value && !has_value) {
       if (i + 1 >= argv.size()) {

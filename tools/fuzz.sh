@@ -55,6 +55,11 @@ argv_seed run -d --bundle /b --pid-file /p --no-new-keyring id
 argv_seed --root /r exec --process /tmp/p.json --detach --pid-file /p --console-socket /s id
 argv_seed exec -t --cap CAP_SYS_ADMIN --env A=B -u 0:0 --cwd / --privileged id sh -c true
 argv_seed update -r - id
+argv_seed update --cpu-period 1000 id
+argv_seed update --cpu-p=18446744073709551615 id
+argv_seed run --config /tmp/other.json -b /b id
+argv_seed create -df/tmp/other.json --bun /b id
+argv_seed exec -process /p.json id sh
 argv_seed update --memory 100M --pids-limit 10 --cpu-shares 512 id
 argv_seed --debug=true --rootless=auto --criu /usr/sbin/criu restore --bundle /b --image-path /i id
 argv_seed checkpoint --image-path /i --leave-running id

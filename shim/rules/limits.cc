@@ -70,9 +70,15 @@ void rule_cpu_limit(RuleContext& ctx) {
   if (period_json != nullptr) period_json->to_uint64(&period);
   if (period == 0) period = policy.cpu_period;
   int64_t max_milli = policy.cpu.max.value_or(static_cast<int64_t>(ctx.host().cpu_count()) * 1000);
-  int64_t max_quota = max_milli * static_cast<int64_t>(period) / 1000;
+  // In 128 bits, saturated: a period near 2^64 (a uint64 to runc) cast to int64 made a negative
+  // bound, and a quota of -2 is "no limit".
+  auto quota_for = [period](int64_t milli) {
+    __int128 q = static_cast<__int128>(milli) * static_cast<__int128>(period) / 1000;
+    return q > INT64_MAX ? INT64_MAX : static_cast<int64_t>(q);
+  };
+  int64_t max_quota = quota_for(max_milli);
   std::optional<int64_t> def;
-  if (policy.cpu.default_value) def = *policy.cpu.default_value * static_cast<int64_t>(period) / 1000;
+  if (policy.cpu.default_value) def = quota_for(*policy.cpu.default_value);
   auto use = judge(ctx, "linux.resources.cpu.quota", quota, def, max_quota, quota && *quota <= 0);
   if (!use) return;
   Json& c = ensure_object(resources(ctx), "cpu");

@@ -1,7 +1,8 @@
 // Rule "update" (CIS 5.10, 5.11, 5.28; cheat-sheet practices 20, 22): `runc update` can raise
 // a running container's limits; hold them to the policy's maxima, as at create. Clamped by
 // default, refused when limits.above_max says "refuse". A value runc reads as "unlimited"
-// (-1, or 0 for the cpu quota) counts as above every maximum.
+// (-1, or 0 for the cpu quota) counts as above every maximum. The CPU share is the quota over
+// the period, judged together (judge_cpu).
 
 #include <cctype>
 #include <cerrno>
@@ -49,13 +50,11 @@ class UpdateJudge {
 };
 
 // The largest cpu quota (microseconds per period) that cpu_milli thousandths of a CPU allow.
-// A period so long that the product overflows saturates: the bound stays a bound.
-int64_t quota_max(int64_t cpu_milli, int64_t period) {
-  int64_t product = 0;
-  if (__builtin_mul_overflow(cpu_milli, period, &product)) {
-    return (cpu_milli > 0) == (period > 0) ? INT64_MAX : INT64_MIN;
-  }
-  return product / 1000;
+// Computed in 128 bits: a period up to 2^64-1 (runc reads it as uint64) neither wraps to a
+// negative bound (a quota of -2, "no limit") nor overflows; the bound saturates at INT64_MAX.
+int64_t quota_max(int64_t cpu_milli, uint64_t period) {
+  __int128 q = static_cast<__int128>(cpu_milli) * static_cast<__int128>(period) / 1000;
+  return q > INT64_MAX ? INT64_MAX : static_cast<int64_t>(q);
 }
 
 // runc reads --cpu-quota and --cpu-period base 10 (strconv.ParseInt/ParseUint) but --pids-limit
@@ -73,6 +72,132 @@ bool parse_decimal(const std::string& text, int64_t* out) {
   if (errno == ERANGE || end == nullptr || *end != '\0') return false;
   *out = v;
   return true;
+}
+
+// runc reads --cpu-period with strconv.ParseUint(v, 10, 64).
+bool parse_unsigned(const std::string& text, uint64_t* out) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  errno = 0;
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (errno == ERANGE || end == nullptr || *end != '\0') return false;
+  *out = v;
+  return true;
+}
+
+// Where the update names a value: an entry of argv (flag_spans index) or the -r object.
+struct Named {
+  std::string what;
+  int64_t value;
+  long flag = -1;  // index into args.flags; -1 for the -r object
+};
+
+// Inserts "--name=value" before the container id (crun reads no flag after it).
+void add_flag(const RuncArgs& args, std::vector<std::string>* argv, const std::string& name, int64_t value) {
+  size_t at = argv->size();
+  for (size_t i = argv->size(); i-- > 1;) {
+    bool in_flag = false;
+    for (const auto& [first, count] : args.flag_spans) in_flag |= i >= first && i < first + count;
+    if (!in_flag && (*argv)[i] == args.container_id()) {
+      at = i;
+      break;
+    }
+  }
+  argv->insert(argv->begin() + static_cast<std::ptrdiff_t>(at), "--" + name + "=" + std::to_string(value));
+}
+
+// The CPU share is quota/period, so the two are judged together whatever subset the update
+// names: a missing one is the container's current value (its cgroup), and where that is
+// unknown, the worst case: no quota at all, or a period the update pins to the policy's.
+// Several named values (the -r object and the flags; runc reads only -r when it is given,
+// another runtime may read both) are each held to the bound of the shortest named period.
+void judge_cpu(const RuncArgs& args, const Policy& policy, int64_t cpu_milli,
+               const std::optional<Host::CpuBandwidth>& current, UpdateJudge& judge, OperationDecision* d) {
+  Json* rcpu = d->resources.is_object() ? field(&d->resources, "cpu") : nullptr;
+  std::optional<uint64_t> period;
+  auto take_period = [&](uint64_t p) {
+    if (p > 0) period = period ? std::min(*period, p) : p;  // runc writes only a non-zero period
+  };
+  if (const Json* p = field(rcpu, "period")) {
+    uint64_t v = 0;
+    if (p->to_uint64(&v)) take_period(v);
+  }
+  std::vector<Named> quotas;
+  if (auto q = int_field(rcpu, "quota")) quotas.push_back(Named{"cpu.quota", *q, -1});
+  for (size_t k = 0; k < args.flags.size(); ++k) {
+    const auto& [name, value] = args.flags[k];
+    if (name == "cpu-period") {
+      uint64_t v = 0;
+      if (!parse_unsigned(value, &v)) {
+        d->refusals.push_back(Refusal{"update", "--cpu-period \"" + value + "\" is not a number"});
+        continue;
+      }
+      take_period(v);
+    } else if (name == "cpu-quota") {
+      int64_t v = 0;
+      if (!parse_decimal(value, &v)) {
+        d->refusals.push_back(Refusal{"update", "--cpu-quota \"" + value + "\" is not a number"});
+        continue;
+      }
+      quotas.push_back(Named{"--cpu-quota", v, static_cast<long>(k)});
+    }
+  }
+  if (quotas.empty() && !period) return;  // no CPU value (a period of 0 keeps the container's)
+
+  bool pin_period = false;
+  if (!period) {
+    if (current && current->period > 0) {
+      period = current->period;
+    } else {
+      period = policy.cpu_period;
+      pin_period = !quotas.empty();
+    }
+  }
+  int64_t max_quota = quota_max(cpu_milli, *period);
+  std::optional<int64_t> smallest;  // of the quotas the update will write
+  for (const Named& q : quotas) {
+    auto use = judge.judge(q.what, q.value, q.value <= 0, max_quota);
+    if (use) smallest = smallest ? std::min(*smallest, *use) : *use;
+    if (!use || *use == q.value) continue;
+    if (q.flag < 0) {
+      rcpu->set("quota", Json::integer(*use));
+    } else {
+      size_t at = args.flag_spans[static_cast<size_t>(q.flag)].first;
+      if (args.flag_spans[static_cast<size_t>(q.flag)].second == 2) {
+        d->argv[at + 1] = std::to_string(*use);
+      } else {
+        d->argv[at] = "--cpu-quota=" + std::to_string(*use);
+      }
+    }
+  }
+  std::optional<int64_t> add_quota;
+  if (quotas.empty()) {
+    // Only a period: the quota the container keeps, read at the new period.
+    int64_t kept = current ? current->quota : -1;
+    std::string what = "cpu.quota (the container's " +
+                       std::string(current ? "current one" : "unknown one, taken as none") +
+                       ") at period " + std::to_string(*period);
+    auto use = judge.judge(what, kept, kept <= 0, max_quota);
+    if (use && *use != kept) add_quota = *use;
+  }
+  if (pin_period) {
+    // The container's period is unknown: the quota is judged at the policy's, written too.
+    d->changes.push_back(Change{"update", "cpu.period", Json(), Json::integer(static_cast<int64_t>(*period))});
+  }
+  if (!pin_period && !add_quota) return;
+  if (d->resources.is_object()) {
+    // runc reads only -r when it is given: the object carries both values it was judged by.
+    Json& cpu = ensure_object(d->resources, "cpu");
+    cpu.set("period", Json::unsigned_integer(*period));
+    if (add_quota) cpu.set("quota", Json::integer(*add_quota));
+    if (!int_field(&cpu, "quota") && smallest) cpu.set("quota", Json::integer(*smallest));
+    return;
+  }
+  if (pin_period) add_flag(args, &d->argv, "cpu-period", static_cast<int64_t>(*period));
+  if (add_quota) add_flag(args, &d->argv, "cpu-quota", *add_quota);
 }
 
 }  // namespace
@@ -107,7 +232,7 @@ bool parse_ram_bytes(const std::string& text, int64_t* out) {
 }
 
 OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, const Policy& policy,
-                                const Host& host) {
+                                const Host& host, const std::optional<Host::CpuBandwidth>& current) {
   OperationDecision d;
   UpdateJudge judge(policy, &d);
   Maxima max = maxima_of(policy, host);
@@ -131,27 +256,10 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
         }
       }
     }
-    if (Json* cpu = field(&r, "cpu")) {
-      if (auto q = int_field(cpu, "quota")) {
-        // A period of 0 (or none) leaves the container's own in place, as runc writes only a
-        // non-zero one: the bound is taken at the policy's period, as with --cpu-period.
-        int64_t period = int_field(cpu, "period").value_or(0);
-        if (period <= 0) period = static_cast<int64_t>(policy.cpu_period);
-        int64_t max_quota = quota_max(max.cpu_milli, period);
-        auto use = judge.judge("cpu.quota", *q, *q <= 0, max_quota);
-        if (use && *use != *q) cpu->set("quota", Json::integer(*use));
-      }
-    }
   }
+  judge_cpu(args, policy, max.cpu_milli, current, judge, &d);
 
-  // The flag forms; a clamped value is rewritten in place in argv.
-  int64_t period = static_cast<int64_t>(policy.cpu_period);
-  if (const std::string* p = args.flag("cpu-period")) {
-    if (!parse_decimal(*p, &period)) {
-      d.refusals.push_back(Refusal{"update", "--cpu-period \"" + *p + "\" is not a number"});
-    }
-  }
-  if (period <= 0) period = static_cast<int64_t>(policy.cpu_period);
+  // The other flag forms; a clamped value is rewritten in place in argv.
   for (size_t k = 0; k < args.flags.size(); ++k) {
     const auto& [name, value] = args.flags[k];
     std::optional<int64_t> use;
@@ -162,14 +270,12 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
         continue;
       }
       use = judge.judge("--" + name, asked, asked < 0, max.memory);
-    } else if (name == "pids-limit" || name == "cpu-quota") {
+    } else if (name == "pids-limit") {
       if (!parse_decimal(value, &asked)) {
         d.refusals.push_back(Refusal{"update", "--" + name + " \"" + value + "\" is not a number"});
         continue;
       }
-      use = name == "pids-limit"
-                ? judge.judge("--pids-limit", asked, asked <= 0, max.pids)
-                : judge.judge("--cpu-quota", asked, asked <= 0, quota_max(max.cpu_milli, period));
+      use = judge.judge("--pids-limit", asked, asked <= 0, max.pids);
     } else {
       continue;
     }
@@ -182,6 +288,15 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
     }
   }
   return d;
+}
+
+bool update_needs_current_cpu(const RuncArgs& args, const Json& resources) {
+  const Json* cpu = resources.is_object() ? field(&resources, "cpu") : nullptr;
+  uint64_t p = 0;
+  const Json* period = field(cpu, "period");
+  bool has_period = args.flag("cpu-period") != nullptr || (period != nullptr && period->to_uint64(&p) && p > 0);
+  bool has_quota = args.flag("cpu-quota") != nullptr || field(cpu, "quota") != nullptr;
+  return has_period != has_quota;
 }
 
 }  // namespace oci_harden

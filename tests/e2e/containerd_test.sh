@@ -188,6 +188,15 @@ out=$(hardened_run --mount type=proc,src=proc,dst=/hp,options=rw --rootfs "$T/ro
 refused "--mount type=proc at /hp" c-proc pseudo-filesystems 'proc filesystem is mounted at /hp' "$out" $?
 out=$(hardened_run --mount type=tmpfs,src=tmpfs,dst=/proc/sys --rootfs "$T/rootfs" c-procsys /bin/true 2>&1)
 refused "--mount tmpfs over /proc/sys" c-procsys pseudo-filesystems 'mounted at /proc/sys' "$out" $?
+# `ctr run --config` hands in a whole spec: a hook of its own would run on the host, as root.
+ctr_cmd "$C" oci spec > "$T/spec-hook-base.json"
+jq --arg root "$T/rootfs" --arg m "$T/hook-pwned" '.root.path = $root |
+  .linux.cgroupsPath = "/\(env.CONTAINERD_NAMESPACE)/c-hook" | .process.args = ["/bin/true"] |
+  .process.terminal = false | .hooks = {prestart: [{path: "/bin/sh", args: ["sh", "-c", "touch \($m)"]}]}' \
+  "$T/spec-hook-base.json" > "$T/spec-hook.json"
+out=$(hardened_run --config "$T/spec-hook.json" c-hook 2>&1)
+refused "ctr run --config with a /bin/sh prestart hook" c-hook hooks 'hooks.prestart\[0\].path /bin/sh runs /' "$out" $?
+check "ctr run --config: the foreign hook never ran" test ! -e "$T/hook-pwned"
 
 # ---- 4. an allowed opt-out is honoured, and recorded
 out=$(hardened_run --annotation org.oci-harden.opt-out=readonly-rootfs --rootfs "$T/rootfs" c-optout \

@@ -201,6 +201,18 @@ uid_map_is_dockremap() {
 }
 check "hardened: uid_map is dockremap's range (0 ${REMAP:-?}), not 0 0" uid_map_is_dockremap
 
+# Docker's own prestart hook (libnetwork-setkey, written as /proc/<dockerd pid>/exe) is there
+# only for a container on a network of its own: judged by the binary it runs (dockerd), it passes.
+dk netcreate network create --driver bridge ocih-hooknet
+dk hooknet run -d --cidfile "$T/cid/hooknet" --runtime hardened --network ocih-hooknet "$IMG" sleep 60
+check "a container on a bridge network (Docker's libnetwork-setkey hook) starts" test "$(rc hooknet)" = 0 ||
+  show hooknet | sed 's/^/    | /'
+HOOK_BUNDLE=$(jq -r --arg c "$(cid hooknet)" 'select(.container == $c and .event == "create") | .bundle' "$T/audit.jsonl" | head -n 1)
+check "  ... its spec kept Docker's hook: /proc/<dockerd>/exe libnetwork-setkey" \
+  jq -e '.hooks.prestart[0] | (.path | test("^/proc/[0-9]+/exe$")) and .args[0] == "libnetwork-setkey"' "$HOOK_BUNDLE/config.json"
+dk hooknet-rm rm -f "$(cid hooknet)"
+dk netrm network rm ocih-hooknet
+
 # ------------------------------------------------------------------ 2. refusals
 # refused TAG RULE: docker's exit non-zero, oci-harden's message in docker's own stderr, and an
 # audit record (decision "refused") naming RULE for that container.

@@ -109,6 +109,21 @@ class FakeHost : public Host {
     if (it == userns_maps.end()) return std::nullopt;
     return it->second;
   }
+
+  // Hooks: canonical path (after the symlink table) -> the binary there.
+  std::map<std::string, Binary> binaries;
+  std::optional<Binary> binary_at(const std::string& path) const override {
+    auto it = binaries.find(canonical_path(path));
+    if (it == binaries.end()) return std::nullopt;
+    return it->second;
+  }
+  // Update: pid -> its cgroup's CPU bandwidth (absent = unreadable).
+  std::map<pid_t, CpuBandwidth> cpu_bandwidths;
+  std::optional<CpuBandwidth> cpu_bandwidth_of(pid_t pid) const override {
+    auto it = cpu_bandwidths.find(pid);
+    if (it == cpu_bandwidths.end()) return std::nullopt;
+    return it->second;
+  }
 };
 
 // Lexical canonicalisation with the fake symlink table (a link's target is absolute).

@@ -155,9 +155,10 @@ TEST_CASE("runc_args: create's flags in every position", "[runc_args]") {
     CHECK(a.flag_spans == std::vector<std::pair<size_t, size_t>>{{2, 2}});
     CHECK(a.positionals == Argv{"id"});
   }
-  SECTION("--b=x and -bundle x") {
+  SECTION("--b=x; -bundle x is refused (crun reads it as -b undle)") {
     CHECK(*parse({"create", "--b=/b", "id"}).flag("bundle") == "/b");
-    CHECK(*parse({"create", "-bundle", "/b", "id"}).flag("bundle") == "/b");
+    CHECK_THAT(parse_error({"create", "-bundle", "/b", "id"}).message,
+               Catch::Matchers::Contains("read as -b undle by crun"));
   }
   SECTION("id -b x: flags after the id") {
     RuncArgs a = parse({"create", "id", "-b", "/b"});
@@ -211,12 +212,12 @@ TEST_CASE("runc_args: exec reads flags only before the container id", "[runc_arg
     CHECK(a.flags.empty());
     CHECK(a.positionals == Argv{"id", "-t"});
   }
-  SECTION("exec --process p, -p=p, --cap, --user") {
+  SECTION("exec --process p, --process=p, --cap, --user (-p=p: see crun's grammar below)") {
     RuncArgs a = parse({"exec", "--process", "/tmp/p.json", "--detach", "--pid-file", "/x.pid", "id"});
     CHECK(*a.flag("process") == "/tmp/p.json");
     CHECK(*a.flag("detach") == "true");
     CHECK(a.positionals == Argv{"id"});
-    RuncArgs b = parse({"exec", "-p=/p.json", "-c", "CAP_SYS_ADMIN", "--cap=CAP_NET_ADMIN", "-u", "0:0", "id"});
+    RuncArgs b = parse({"exec", "--process=/p.json", "-c", "CAP_SYS_ADMIN", "--cap=CAP_NET_ADMIN", "-u", "0:0", "id"});
     CHECK(*b.flag("process") == "/p.json");
     CHECK(b.flag_values("cap") == Argv{"CAP_SYS_ADMIN", "CAP_NET_ADMIN"});
     CHECK(*b.flag("user") == "0:0");
@@ -324,6 +325,43 @@ TEST_CASE("runc_args: a lone dash is a word, not a flag", "[runc_args]") {
   RuncArgs b = parse({"-", "x"});
   CHECK(b.command == "-");
   CHECK(b.positionals == Argv{"x"});
+}
+
+TEST_CASE("runc_args: crun's grammar: --config/-f, prefixes, short clusters", "[runc_args][bypass]") {
+  SECTION("--config and -f are create's and run's flags with a value") {
+    CHECK(*parse({"run", "--config", "/tmp/other.json", "id"}).flag("config") == "/tmp/other.json");
+    CHECK(*parse({"create", "-f", "/tmp/other.json", "id"}).flag("config") == "/tmp/other.json");
+    CHECK(parse({"create", "-f", "/tmp/other.json", "id"}).positionals == Argv{"id"});
+    CHECK(*parse({"run", "--config=x.json", "id"}).flag("config") == "x.json");
+  }
+  SECTION("a long flag's unambiguous prefix is that flag (argp), an ambiguous one an error") {
+    CHECK(*parse({"create", "--conf", "/o.json", "id"}).flag("config") == "/o.json");
+    CHECK(*parse({"create", "--bun=/b", "id"}).flag("bundle") == "/b");
+    CHECK(parse({"create", "--bun", "/b", "id"}).positionals == Argv{"id"});
+    CHECK(*parse({"exec", "--process-l", "x", "id"}).flag("process-label") == "x");
+    CHECK_THAT(parse_error({"exec", "--proc", "/p.json", "id"}).message, Catch::Matchers::Contains("ambiguous"));
+    CHECK(*parse({"update", "--res", "-", "id"}).flag("resources") == "-");
+    CHECK(*parse({"update", "--cpu-p", "1000", "id"}).flag("cpu-period") == "1000");
+    CHECK_THAT(parse_error({"create", "--con", "x", "id"}).message, Catch::Matchers::Contains("ambiguous"));
+    CHECK_THAT(parse_error({"update", "--cpu", "1", "id"}).message, Catch::Matchers::Contains("ambiguous"));
+  }
+  SECTION("exact names and one-letter aliases win over prefixes") {
+    CHECK(*parse({"create", "--b", "/b", "id"}).flag("bundle") == "/b");
+    CHECK(*parse({"run", "--detach", "id"}).flag("detach") == "true");
+  }
+  SECTION("a short cluster reaching a flag with a value is refused") {
+    for (const Argv& argv : {Argv{"create", "-f/tmp/o.json", "id"}, Argv{"create", "-df", "/o.json", "id"},
+                             Argv{"run", "-dbX", "id"}, Argv{"create", "-b=/b", "id"},
+                             Argv{"exec", "-process", "/p.json", "id", "sh"}, Argv{"update", "-r-", "id"}}) {
+      INFO(argv[1]);
+      CHECK_THAT(parse_error(argv).message, Catch::Matchers::Contains("by crun"));
+    }
+  }
+  SECTION("short clusters of flags without a value, and Go's -x=v for them, are kept") {
+    CHECK(parse({"exec", "-dt", "id", "sh"}).positionals == Argv{"id", "sh"});
+    CHECK(*parse({"run", "-d=true", "id"}).flag("detach") == "true");
+    CHECK(*parse({"create", "-pid-file", "/p", "id"}).flag("pid-file") == "/p");
+  }
 }
 
 }  // namespace oci_harden
