@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "path_identity.hh"
 
 namespace oci_harden {
 
@@ -46,6 +49,16 @@ class Host {
   // Whether capability `cap` is in oci-harden's own bounding set (the engine's: oci-harden runs
   // as the engine's child). An engine can grant no capability outside it.
   virtual bool in_own_bounding_set(int cap) const = 0;
+
+  // Mount identity (sensitive-mounts). What the canonical path `canon` is as the kernel will
+  // bind it (file, mount, true path); nullopt when it cannot be opened. The mount table is
+  // read once per process, on first use.
+  virtual std::optional<PathIdentity> path_identity(const std::string& canon) const = 0;
+  // The mounts strictly below `canon` (an rbind carries them along), each as its mount root's
+  // identity (true_path: what that mount shows).
+  virtual std::vector<PathIdentity> submount_identities(const std::string& canon) const = 0;
+  // The executables of the processes listening on the UNIX socket file (dev, ino).
+  virtual std::vector<std::string> socket_listeners(dev_t dev, ino_t ino) const = 0;
 };
 
 }  // namespace oci_harden

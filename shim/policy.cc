@@ -415,6 +415,11 @@ Status apply_policy_json(const Json& root, Policy* p) {
   run(read_string(r, "hook", &p->hook_path));
   run(read_enum<Verify>(r, "verify", {{"record", Verify::kRecord}, {"enforce", Verify::kEnforce}},
                         &p->verify));
+  // Mount identity (sensitive-mounts).
+  run(read_strings(r, "refused_source_fstypes", &p->refused_source_fstypes));
+  run(read_strings(r, "engine_binaries", &p->engine_binaries));
+  run(read_enum<Binds>(r, "binds", {{"any", Binds::kAny}, {"allowed-only", Binds::kAllowedOnly}},
+                       &p->binds));
   if (!st) return st;
   return r.check_unknown();
 }

@@ -25,6 +25,7 @@ enum class AuditFailure { kRefuse, kAllow };      // the audit record cannot be 
 enum class OptOutDenied { kRefuse, kIgnore };     // an opt-out the policy does not allow
 enum class Verify { kRecord, kEnforce };          // what the hook does on a failed check
 enum class ExecEscalation { kRefuse, kClamp };    // an exec asking for more than the container has
+enum class Binds { kAny, kAllowedOnly };          // which host paths a bind may have as source
 
 // A default set where the spec has none, and a maximum above which the value is clamped.
 // max = nullopt means "the host's size" (RAM, CPU count), resolved by the rule.
@@ -84,6 +85,11 @@ struct Policy {
   std::string hook_path;
 
   ExecEscalation exec_escalation = ExecEscalation::kRefuse;
+
+  // Mount identity (sensitive-mounts).
+  std::vector<std::string> refused_source_fstypes;  // a bind source on one of these is refused
+  std::vector<std::string> engine_binaries;         // a socket they listen on is an engine socket
+  Binds binds = Binds::kAny;                        // allowed-only: only the allowed lists
 
   bool rule_enabled(const std::string& id) const;
 };
