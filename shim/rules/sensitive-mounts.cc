@@ -228,6 +228,7 @@ class MountJudge {
 
   // Why binding `canon` exposes the host, or "" when it does not.
   std::string danger(const std::string& canon) const {
+    identify_host();
     if (socket(canon)) return "the engine socket gives full control of the host";
     std::vector<std::string> below = sensitive_below(canon);
     if (canon == "/" && (sensitive(canon) || !below.empty())) {
@@ -258,12 +259,14 @@ class MountJudge {
   }
 
   bool allowed_path(const std::string& canon) const {
+    identify_host();
     Parts parts = lexical_parts(canon);
     return std::any_of(allowed_.begin(), allowed_.end(),
                        [&](const Parts& pattern) { return matches(pattern, parts); });
   }
 
   bool readonly_path(const std::string& canon) const {
+    identify_host();
     return std::any_of(readonly_.begin(), readonly_.end(),
                        [&](const std::string& p) { return same_or_under(p, canon); });
   }
@@ -290,7 +293,7 @@ class MountJudge {
   // sensitive paths are identified on first use, so a spec without binds asks the host nothing.
   // `truth` was judged by path already: a sensitive path spelled as itself is not repeated here.
   std::string same_file_as_sensitive(const PathIdentity& id, const std::string& truth) const {
-    identify_sensitive();
+    identify_host();
     for (const auto& [text, sid] : sensitive_ids_) {
       if (sid.same_file(id) && sid.true_path != truth) return text;
     }
@@ -363,30 +366,61 @@ class MountJudge {
     if (!seen) list->push_back(std::move(p));
   }
 
-  // Literal sensitive paths: their (device, inode), and their true paths as extra patterns (a
-  // data root that is a bind of /data/docker makes /data/docker sensitive too).
-  void identify_sensitive() const {
+  // The true path of a pattern's literal prefix, or "" when it is its own (or cannot be opened).
+  std::string true_prefix(const Parts& parts, size_t* literal_len) const {
+    auto star = std::find_if(parts.begin(), parts.end(),
+                             [](const std::string& p) { return p == "*" || p == "{id}"; });
+    *literal_len = static_cast<size_t>(star - parts.begin());
+    std::string canon = join_parts(Parts(parts.begin(), star));
+    std::optional<PathIdentity> id = ctx_.host().path_identity(canon);
+    return id && id->true_path != canon ? id->true_path : "";
+  }
+
+  // Asked of the host once, on the first bind: the literal sensitive paths' (device, inode); and
+  // every sensitive, allowed and read-only path whose literal prefix is itself a bind (a data
+  // root bound from /data/docker) also stands under its true path, so that both sides of a
+  // comparison of true paths are spelled alike.
+  void identify_host() const {
     if (identified_) return;
     identified_ = true;
     std::vector<Pattern> extra;
     for (const Pattern& s : sensitive_) {
-      if (!s.literal) continue;
-      std::string canon = join_parts(s.parts);
-      std::optional<PathIdentity> id = ctx_.host().path_identity(canon);
-      if (!id) continue;
-      sensitive_ids_.emplace_back(s.text, *id);
-      if (id->true_path != canon) {
-        extra.push_back(Pattern{lexical_parts(id->true_path), s.text + " (" + id->true_path + ")", true});
+      size_t n = 0;
+      std::string truth = true_prefix(s.parts, &n);
+      if (s.literal) {
+        std::optional<PathIdentity> id = ctx_.host().path_identity(join_parts(s.parts));
+        if (id) sensitive_ids_.emplace_back(s.text, *id);
       }
+      if (truth.empty()) continue;
+      Parts parts = lexical_parts(truth);
+      parts.insert(parts.end(), s.parts.begin() + static_cast<std::ptrdiff_t>(n), s.parts.end());
+      extra.push_back(Pattern{parts, s.text + " (" + join_parts(parts) + ")", s.literal});
     }
     sensitive_.insert(sensitive_.end(), extra.begin(), extra.end());
+    std::vector<Parts> more;
+    for (const Parts& a : allowed_) {
+      size_t n = 0;
+      std::string truth = true_prefix(a, &n);
+      if (truth.empty()) continue;
+      Parts parts = lexical_parts(truth);
+      parts.insert(parts.end(), a.begin() + static_cast<std::ptrdiff_t>(n), a.end());
+      more.push_back(parts);
+    }
+    allowed_.insert(allowed_.end(), more.begin(), more.end());
+    std::vector<std::string> ro;
+    for (const std::string& r : readonly_) {
+      size_t n = 0;
+      std::string truth = true_prefix(lexical_parts(r), &n);
+      if (!truth.empty()) ro.push_back(truth);
+    }
+    readonly_.insert(readonly_.end(), ro.begin(), ro.end());
   }
 
   RuleContext& ctx_;
-  mutable std::vector<Pattern> sensitive_;  // canonical, engine sockets and state included
-  std::vector<Pattern> sockets_;            // canonical
-  std::vector<Parts> allowed_;              // canonical patterns
-  std::vector<std::string> readonly_;       // canonical
+  mutable std::vector<Pattern> sensitive_;     // canonical, engine sockets and state included
+  std::vector<Pattern> sockets_;               // canonical
+  mutable std::vector<Parts> allowed_;         // canonical patterns
+  mutable std::vector<std::string> readonly_;  // canonical
   std::vector<std::string> pseudo_;         // /proc, /sys, /dev, canonical
   mutable bool identified_ = false;
   mutable std::vector<std::pair<std::string, PathIdentity>> sensitive_ids_;
