@@ -243,8 +243,6 @@ class RealHost : public Host {
 
   // Mount identity (sensitive-mounts).
  public:
-  // open(O_PATH) follows the last symlink as runc's bind does; statx's mount id names the mount
-  // exactly (a longest-prefix match of mount points is the fallback for kernels before 5.8).
   std::optional<PathIdentity> path_identity(const std::string& canon) const override {
     std::lock_guard<std::mutex> lock(ident_mu_);
     auto it = ident_cache_.find(canon);
@@ -282,23 +280,24 @@ class RealHost : public Host {
     return mounts_;
   }
 
+  // One statx, which follows the last symlink as runc's bind (and open without O_NOFOLLOW) do:
+  // the file's device, inode and type, and the id of the mount that holds it (Linux 5.8+; a
+  // longest-prefix match of mount points is the fallback).
   std::optional<PathIdentity> identify(const std::string& canon) const {
-    UniqueFd fd(::open(canon.c_str(), O_PATH | O_CLOEXEC));
-    if (!fd.valid()) return std::nullopt;
-    struct stat st;
-    if (::fstat(fd.get(), &st) != 0) return std::nullopt;
+    struct statx sx {};
+    if (::statx(AT_FDCWD, canon.c_str(), AT_STATX_SYNC_AS_STAT, STATX_TYPE | STATX_INO | STATX_MNT_ID,
+                &sx) != 0) {
+      return std::nullopt;
+    }
     PathIdentity id;
-    id.dev = st.st_dev;
-    id.ino = st.st_ino;
-    id.type = st.st_mode & S_IFMT;
+    id.dev = ::makedev(sx.stx_dev_major, sx.stx_dev_minor);
+    id.ino = sx.stx_ino;
+    id.type = sx.stx_mode & S_IFMT;
     id.true_path = canon;
     id.inside = canon;
     const std::vector<MountEntry>& table = mounts();
     const MountEntry* holder = nullptr;
-    struct statx sx {};
-    if (::statx(fd.get(), "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) == 0 && (sx.stx_mask & STATX_MNT_ID)) {
-      holder = mount_by_id(table, static_cast<int>(sx.stx_mnt_id));
-    }
+    if (sx.stx_mask & STATX_MNT_ID) holder = mount_by_id(table, static_cast<int>(sx.stx_mnt_id));
     if (holder == nullptr) holder = mount_holding(table, canon);
     if (holder != nullptr) locate_in_mounts(table, *holder, canon, &id);
     return id;

@@ -251,9 +251,7 @@ class MountJudge {
     Parts parts = lexical_parts(canon);
     std::vector<std::string> out;
     for (const auto& s : sensitive_) {
-      if (s.parts.size() > parts.size() && matches(parts, Parts(s.parts.begin(), s.parts.begin() + static_cast<std::ptrdiff_t>(parts.size())), true)) {
-        add_unique(&out, s.text);
-      }
+      if (s.parts.size() > parts.size() && prefix_of(parts, s.parts)) add_unique(&out, s.text);
     }
     return out;
   }
@@ -326,17 +324,29 @@ class MountJudge {
                        [&](const Pattern& p) { return matches(p.parts, parts); });
   }
 
-  // The path equals the pattern or lies under it; "*" matches one component, "{id}" only this
-  // container's id (and nothing when the id is unknown). `wild_path`: `path` may hold the
-  // wildcards instead (a parent of a pattern).
-  bool matches(const Parts& pattern, const Parts& path, bool wild_path = false) const {
+  // One pattern component against one path component: "*" matches any, "{id}" only this
+  // container's id (and nothing when the id is unknown).
+  bool component_matches(const std::string& p, const std::string& c) const {
+    if (p == "*") return true;
+    if (p == "{id}") return !ctx_.invocation().container_id.empty() && c == ctx_.invocation().container_id;
+    return p == c;
+  }
+
+  // The path equals the pattern or lies under it.
+  bool matches(const Parts& pattern, const Parts& path) const {
     if (path.size() < pattern.size()) return false;
-    const std::string& id = ctx_.invocation().container_id;
     for (size_t i = 0; i < pattern.size(); ++i) {
-      const std::string& p = wild_path ? path[i] : pattern[i];
-      const std::string& c = wild_path ? pattern[i] : path[i];
-      if (p == "*") continue;
-      if (p == "{id}" ? (id.empty() || c != id) : p != c) return false;
+      if (!component_matches(pattern[i], path[i])) return false;
+    }
+    return true;
+  }
+
+  // The path's components are the pattern's first ones (the path is a parent of, or equal to,
+  // a path the pattern matches).
+  bool prefix_of(const Parts& path, const Parts& pattern) const {
+    if (path.size() > pattern.size()) return false;
+    for (size_t i = 0; i < path.size(); ++i) {
+      if (!component_matches(pattern[i], path[i])) return false;
     }
     return true;
   }
@@ -367,13 +377,17 @@ class MountJudge {
   }
 
   // The true path of a pattern's literal prefix, or "" when it is its own (or cannot be opened).
-  std::string true_prefix(const Parts& parts, size_t* literal_len) const {
+  // `id` (when given) receives the identity of the literal prefix.
+  std::string true_prefix(const Parts& parts, size_t* literal_len,
+                          std::optional<PathIdentity>* id_out = nullptr) const {
     auto star = std::find_if(parts.begin(), parts.end(),
                              [](const std::string& p) { return p == "*" || p == "{id}"; });
     *literal_len = static_cast<size_t>(star - parts.begin());
     std::string canon = join_parts(Parts(parts.begin(), star));
     std::optional<PathIdentity> id = ctx_.host().path_identity(canon);
-    return id && id->true_path != canon ? id->true_path : "";
+    std::string truth = id && id->true_path != canon ? id->true_path : "";
+    if (id_out != nullptr) *id_out = std::move(id);
+    return truth;
   }
 
   // Asked of the host once, on the first bind: the literal sensitive paths' (device, inode); and
@@ -386,11 +400,9 @@ class MountJudge {
     std::vector<Pattern> extra;
     for (const Pattern& s : sensitive_) {
       size_t n = 0;
-      std::string truth = true_prefix(s.parts, &n);
-      if (s.literal) {
-        std::optional<PathIdentity> id = ctx_.host().path_identity(join_parts(s.parts));
-        if (id) sensitive_ids_.emplace_back(s.text, *id);
-      }
+      std::optional<PathIdentity> id;
+      std::string truth = true_prefix(s.parts, &n, &id);
+      if (s.literal && id) sensitive_ids_.emplace_back(s.text, std::move(*id));
       if (truth.empty()) continue;
       Parts parts = lexical_parts(truth);
       parts.insert(parts.end(), s.parts.begin() + static_cast<std::ptrdiff_t>(n), s.parts.end());
