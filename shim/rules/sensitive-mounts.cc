@@ -597,20 +597,33 @@ void judge_other_mount(RuleContext& ctx, const Json& mount, const std::string& w
              list_some(shown_types, shown_types.size()) + " (allowed_mount_types)");
 }
 
+// Why a root filesystem at `canon` would be the host's own files, or "".
+std::string root_danger(const MountJudge& judge, const std::string& canon) {
+  std::vector<std::string> below = judge.sensitive_below(canon);
+  if (canon == "/") return "the host's root directory";
+  if (judge.pseudo_filesystem(canon)) return "inside /proc, /sys or /dev";
+  if (judge.sensitive(canon)) return "a sensitive host path";
+  if (!below.empty()) return "a parent of sensitive host paths (" + list_some(below, 3) + ")";
+  return "";
+}
+
+// The root is judged by its spelling, then by what it is: a directory that is a bind of "/" (or
+// a procfs) is the host's root (or its /proc) whatever it is called.
 void judge_root(RuleContext& ctx, const MountJudge& judge) {
   std::optional<std::string> path = string_field(field(&ctx.spec(), "root"), "path");
   if (!path) return;
   for (const std::string& canon : judge.resolve(*path)) {
-    std::string why;
-    std::vector<std::string> below = judge.sensitive_below(canon);
-    if (canon == "/") {
-      why = "the host's root directory";
-    } else if (judge.pseudo_filesystem(canon)) {
-      why = "inside /proc, /sys or /dev";
-    } else if (judge.sensitive(canon)) {
-      why = "a sensitive host path";
-    } else if (!below.empty()) {
-      why = "a parent of sensitive host paths (" + list_some(below, 3) + ")";
+    std::string why = root_danger(judge, canon);
+    if (why.empty()) {
+      std::optional<PathIdentity> id = ctx.host().path_identity(canon);
+      if (id && judge.refused_fstype(id->fstype)) {
+        why = "on a " + filesystem_of(*id) + " filesystem (refused_source_fstypes)";
+      } else if (id && id->true_path != canon) {
+        std::string truth_why = root_danger(judge, id->true_path);
+        if (!truth_why.empty()) {
+          why = "a bind of the host's " + id->true_path + " (" + filesystem_of(*id) + "), " + truth_why;
+        }
+      }
     }
     if (why.empty()) continue;
     ctx.refuse("root.path " + shown(*path, canon) + " is " + why +

@@ -110,6 +110,19 @@ refused "/proc/self/cwd/.. (the bundle for runc)" "/proc/self/cwd/../../../etc" 
 refused "<root>/proc/1/root" "$T/rootfs/proc/1/root" "goes through /proc/1"
 refused "inside the root filesystem" "$T/rootfs/etc" "inside the container's own root filesystem"
 
+# A root filesystem that is a bind of the host's / under another name.
+mkdir -p "$T/srv/approot"
+mount --bind / "$T/srv/approot"
+B=$(bundle approot "$D/volumes/plain/_data")
+jq --arg r "$T/srv/approot" '.root.path = $r' "$B/config.json" > "$B/c" && mv "$B/c" "$B/config.json"
+"$OCIH" --root "$T/state" create -b "$B" "$ID" >"$T/create.out" 2>&1 </dev/null
+rc=$?
+runc --root "$T/state" delete -f "$ID" >/dev/null 2>&1
+check "a root.path that is a bind of / is refused" \
+  grep -q "root.path $T/srv/approot is a bind of the host's / " "$T/create.out" ||
+  { echo "rc=$rc"; cat "$T/create.out"; }
+umount "$T/srv/approot"
+
 # ---- 5. the runtime's state, oci-harden's state, another container's directory
 mkdir -p "$T/state" "$T/run"
 refused "the runtime's --root" "$T/state" "a sensitive host path"

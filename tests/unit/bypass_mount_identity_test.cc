@@ -114,6 +114,21 @@ TEST_CASE("bypass: a named volume that shows the host is judged by what it shows
   }
 }
 
+TEST_CASE("bypass: a root filesystem that is a bind of the host's / or a procfs",
+          "[bypass][mount-identity]") {
+  FakeHost h = host();
+  h.add_mount("/srv/app", "ext4", "/dev/vda", 8, 0, "/");
+  h.add_mount("/srv/procroot", "proc", "proc", 0, 46);
+  auto root_spec = [](const std::string& root) {
+    return R"({"process": {"args": ["sh"]}, "root": {"path": ")" + root + R"("}})";
+  };
+  CHECK_THAT(refusals(root_spec("/srv/app"), h),
+             Contains("root.path /srv/app is a bind of the host's / (ext4 /dev/vda), the host's root "
+                      "directory"));
+  CHECK_THAT(refusals(root_spec("/srv/procroot"), h), Contains("on a proc filesystem"));
+  CHECK(refusals(root_spec(kRoot), h).empty());
+}
+
 TEST_CASE("bypass: an engine socket at a path of its own", "[bypass][mount-identity]") {
   FakeHost h = host();
   h.file_types["/srv/api.sock"] = S_IFSOCK;
