@@ -136,7 +136,7 @@ std::string list_some(const std::vector<std::string>& items, size_t max) {
 }
 
 // A path pattern: canonical literal components, "*" (one component) or "{id}" (this container's
-// id). Literal patterns also carry what the host says the path is.
+// id). A literal one (no wildcard) names one file, whose device and inode can be compared.
 struct Pattern {
   Parts parts;
   std::string text;  // as the policy wrote it, for messages
@@ -449,7 +449,9 @@ struct BindView {
 // path and filesystem for one that is not.
 std::string described(const BindView& b, const std::string& canon, const std::string& truth,
                       const std::optional<PathIdentity>& id) {
-  if (truth == canon || !id) return shown(b.source, canon) + " is mounted at " + b.dest + " (" + b.where + ")";
+  if (truth == canon || !id) {
+    return shown(b.source, canon) + " is mounted at " + b.dest + " (" + b.where + ")";
+  }
   return b.where + " source " + b.source + " is a bind of the host's " + truth + " (" +
          filesystem_of(*id) + "), mounted at " + b.dest;
 }
@@ -534,7 +536,8 @@ std::string judge_canonical(RuleContext& ctx, const MountJudge& judge, const Bin
                            (sub.true_path == sub.mount_point ? "" : "the host's " + sub.true_path + ", ") +
                            filesystem_of(sub) + ")";
     if (judge.refused_fstype(sub.fstype)) {
-      return sub_what + ": a " + sub.fstype + " filesystem exposes the host's kernel (refused_source_fstypes)";
+      return sub_what + ": a " + sub.fstype +
+             " filesystem exposes the host's kernel (refused_source_fstypes)";
     }
     r = judge_truth(judge, b, sub.true_path, sub_what);
     if (!r.empty()) return r;
