@@ -48,7 +48,10 @@
 //
 // Limits, stated plainly: the host is read now and runc resolves the source again when it mounts
 // it (a path the container's owner controls could change in between); a socket's listeners are
-// seen in oci-harden's network namespace only (sock_diag), where the engines that call it live.
+// seen in oci-harden's network namespace only (sock_diag), where the engines that call it live;
+// a HOST symlink whose target goes through /proc/self/cwd is resolved from oci-harden's working
+// directory, not runc's (only the words of the spec are checked for /proc/<pid|self>); and any
+// directory named "proc" with a numeric child is refused as if it were one.
 
 #include <sys/stat.h>
 
