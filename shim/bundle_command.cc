@@ -111,7 +111,13 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
     return stop(exit_code_for(spec.error().code), msg);
   }
 
-  Invocation inv{args.command, args.container_id(), *dir};
+  // runc makes --root absolute from its working directory, which is ours until the exec.
+  std::string runtime_root = args.root;
+  if (!runtime_root.empty() && runtime_root[0] != '/') {
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof cwd) != nullptr) runtime_root = std::string(cwd) + "/" + runtime_root;
+  }
+  Invocation inv{args.command, args.container_id(), *dir, runtime_root};
   Decision d = harden_spec(std::move(*spec), policy, host, inv);
   bool audit_only = policy.mode == Mode::kAudit;
 

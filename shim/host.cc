@@ -24,6 +24,7 @@
 #include "handles.hh"
 #include "host_actions.hh"
 #include "real_host.hh"
+#include "unix_listeners.hh"
 
 namespace oci_harden {
 
@@ -432,6 +433,74 @@ class RealHost : public Host {
     return DeviceNode{type, static_cast<int64_t>(major(st.st_rdev)),
                       static_cast<int64_t>(minor(st.st_rdev))};
   }
+
+  // Mount identity (sensitive-mounts).
+ public:
+  std::optional<PathIdentity> path_identity(const std::string& canon) const override {
+    std::lock_guard<std::mutex> lock(ident_mu_);
+    auto it = ident_cache_.find(canon);
+    if (it != ident_cache_.end()) return it->second;
+    std::optional<PathIdentity> result = identify(canon);
+    ident_cache_.emplace(canon, result);
+    return result;
+  }
+
+  std::vector<PathIdentity> submount_identities(const std::string& canon) const override {
+    std::lock_guard<std::mutex> lock(ident_mu_);
+    const std::vector<MountEntry>& table = mounts();
+    std::vector<PathIdentity> out;
+    for (const MountEntry* m : mounts_below(table, canon)) {
+      PathIdentity id;
+      id.dev = ::makedev(m->major, m->minor);
+      locate_in_mounts(table, *m, m->mount_point, &id);
+      out.push_back(std::move(id));
+    }
+    return out;
+  }
+
+  std::vector<std::string> socket_listeners(dev_t dev, ino_t ino) const override {
+    return unix_socket_listeners(dev, ino);
+  }
+
+ private:
+  // The mount table of oci-harden's mount namespace (the engine's), parsed once; callers hold
+  // ident_mu_.
+  const std::vector<MountEntry>& mounts() const {
+    if (!mounts_read_) {
+      mounts_ = parse_mountinfo(read_bounded_file("/proc/self/mountinfo", kMaxMountinfoBytes));
+      mounts_read_ = true;
+    }
+    return mounts_;
+  }
+
+  // One statx, which follows the last symlink as runc's bind (and open without O_NOFOLLOW) do:
+  // the file's device, inode and type, and the id of the mount that holds it (Linux 5.8+; a
+  // longest-prefix match of mount points is the fallback).
+  std::optional<PathIdentity> identify(const std::string& canon) const {
+    struct statx sx {};
+    if (::statx(AT_FDCWD, canon.c_str(), AT_STATX_SYNC_AS_STAT, STATX_TYPE | STATX_INO | STATX_MNT_ID,
+                &sx) != 0) {
+      return std::nullopt;
+    }
+    PathIdentity id;
+    id.dev = ::makedev(sx.stx_dev_major, sx.stx_dev_minor);
+    id.ino = sx.stx_ino;
+    id.type = sx.stx_mode & S_IFMT;
+    id.true_path = canon;
+    id.inside = canon;
+    const std::vector<MountEntry>& table = mounts();
+    const MountEntry* holder = nullptr;
+    if (sx.stx_mask & STATX_MNT_ID) holder = mount_by_id(table, static_cast<int>(sx.stx_mnt_id));
+    if (holder == nullptr) holder = mount_holding(table, canon);
+    if (holder != nullptr) locate_in_mounts(table, *holder, canon, &id);
+    return id;
+  }
+
+  static constexpr size_t kMaxMountinfoBytes = 16 << 20;
+  mutable std::mutex ident_mu_;
+  mutable bool mounts_read_ = false;
+  mutable std::vector<MountEntry> mounts_;
+  mutable std::map<std::string, std::optional<PathIdentity>> ident_cache_;
 };
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "path_identity.hh"
+
 namespace oci_harden {
 
 struct NamespaceId {
@@ -114,6 +116,15 @@ class Host {
     uint64_t period = 0;
   };
   virtual std::optional<CpuBandwidth> cpu_bandwidth_of(pid_t pid) const = 0;
+  // Mount identity (sensitive-mounts). What the canonical path `canon` is as the kernel will
+  // bind it (file, mount, true path); nullopt when it cannot be opened. The mount table is
+  // read once per process, on first use.
+  virtual std::optional<PathIdentity> path_identity(const std::string& canon) const = 0;
+  // The mounts strictly below `canon` (an rbind carries them along), each as its mount root's
+  // identity (true_path: what that mount shows).
+  virtual std::vector<PathIdentity> submount_identities(const std::string& canon) const = 0;
+  // The executables of the processes listening on the UNIX socket file (dev, ino).
+  virtual std::vector<std::string> socket_listeners(dev_t dev, ino_t ino) const = 0;
 };
 
 }  // namespace oci_harden

@@ -447,6 +447,11 @@ Status apply_policy_json(const Json& root, Policy* p) {
   // Hooks.
   run(read_strings(r, "allowed_hooks", &p->allowed_hooks));
   run(check_absolute_paths(p->allowed_hooks, "allowed_hooks"));
+  // Mount identity (sensitive-mounts).
+  run(read_strings(r, "refused_source_fstypes", &p->refused_source_fstypes));
+  run(read_strings(r, "engine_binaries", &p->engine_binaries));
+  run(read_enum<Binds>(r, "binds", {{"any", Binds::kAny}, {"allowed-only", Binds::kAllowedOnly}},
+                       &p->binds));
   if (!st) return st;
   return r.check_unknown();
 }

@@ -27,6 +27,7 @@ enum class Verify { kRecord, kEnforce };          // what the hook does on a fai
 enum class ExecEscalation { kRefuse, kClamp };    // an exec asking for more than the container has
 enum class AppArmorUnconfined { kReplace, kRefuse };  // a spec that asks for no AppArmor profile
 enum class SeccompWeaker { kReplace, kRefuse };   // a spec's own profile lets through more
+enum class Binds { kAny, kAllowedOnly };          // which host paths a bind may have as source
 
 // A default set where the spec has none, and a maximum above which the value is clamped.
 // max = nullopt means "the host's size" (RAM, CPU count), resolved by the rule.
@@ -99,6 +100,10 @@ struct Policy {
   // Hooks (rule "hooks"): the binaries a spec's own hooks may run, judged by identity; the
   // policy's oci-harden-hook is allowed besides.
   std::vector<std::string> allowed_hooks;
+  // Mount identity (sensitive-mounts).
+  std::vector<std::string> refused_source_fstypes;  // a bind source on one of these is refused
+  std::vector<std::string> engine_binaries;         // a socket they listen on is an engine socket
+  Binds binds = Binds::kAny;                        // allowed-only: only the allowed lists
 
   bool rule_enabled(const std::string& id) const;
 };

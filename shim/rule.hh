@@ -46,6 +46,7 @@ struct Invocation {
   std::string event;         // create, run, restore, exec, update
   std::string container_id;
   std::string bundle;        // absolute bundle directory
+  std::string runtime_root = {};  // the runtime's --root from the command line ("" = its default)
 };
 
 class RuleContext {

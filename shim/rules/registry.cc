@@ -33,7 +33,8 @@ const std::vector<RuleInfo>& all_rules() {
        "refuse missing or host pid, ipc, uts, mount, network (and user) namespaces",
        rule_host_namespaces},
       {"sensitive-mounts", "5.5, 5.31", "16, 26",
-       "refuse binds of engine sockets and sensitive host paths", rule_sensitive_mounts},
+       "refuse binds of engine sockets, sensitive host paths and runtime state, by what the source is",
+       rule_sensitive_mounts},
       {"devices", "5.17", "",
        "refuse device rules that allow all devices, character-device rules outside the defaults "
        "and allowed_devices, block-device rules without an allowed node, and unlisted device nodes",

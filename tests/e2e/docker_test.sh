@@ -11,7 +11,7 @@
 #      / bound in, --pid host; --cap-add SYS_ADMIN is stripped
 #   2b. --security-opt seccomp=<allow-all> replaced by the policy's profile (seen from inside),
 #      Docker's default profile kept and in force
-#   3. a named volume; 4. docker exec, exec --privileged, exec -u 0; 5. the audit log
+#   3. a named volume, and volumes that show the host (/, /etc, a procfs: refused); 4. docker exec, exec --privileged, exec -u 0; 5. the audit log
 #   6. --runtime runc, the daemon's default, is unchanged (the control)
 #   7. a second daemon (deploy/daemon-default-runtime.json without userns-remap): the default
 #      runtime is oci-harden, and user_namespace.unavailable "record" / "refuse"
@@ -294,6 +294,31 @@ check "named volume: a hardened container writes to -v data:/data" test "$(rc vo
   show vol-write | sed 's/^/    | /'
 hrun vol-read -v data:/data "$IMG" cat /data/token
 check "named volume: a second container reads it back" test "$(out vol-read)" = "$TOKEN"
+
+# ------------------------------------------------------------------ 3b. volumes that show the host
+# A local-driver volume can be a bind of any host directory or a procfs (issue 12): judged by
+# what it shows, not by its path under the volumes directory.
+# refused_saying TAG TEXT: refused by sensitive-mounts, and docker's stderr says TEXT.
+refused_saying() {
+  refused "$1" sensitive-mounts || return 1
+  grep -qF -- "$2" "$T/out/$1.err" || { echo "no '$2' in docker's stderr"; show "$1"; return 1; }
+}
+dk vol-hostroot volume create -d local -o type=none -o o=bind -o device=/ hostroot
+hrun hostroot-read -v hostroot:/host "$IMG" cat /host/etc/hostname
+check "volume hostroot (a bind of /): host file read refused" \
+  refused_saying hostroot-read "is a bind of the host's / ("
+hrun hostroot-write --userns host -v hostroot:/host "$IMG" sh -c 'echo x > /host/tmp/f'
+check "volume hostroot (--userns host): host file write refused" \
+  refused_saying hostroot-write "is a bind of the host's / ("
+dk vol-hostetc volume create -d local -o type=none -o o=bind -o device=/etc hostetc
+hrun hostetc -v hostetc:/e "$IMG" true
+check "volume showing /etc: refused" refused_saying hostetc "is a bind of the host's /etc ("
+dk vol-hostproc volume create -d local -o type=proc -o device=proc hostproc
+hrun hostproc --userns host -v hostproc:/hp "$IMG" test -w /hp/sys/kernel/core_pattern
+check "volume hostproc (a procfs): refused" refused_saying hostproc "on a proc filesystem"
+docker_cmd "$DK" volume rm -f hostroot hostetc hostproc >/dev/null 2>&1
+hrun vol-again -v data:/data "$IMG" cat /data/token
+check "named volume: an ordinary volume still works after them" test "$(out vol-again)" = "$TOKEN"
 
 # ------------------------------------------------------------------ 4. docker exec
 # ex-root runs as root, ex-user as uid 1000.

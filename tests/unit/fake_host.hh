@@ -1,6 +1,10 @@
 // A Host for unit tests: every answer is a field the test sets, nothing touches the machine.
 #pragma once
 
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -123,6 +127,57 @@ class FakeHost : public Host {
     auto it = cpu_bandwidths.find(pid);
     if (it == cpu_bandwidths.end()) return std::nullopt;
     return it->second;
+  }
+
+  // Mount identity (sensitive-mounts): the mount table as /proc/self/mountinfo would list it
+  // (empty means one ext4 root from /dev/vda, 8:0); every path exists as a directory unless
+  // listed in `missing` or `file_types`; an inode is its path inside the filesystem, hashed
+  // (so two spellings of one file share it); `listeners`: socket path -> listening executables.
+  std::vector<MountEntry> mount_table;
+  std::set<std::string> missing;
+  std::map<std::string, mode_t> file_types;
+  std::map<std::string, std::vector<std::string>> listeners;
+
+  void add_mount(const std::string& point, const std::string& fstype, const std::string& source,
+                 unsigned major, unsigned minor, const std::string& root = "/") {
+    if (mount_table.empty()) mount_table = {root_mount()};
+    mount_table.push_back(MountEntry{static_cast<int>(mount_table.size()) + 1, 1, major, minor, root,
+                                     point, "rw", fstype, source});
+  }
+  static MountEntry root_mount() { return MountEntry{1, 0, 8, 0, "/", "/", "rw", "ext4", "/dev/vda"}; }
+  std::vector<MountEntry> table() const {
+    return mount_table.empty() ? std::vector<MountEntry>{root_mount()} : mount_table;
+  }
+  std::optional<PathIdentity> path_identity(const std::string& canon) const override {
+    if (missing.count(canon) > 0) return std::nullopt;
+    std::vector<MountEntry> t = table();
+    const MountEntry* holder = mount_holding(t, canon);
+    if (holder == nullptr) return std::nullopt;
+    PathIdentity id;
+    id.dev = makedev(holder->major, holder->minor);
+    auto type = file_types.find(canon);
+    id.type = type == file_types.end() ? S_IFDIR : type->second;
+    locate_in_mounts(t, *holder, canon, &id);
+    id.ino = static_cast<ino_t>(std::hash<std::string>()(id.inside) | 1);
+    return id;
+  }
+  std::vector<PathIdentity> submount_identities(const std::string& canon) const override {
+    std::vector<MountEntry> t = table();
+    std::vector<PathIdentity> out;
+    for (const MountEntry* m : mounts_below(t, canon)) {
+      PathIdentity id;
+      id.dev = makedev(m->major, m->minor);
+      locate_in_mounts(t, *m, m->mount_point, &id);
+      out.push_back(std::move(id));
+    }
+    return out;
+  }
+  std::vector<std::string> socket_listeners(dev_t dev, ino_t ino) const override {
+    for (const auto& [path, exes] : listeners) {
+      auto id = path_identity(path);
+      if (id && id->dev == dev && id->ino == ino) return exes;
+    }
+    return {};
   }
 };
 

@@ -118,7 +118,9 @@ TEST_CASE("golden: the restricted preset loads and is stricter than the default"
   auto spec = parse_spec(slurp("tests/golden/docker-captured/plain.json"));
   REQUIRE(spec.ok());
   Decision d = harden_spec(std::move(*spec), *policy, host, Invocation{"create", "c1", "/bundles/c1"});
-  CHECK(refusing_rules(d) == "user-namespace");
+  // binds: allowed-only, and the capture's data root (/var/tmp/ocih-golden/docker/data) is not on
+  // the allowed lists: its per-container files are refused too.
+  CHECK(refusing_rules(d) == "sensitive-mounts,user-namespace");
 }
 
 }  // namespace

@@ -67,7 +67,7 @@ Reasons run(const std::string& text, const FakeHost& host = docker_host(),
             const Policy& p = policy(), const std::string& bundle = kBundle) {
   Json spec = parse(text);
   Json before = spec;
-  Invocation inv{"create", "c1", bundle};
+  Invocation inv{"create", kContainer, bundle};
   RuleContext ctx(spec, p, host, inv);
   ctx.begin_rule("sensitive-mounts");
   rule_sensitive_mounts(ctx);
@@ -99,7 +99,7 @@ TEST_CASE("sensitive-mounts: engine defaults and engine-owned sources are unchan
     REQUIRE(run_bind("/var/lib/docker/100000.100000/volumes/data/_data", "/data").empty());
   }
   SECTION("Docker's per-container resolv.conf") {
-    REQUIRE(run_bind("/var/lib/docker/containers/abc/resolv.conf", "/etc/resolv.conf").empty());
+    REQUIRE(run_bind("/var/lib/docker/containers/9406b925a613d06742b868bc8992333b30cde9453aad56173dc4d6780f6525ec/resolv.conf", "/etc/resolv.conf").empty());
   }
   SECTION("a kubelet emptyDir") {
     REQUIRE(run_bind("/var/lib/kubelet/pods/6f1c2d3e-0000-4000-8000-000000000001/volumes/"
@@ -131,7 +131,7 @@ TEST_CASE("sensitive-mounts: engine defaults and engine-owned sources are unchan
     FakeHost host = docker_host();
     host.symlinks["/var/lib/docker"] = "/data/docker";
     REQUIRE(run_bind("/var/lib/docker/volumes/v/_data", "/v", R"(["rbind"])", host).empty());
-    REQUIRE(run_bind("/data/docker/containers/abc/hosts", "/etc/hosts", R"(["rbind"])", host)
+    REQUIRE(run_bind("/data/docker/containers/9406b925a613d06742b868bc8992333b30cde9453aad56173dc4d6780f6525ec/hosts", "/etc/hosts", R"(["rbind"])", host)
                 .empty());
   }
   SECTION("non-bind mounts of allowed types") {
@@ -191,7 +191,7 @@ TEST_CASE("sensitive-mounts: sensitive host paths and their parents are refused"
   SECTION("/var, a parent of /var/lib/docker") {
     REQUIRE(run_bind("/var", "/var-host") ==
             Reasons{"/var is mounted at /var-host (mounts[5]): a parent of sensitive host paths "
-                    "(/var/lib/docker, /var/lib/containerd, /var/lib/kubelet)"});
+                    "(/var/lib/docker, /var/lib/containerd, /var/lib/kubelet, ...)"});
   }
   SECTION("/var/run, a parent of /run/docker.sock once canonical") {
     Reasons r = run_bind("/var/run", "/var/run");
@@ -217,8 +217,9 @@ TEST_CASE("sensitive-mounts: sensitive host paths and their parents are refused"
     FakeHost host = docker_host();
     host.symlinks["/proc/1/root"] = "/";
     REQUIRE(run_bind("/proc/1/root", "/host", R"(["rbind"])", host) ==
-            Reasons{"/proc/1/root (canonical /) is mounted at /host (mounts[5]): a parent of "
-                    "sensitive host paths"});
+            Reasons{"/proc/1/root is mounted at /host (mounts[5]): it goes through /proc/1, which "
+                    "runc resolves in its own process when it mounts (/proc/self/cwd is the "
+                    "bundle, <root>/proc/1/root the host's /)"});
   }
   SECTION("a relative source ../../../etc is relative to the bundle") {
     REQUIRE(run_bind("../../../etc", "/e") ==
@@ -268,10 +269,10 @@ TEST_CASE("sensitive-mounts: allowed patterns never admit a parent of a sensitiv
     REQUIRE(run(spec_text(bind("/var/cache/apt", "/c")), docker_host(), p).empty());
   }
   SECTION("a container directory holding a sensitive path") {
-    p.sensitive_paths.push_back("/var/lib/docker/containers/abc/secrets");
-    REQUIRE(run(spec_text(bind("/var/lib/docker/containers/abc", "/c")), docker_host(), p)
+    p.sensitive_paths.push_back("/var/lib/docker/containers/9406b925a613d06742b868bc8992333b30cde9453aad56173dc4d6780f6525ec/secrets");
+    REQUIRE(run(spec_text(bind("/var/lib/docker/containers/9406b925a613d06742b868bc8992333b30cde9453aad56173dc4d6780f6525ec", "/c")), docker_host(), p)
                 .size() == 1);
-    REQUIRE(run(spec_text(bind("/var/lib/docker/containers/abc/hosts", "/etc/hosts")),
+    REQUIRE(run(spec_text(bind("/var/lib/docker/containers/9406b925a613d06742b868bc8992333b30cde9453aad56173dc4d6780f6525ec/hosts", "/etc/hosts")),
                 docker_host(), p)
                 .empty());
   }
@@ -356,9 +357,11 @@ TEST_CASE("sensitive-mounts: a root filesystem that is the host's is refused",
     REQUIRE(run(spec_text("", "/etc")) ==
             Reasons{"root.path /etc is a sensitive host path: the container would run on the "
                     "host's own files"});
-    REQUIRE(run(spec_text("", "/var/lib/docker")).size() == 1);
+    // Docker's own binds lie inside that root too, and are refused with it.
+    REQUIRE_THAT(run(spec_text("", "/var/lib/docker"))[0],
+                 Catch::StartsWith("root.path /var/lib/docker is a sensitive host path"));
     Reasons r = run(spec_text("", "/var"));
-    REQUIRE(r.size() == 1);
+    REQUIRE(r.size() == 3);  // the root, and Docker's two binds inside it
     REQUIRE_THAT(r[0], Catch::StartsWith("root.path /var is a parent of sensitive host paths"));
   }
 }
@@ -367,7 +370,7 @@ TEST_CASE("sensitive-mounts: refused through harden_spec", "[sensitive-mounts]")
   FakeHost host = docker_host();
   Policy p = policy();
   Decision d = harden_spec(parse(spec_text(bind("/var/run/docker.sock", "/var/run/docker.sock"))),
-                           p, host, Invocation{"create", "c1", kBundle});
+                           p, host, Invocation{"create", kContainer, kBundle});
   Reasons reasons;
   for (const Refusal& r : d.refusals) {
     if (r.rule == "sensitive-mounts") reasons.push_back(r.reason);

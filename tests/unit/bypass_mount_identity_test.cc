@@ -1,0 +1,193 @@
+// Bypass corpus, mount identity (sensitive-mounts): binds whose spelling is innocent but whose
+// source IS the host (a named volume that is a bind of /, /etc or /run, a procfs or sysfs at a
+// volume path, a symlink into one, an engine socket at a path of its own), sources through
+// /proc/<pid|self> or inside the container's root, the runtimes' own state, another container's
+// directory, and binds: allowed-only. Each goes through parse_spec + harden_spec as
+// `oci-harden create` does, on a FakeHost whose mount table models the trick.
+
+#include <catch2/catch.hpp>
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <string>
+
+#include "shim/harden.hh"
+#include "shim/policy.hh"
+#include "shim/spec.hh"
+#include "tests/unit/fake_host.hh"
+
+namespace oci_harden {
+namespace {
+
+using Catch::Matchers::Contains;
+
+const char* const kBundle = "/bundles/c1";
+const char* const kId = "9406b925a613d06742b868bc8992333b30cde9453aad56173dc4d6780f6525ec";
+const char* const kRoot = "/var/lib/docker/overlay2/0a49/merged";
+const std::string kVolumes = "/var/lib/docker/volumes/";
+
+std::string spec_with(const std::string& source, const std::string& options = R"(["rbind"])") {
+  return R"({"process": {"args": ["sh"]}, "root": {"path": ")" + std::string(kRoot) + R"("},
+    "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+      {"destination": "/etc/hosts", "type": "bind", "options": ["rbind"],
+       "source": "/var/lib/docker/containers/)" + kId + R"(/hosts"},
+      {"destination": "/v", "type": "bind", "source": ")" + source + R"(", "options": )" + options + "}]}";
+}
+
+Policy policy() {
+  auto p = builtin_policy();
+  REQUIRE(p.ok());
+  Policy out = std::move(*p);
+  out.hook_path.clear();
+  return out;
+}
+
+FakeHost host() {
+  FakeHost h;
+  h.symlinks["/var/run"] = "/run";
+  h.add_mount("/run", "tmpfs", "tmpfs", 0, 30);
+  h.add_mount("/proc", "proc", "proc", 0, 21);
+  h.add_mount("/sys", "sysfs", "sysfs", 0, 22);
+  return h;
+}
+
+// The sensitive-mounts refusals of the spec, "" joined; "" when it passes.
+std::string refusals(const std::string& text, const FakeHost& h, const Policy& p = policy(),
+                     const std::string& runtime_root = "") {
+  auto spec = parse_spec(text);
+  REQUIRE(spec.ok());
+  Decision d = harden_spec(std::move(*spec), p, h, Invocation{"create", kId, kBundle, runtime_root});
+  std::string out;
+  for (const Refusal& r : d.refusals) {
+    if (r.rule == "sensitive-mounts") out += r.reason + "\n";
+  }
+  return out;
+}
+
+TEST_CASE("bypass: a named volume that shows the host is judged by what it shows",
+          "[bypass][mount-identity]") {
+  FakeHost h = host();
+  h.add_mount(kVolumes + "hostroot/_data", "ext4", "/dev/vda", 8, 0, "/");
+  h.add_mount(kVolumes + "hostetc/_data", "ext4", "/dev/vda", 8, 0, "/etc");
+  h.add_mount(kVolumes + "hostrun/_data", "tmpfs", "tmpfs", 0, 30, "/");
+  h.add_mount(kVolumes + "hostproc/_data", "proc", "proc", 0, 44);
+  h.add_mount(kVolumes + "hostsys/_data", "sysfs", "sysfs", 0, 45);
+  CHECK_THAT(refusals(spec_with(kVolumes + "hostroot/_data"), h),
+             Contains("mounts[2] source /var/lib/docker/volumes/hostroot/_data is a bind of the "
+                      "host's / (ext4 /dev/vda), mounted at /v: a parent of sensitive host paths"));
+  CHECK_THAT(refusals(spec_with(kVolumes + "hostetc/_data"), h),
+             Contains("is a bind of the host's /etc (ext4 /dev/vda)"));
+  CHECK_THAT(refusals(spec_with(kVolumes + "hostrun/_data"), h),
+             Contains("is a bind of the host's /run (tmpfs)"));
+  CHECK_THAT(refusals(spec_with(kVolumes + "hostproc/_data"), h), Contains("on a proc filesystem"));
+  CHECK_THAT(refusals(spec_with(kVolumes + "hostsys/_data"), h), Contains("on a sysfs filesystem"));
+  SECTION("a symlink into them") {
+    h.symlinks["/srv/innocent"] = kVolumes + "hostproc/_data/sys/kernel";
+    CHECK_THAT(refusals(spec_with("/srv/innocent"), h), Contains("on a proc filesystem"));
+    h.symlinks["/srv/etc-link"] = kVolumes + "hostetc/_data/ssl";
+    CHECK_THAT(refusals(spec_with("/srv/etc-link"), h), Contains("bind of the host's /etc/ssl"));
+  }
+  SECTION("an rbind of a directory that carries one of them") {
+    CHECK_THAT(refusals(spec_with("/var/lib/docker/volumes"), h), Contains("sensitive"));
+    h.add_mount("/srv/data/sub", "ext4", "/dev/vda", 8, 0, "/etc");
+    CHECK_THAT(refusals(spec_with("/srv/data"), h),
+               Contains("carrying the mount at /srv/data/sub (the host's /etc, ext4 /dev/vda)"));
+    CHECK(refusals(spec_with("/srv/data", R"(["bind"])"), h).empty());  // not recursive
+  }
+  SECTION("ordinary volumes, Docker's files and its shm tmpfs still pass") {
+    CHECK(refusals(spec_with(kVolumes + "plain/_data"), h).empty());
+    h.add_mount(kVolumes + "fromsrv/_data", "ext4", "/dev/vda", 8, 0, "/srv/data");
+    CHECK(refusals(spec_with(kVolumes + "fromsrv/_data"), h).empty());
+    std::string shm = "/var/lib/docker/containers/" + std::string(kId) + "/mounts/shm";
+    h.add_mount(shm, "tmpfs", "shm", 0, 50);
+    CHECK(refusals(spec_with(shm), h).empty());
+    CHECK(refusals(spec_with("/etc/localtime", R"(["rbind", "ro"])"), h).empty());
+  }
+  SECTION("a data root that is itself a bind keeps its allowed files") {
+    FakeHost d = host();
+    d.add_mount("/var/lib/docker", "ext4", "/dev/vda", 8, 0, "/data/docker");
+    CHECK(refusals(spec_with(kVolumes + "plain/_data"), d).empty());
+    d.add_mount("/srv/alias", "ext4", "/dev/vda", 8, 0, "/data/docker");
+    CHECK_THAT(refusals(spec_with("/srv/alias"), d),
+               Contains("is a bind of the host's /data/docker (ext4 /dev/vda), mounted at /v: a sensitive"));
+  }
+}
+
+TEST_CASE("bypass: a root filesystem that is a bind of the host's / or a procfs",
+          "[bypass][mount-identity]") {
+  FakeHost h = host();
+  h.add_mount("/srv/app", "ext4", "/dev/vda", 8, 0, "/");
+  h.add_mount("/srv/procroot", "proc", "proc", 0, 46);
+  auto root_spec = [](const std::string& root) {
+    return R"({"process": {"args": ["sh"]}, "root": {"path": ")" + root + R"("}})";
+  };
+  CHECK_THAT(refusals(root_spec("/srv/app"), h),
+             Contains("root.path /srv/app is a bind of the host's / (ext4 /dev/vda), the host's root "
+                      "directory"));
+  CHECK_THAT(refusals(root_spec("/srv/procroot"), h), Contains("on a proc filesystem"));
+  CHECK(refusals(root_spec(kRoot), h).empty());
+}
+
+TEST_CASE("bypass: an engine socket at a path of its own", "[bypass][mount-identity]") {
+  FakeHost h = host();
+  h.file_types["/srv/api.sock"] = S_IFSOCK;
+  h.listeners["/srv/api.sock"] = {"/usr/bin/dockerd (deleted)"};
+  h.file_types["/srv/pulse.sock"] = S_IFSOCK;
+  h.listeners["/srv/pulse.sock"] = {"/usr/bin/pulseaudio"};
+  CHECK_THAT(refusals(spec_with("/srv/api.sock", R"(["bind"])"), h),
+             Contains("it is a socket on which /usr/bin/dockerd (deleted) listens"));
+  CHECK(refusals(spec_with("/srv/pulse.sock", R"(["bind"])"), h).empty());
+  // The socket's directory, seen through a volume, is the socket's directory.
+  h.add_mount(kVolumes + "sockdir/_data", "tmpfs", "tmpfs", 0, 30, "/");
+  CHECK_THAT(refusals(spec_with(kVolumes + "sockdir/_data"), h), Contains("/run/docker.sock"));
+}
+
+TEST_CASE("bypass: sources through /proc or inside the container's root", "[bypass][mount-identity]") {
+  FakeHost h = host();
+  CHECK_THAT(refusals(spec_with("/proc/self/cwd/../../etc"), h), Contains("goes through /proc/self"));
+  CHECK_THAT(refusals(spec_with("proc/self/cwd/x"), h), Contains("goes through /proc/self"));
+  CHECK_THAT(refusals(spec_with("/proc/thread-self/root"), h), Contains("/proc/thread-self"));
+  CHECK_THAT(refusals(spec_with(std::string(kRoot) + "/proc/1/root"), h),
+             Contains("goes through /proc/1"));
+  CHECK_THAT(refusals(spec_with(std::string(kRoot) + "/etc"), h),
+             Contains("inside the container's own root filesystem"));
+  CHECK(refusals(spec_with("/srv/processes"), h).empty());  // "proc" only as a word
+}
+
+TEST_CASE("bypass: the runtimes' own state and other containers' files", "[bypass][mount-identity]") {
+  FakeHost h = host();
+  CHECK_THAT(refusals(spec_with("/run/oci-harden"), h), Contains("a sensitive host path"));
+  CHECK_THAT(refusals(spec_with("/run/oci-harden/other/rootfs"), h), Contains("under sensitive"));
+  CHECK_THAT(refusals(spec_with("/run/runc"), h), Contains("a sensitive host path"));
+  CHECK_THAT(refusals(spec_with("/run/crun/x"), h), Contains("under sensitive"));
+  CHECK_THAT(refusals(spec_with("/srv/rt/state", R"(["rbind"])"), h, policy(), "/srv/rt"),
+             Contains("under sensitive host path /srv/rt"));
+  CHECK_THAT(refusals(spec_with("/var/lib/docker/containers/0123other/hosts"), h),
+             Contains("under sensitive host path /var/lib/docker"));
+  CHECK_THAT(refusals(spec_with("/run/user/1000/docker.sock"), h), Contains("sensitive"));
+  CHECK_THAT(refusals(spec_with("/run/user/1000"), h), Contains("a parent of sensitive host path"));
+  CHECK_THAT(refusals(spec_with("/var/lib/containers/storage"), h), Contains("sensitive"));
+  CHECK_THAT(refusals(spec_with("/run/dbus/system_bus_socket"), h), Contains("sensitive"));
+  Policy p = policy();
+  p.state_dir = "/srv/ocih-state";
+  CHECK_THAT(refusals(spec_with("/srv/ocih-state"), h, p), Contains("a sensitive host path"));
+}
+
+TEST_CASE("bypass: binds allowed-only admits the allowed lists alone", "[bypass][mount-identity]") {
+  FakeHost h = host();
+  Policy p = policy();
+  p.binds = Binds::kAllowedOnly;
+  CHECK_THAT(refusals(spec_with("/srv/www"), h, p), Contains("only the allowed lists may be bound"));
+  CHECK(refusals(spec_with(kVolumes + "v/_data"), h, p).empty());
+  CHECK(refusals(spec_with("/etc/localtime", R"(["rbind", "ro"])"), h, p).empty());
+  CHECK_THAT(refusals(spec_with("/usr/bin/docker-init", R"(["rbind"])"), h, p),
+             Contains("read-only"));
+  auto restricted = parse_policy(R"({"binds": "allowed-only"})", "/etc/oci-harden/policy.json");
+  REQUIRE(restricted.ok());
+  CHECK(restricted->binds == Binds::kAllowedOnly);
+  CHECK_FALSE(parse_policy(R"({"binds": "some"})", "/etc/oci-harden/policy.json").ok());
+}
+
+}  // namespace
+}  // namespace oci_harden
