@@ -13,11 +13,9 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
-#include <fstream>
 #include <iterator>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -227,7 +225,7 @@ class RealHost : public Host {
     std::vector<std::string> parts = split(canonical_path(path));
     std::vector<DirAccess> out;
     std::string so_far;
-    for (size_t i = 0; i < parts.size(); ++i) {
+    for (const std::string& part : parts) {
       std::string dir = so_far.empty() ? "/" : so_far;
       struct stat st;
       if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return {};
@@ -235,25 +233,29 @@ class RealHost : public Host {
       bool acl = (st.st_mode & S_IXGRP) != 0 && st.st_gid == 0 &&
                  ::getxattr(dir.c_str(), "system.posix_acl_access", nullptr, 0) > 0;
       out.push_back(DirAccess{dir, st.st_uid, st.st_gid, static_cast<uint32_t>(st.st_mode & 07777), acl});
-      so_far += "/" + parts[i];
+      so_far += "/" + part;
     }
     return out;
   }
 
   // From /proc/self/mountinfo (oci-harden runs in the engine's mount namespace, which is the
-  // one runc resolves root.path in). Read once per call; asked at most once per create.
+  // one runc resolves root.path in), read afresh: asked at most once per create, and only for a
+  // root filesystem that is a mount of its own.
   std::optional<MountAt> mount_at(const std::string& path) const override {
     std::string target = canonical_path(path);
     if (!is_mount_root(target)) return std::nullopt;
-    std::vector<MountinfoLine> lines = read_mountinfo();
-    const MountinfoLine* top = nullptr;
-    for (const MountinfoLine& l : lines) {
-      if (l.target == target) top = &l;  // the last one is the mount on top
+    std::vector<MountEntry> table =
+        parse_mountinfo(read_bounded_file("/proc/self/mountinfo", kMaxMountinfoBytes));
+    const MountEntry* top = nullptr;
+    for (const MountEntry& m : table) {
+      if (m.mount_point == target) top = &m;  // the last one is the mount on top
     }
     if (top == nullptr) return std::nullopt;
     MountAt out{top->root, top->fstype, {}};
-    for (const MountinfoLine& l : lines) {
-      if (&l != top && l.dev == top->dev) out.also_at.push_back(l.target);
+    for (const MountEntry& m : table) {
+      if (&m != top && m.major == top->major && m.minor == top->minor) {
+        out.also_at.push_back(m.mount_point);
+      }
     }
     return out;
   }
@@ -266,44 +268,6 @@ class RealHost : public Host {
     return userns_cache_[path] = read_user_namespace_map(path);
   }
 
- private:
-  struct MountinfoLine {
-    std::string dev, root, target, fstype;
-  };
-
-  // "\040" and the other octal escapes of mountinfo back to bytes.
-  static std::string unescape(const std::string& s) {
-    std::string out;
-    for (size_t i = 0; i < s.size(); ++i) {
-      auto octal = [&](size_t k) { return s[k] >= '0' && s[k] <= '7'; };
-      if (s[i] == '\\' && i + 3 < s.size() && octal(i + 1) && octal(i + 2) && octal(i + 3)) {
-        out += static_cast<char>(((s[i + 1] - '0') << 6) | ((s[i + 2] - '0') << 3) | (s[i + 3] - '0'));
-        i += 3;
-      } else {
-        out += s[i];
-      }
-    }
-    return out;
-  }
-
-  static std::vector<MountinfoLine> read_mountinfo() {
-    std::vector<MountinfoLine> out;
-    std::ifstream in("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-      std::istringstream words(line);
-      std::string id, parent, dev, root, target, word;
-      if (!(words >> id >> parent >> dev >> root >> target)) continue;
-      while (words >> word && word != "-") {
-      }
-      std::string fstype;
-      words >> fstype;
-      out.push_back(MountinfoLine{dev, unescape(root), unescape(target), fstype});
-    }
-    return out;
-  }
-
- public:
 
   // Hooks: one stat for the identity (it follows /proc/<pid>/exe to the inode even when the
   // file was deleted); the name from the same walk canonical_path does, the magic link read as

@@ -495,7 +495,7 @@ std::string judge_allowed_only(const MountJudge& judge, const BindView& b, const
 }
 
 // Returns the refusal of one canonical spelling of a bind source, or "".
-std::string judge_canonical(RuleContext& ctx, const MountJudge& judge, const BindView& b,
+std::string judge_canonical(const RuleContext& ctx, const MountJudge& judge, const BindView& b,
                             const std::string& canon, const std::vector<std::string>& roots) {
   for (const std::string& root : roots) {
     if (root != "/" && same_or_under(root, canon)) {
