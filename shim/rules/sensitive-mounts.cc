@@ -29,6 +29,8 @@
 //   - with "binds": "allowed-only", any source whose true path is not on the allowed lists;
 //   - a bind whose destination is an engine socket path, whatever its source: the destination
 //     shows the intent (a proxied socket has an innocent-looking source);
+//   - a mount with the option "remount", of any type: runc remounts what is already at the
+//     destination, so it would make an earlier read-only bind writable;
 //   - a mount that is not a bind, of a type outside allowed_mount_types: ext4 of /dev/vda mounts
 //     the host's disk, overlay with lowerdir=/etc exposes the host's /etc;
 //   - a root filesystem that is "/", a sensitive path or a parent of one, or lies under /proc,
@@ -638,6 +640,23 @@ void judge_root(RuleContext& ctx, const MountJudge& judge) {
   }
 }
 
+// "remount" makes runc 1.1.5 mount with MS_REMOUNT: the entry changes the flags of the mount
+// already at its destination instead of making one, so a later {"options": ["bind", "remount",
+// "rw"]} turns an earlier read-only bind (an allowed_readonly_paths source, a :ro volume, the
+// engine's /etc/hosts) writable whatever its own source. No engine writes it. runc matches mount
+// options exactly, so only this spelling is the flag. Returns whether the mount was refused.
+bool judge_remount(RuleContext& ctx, const Json& mount, const std::string& where) {
+  for (const std::string& o : string_items(field(&mount, "options"))) {
+    if (o != "remount") continue;
+    ctx.refuse(where + ".options has \"remount\" (destination " +
+               string_field(&mount, "destination").value_or("") +
+               "): it would change the flags of the mount already there, making a read-only "
+               "mount writable");
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void rule_sensitive_mounts(RuleContext& ctx) {
@@ -652,6 +671,7 @@ void rule_sensitive_mounts(RuleContext& ctx) {
     const Json& mount = mounts->items()[i];
     if (!mount.is_object()) continue;  // null decodes to an empty mount, which runc rejects
     std::string where = json_path_index("mounts", i);
+    if (judge_remount(ctx, mount, where)) continue;
     if (is_bind_mount(mount)) {
       judge_bind(ctx, judge, mount, where, roots);
     } else {

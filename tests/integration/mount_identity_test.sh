@@ -163,6 +163,22 @@ B=$(bundle plainsock "$T/sock/plain.sock" '["bind"]' /plain.sock 'test -S /plain
 out=$("$OCIH" --root "$T/state" run -b "$B" "$ID" 2>&1)
 check "a socket no engine listens on is allowed and seen inside" test "$out" = sock || echo "$out"
 
+# ---- 6b. remount: a later entry may not change an earlier read-only mount's flags
+# (runc 1.1.5 mounts with MS_REMOUNT and the read-only volume becomes writable)
+V=$(volume rovol)
+B=$(bundle remount "$V" '["rbind","ro"]' /v 'touch /v/written && echo wrote')
+jq --arg src "$T/srv" '.mounts += [{destination: "/v", type: "bind", source: $src,
+  options: ["bind", "remount", "rw"]}]' "$B/config.json" > "$B/c" && mv "$B/c" "$B/config.json"
+"$OCIH" --root "$T/state" create -b "$B" "$ID" >"$T/create.out" 2>&1 </dev/null
+rc=$?
+runc --root "$T/state" delete -f "$ID" >/dev/null 2>&1
+if [[ $rc -ne 0 && "$(cat "$T/create.out")" == *'has "remount"'* ]]; then
+  pass "a remount entry over a read-only volume: refused"
+else
+  fail "a remount entry over a read-only volume: refused" "rc=$rc: $(cat "$T/create.out")"
+fi
+check "a remount entry over a read-only volume: nothing was written" test ! -e "$V/written"
+
 # ---- 7. binds: allowed-only
 jq '.binds = "allowed-only"' "$T/etc/policy.json" > "$T/etc/p2" && mv "$T/etc/p2" "$T/etc/policy.json"
 chmod 0644 "$T/etc/policy.json"

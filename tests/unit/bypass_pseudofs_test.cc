@@ -315,4 +315,28 @@ TEST_CASE("bypass/pseudo-filesystems: the rule cannot be opted out of by default
   REQUIRE_REFUSED_BY(v, "opt-out");
 }
 
+// Found while building this rule: under runc 1.1.5 a later entry with "remount" changes the flags
+// of the mount already at its destination, so {"bind","remount","rw"} made an earlier read-only
+// bind writable, whatever its own source. sensitive-mounts refuses the option on any mount.
+TEST_CASE("bypass/remount: a later entry cannot make a read-only mount writable", "[bypass]") {
+  const std::vector<std::pair<const char*, std::vector<std::string>>> cases = {
+      {"a bind of /tmp remounting a :ro volume at /x read-write",
+       {R"({"destination":"/x","type":"bind","source":"/var/lib/docker/volumes/v/_data","options":["rbind","ro"]})",
+        R"({"destination":"/x","type":"bind","source":"/tmp","options":["bind","remount","rw"]})"}},
+      {"a tmpfs entry remounting the engine's /etc/hosts",
+       {R"({"destination":"/etc/hosts","type":"tmpfs","source":"tmpfs","options":["remount","rw"]})"}},
+      {"remount with no type", {R"({"destination":"/etc","source":"none","options":["remount","rw"]})"}},
+  };
+  for (const auto& [name, mounts] : cases) {
+    INFO(name);
+    Verdict v = judge(spec_with(mounts));
+    REQUIRE_REFUSED_BY(v, "sensitive-mounts");
+    bool named = false;
+    for (const Refusal& r : v.d.refusals) {
+      if (r.reason.find("\"remount\"") != std::string::npos) named = true;
+    }
+    CHECK(named);
+  }
+}
+
 }  // namespace oci_harden
