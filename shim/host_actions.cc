@@ -168,13 +168,21 @@ Status mkdir_in_rootfs(const HostAction& a) {
   UniqueFd root(::open(a.source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root.valid()) return os_error("open rootfs " + a.source, errno);
   std::string rel = ".";
-  for (const std::string& seg : components(a.target)) {
+  std::vector<std::string> segs = components(a.target);
+  for (size_t i = 0; i < segs.size(); ++i) {
+    const std::string& seg = segs[i];
     struct open_how how {};
     how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     UniqueFd parent(static_cast<int>(::syscall(SYS_openat2, root.get(), rel.c_str(), &how, sizeof how)));
     std::string where = a.source + "/" + (rel == "." ? "" : rel.substr(2) + "/") + seg;
     if (!parent.valid()) return os_error("mountpoint " + where, errno);
+    if (a.file && i + 1 == segs.size()) {
+      // The parent was opened inside the root; O_NOFOLLOW and O_EXCL keep the new file there.
+      UniqueFd f(::openat(parent.get(), seg.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+      if (!f.valid() && errno != EEXIST) return os_error("create " + where, errno);
+      break;
+    }
     if (::mkdirat(parent.get(), seg.c_str(), 0755) != 0 && errno != EEXIST) {
       return os_error("mkdir " + where, errno);
     }

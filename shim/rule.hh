@@ -39,6 +39,7 @@ struct HostAction {
   std::string source;  // kIdmapRootfs: the original root.path (absolute)
   std::string target;  // kIdmapRootfs: where to mount it; kMkdirInRootfs: path inside rootfs
   uint32_t uid = 0, gid = 0, size = 0;  // kIdmapRootfs: mapping of container 0
+  bool file = false;  // kMkdirInRootfs: the last component is an empty file (a bind of a file)
 };
 
 // Facts about this invocation that rules may read.

@@ -39,6 +39,8 @@
 // the hardened spec (runc run after runc delete) asks for the idmapped mount again; apart from
 // that, the hardened spec passes through unchanged.
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <charconv>
@@ -236,6 +238,16 @@ void renew_idmapped_rootfs(RuleContext& ctx) {
                          static_cast<uint32_t>(u.size)});
 }
 
+// What a bind's source is on the host (st_mode & S_IFMT; 0 when it cannot be seen); a relative
+// source is the bundle's, as runc resolves it.
+mode_t bind_source_type(const RuleContext& ctx, const Json& mount) {
+  std::string source = string_field(&mount, "source").value_or("");
+  if (source.empty()) return 0;
+  if (source[0] != '/') source = ctx.invocation().bundle + "/" + source;
+  std::optional<PathIdentity> id = ctx.host().path_identity(ctx.host().canonical_path(lexical(source)));
+  return id ? id->type : 0;
+}
+
 void request_mountpoints(RuleContext& ctx, const std::string& rootfs) {
   const Json* mounts = field(&ctx.spec(), "mounts");
   if (mounts == nullptr || !mounts->is_array()) return;
@@ -246,12 +258,22 @@ void request_mountpoints(RuleContext& ctx, const std::string& rootfs) {
     bool inside_mount = std::any_of(earlier.begin(), earlier.end(),
                                     [&](const std::string& d) { return is_under(dest, d) || dest == d; });
     earlier.push_back(dest);
-    // A bind's mountpoint may have to be a file; the engine creates those (Docker does for
-    // volumes). A mountpoint inside an earlier mount is created by runc in that mount.
-    if (dest == "/" || is_bind_mount(m) || inside_mount) continue;
+    // A bind's mountpoint is a directory when its source is one, else an empty file, as runc
+    // makes it (the engines create theirs, Docker for volumes; a hand-made bundle relies on
+    // runc, which as the mapped root gets EACCES). A mountpoint inside an earlier mount is
+    // created by runc in that mount.
+    if (dest == "/" || inside_mount) continue;
+    bool file = false;
+    if (is_bind_mount(m)) {
+      mode_t type = bind_source_type(ctx, m);
+      if (type == 0) continue;  // runc will fail on the source anyway
+      file = type != S_IFDIR;
+    }
     if (std::find(wanted.begin(), wanted.end(), dest) != wanted.end()) continue;
     wanted.push_back(dest);
-    ctx.request(HostAction{HostAction::Kind::kMkdirInRootfs, rootfs, dest, 0, 0, 0});
+    HostAction mkdir{HostAction::Kind::kMkdirInRootfs, rootfs, dest, 0, 0, 0};
+    mkdir.file = file;
+    ctx.request(std::move(mkdir));
   }
 }
 

@@ -210,6 +210,27 @@ TEST_CASE("kMkdirInRootfs creates mountpoints inside the rootfs", "[host-actions
   CHECK(lstat_or_fail(rootfs + "/proc").st_uid == 0);
 }
 
+TEST_CASE("kMkdirInRootfs makes a file mountpoint for a bind of a file, never through a link",
+          "[host-actions]") {
+  if (!have_root()) return;
+  TempDir t;
+  std::string rootfs = t.path + "/rootfs";
+  std::string outside = t.path + "/outside";
+  REQUIRE(::mkdir(rootfs.c_str(), 0755) == 0);
+  HostAction file = mkdir_in(rootfs, "/run/app.sock");
+  file.file = true;
+  REQUIRE(perform_host_actions({file, file}).ok());
+  CHECK(S_ISREG(lstat_or_fail(rootfs + "/run/app.sock").st_mode));
+  CHECK(S_ISDIR(lstat_or_fail(rootfs + "/run").st_mode));
+  // A link in the last component is not followed: the file is not made outside.
+  REQUIRE(::symlink(outside.c_str(), (rootfs + "/link").c_str()) == 0);
+  HostAction through = mkdir_in(rootfs, "/link");
+  through.file = true;
+  (void)perform_host_actions({through});
+  struct stat st;
+  CHECK(::lstat(outside.c_str(), &st) != 0);
+}
+
 TEST_CASE("kMkdirInRootfs never follows a symlink out of the rootfs", "[host-actions]") {
   if (!have_root()) return;
   TempDir t;

@@ -1,6 +1,8 @@
 // Rule "user-namespace": each outcome (kept, refused, added with an idmapped rootfs, added
 // without shifting, unavailable) and the adaptations a new user namespace needs, on FakeHost.
 
+#include <sys/stat.h>
+
 #include <catch2/catch.hpp>
 
 #include "shim/policy.hh"
@@ -269,14 +271,24 @@ TEST_CASE("user-namespace does not idmap under an id that would leave state_dir"
 TEST_CASE("user-namespace adds the namespace without shifting where the rootfs is searchable",
           "[user-namespace]") {
   FakeHost host;  // no idmap support, everything searchable
+  host.file_types["/var/lib/x/hosts"] = S_IFREG;
   Run r = run(parse(kBase), policy(), host);
   CHECK(r.refusals.empty());
   CHECK(has_user_ns(r.spec));
   CHECK(string_field(field(&r.spec, "root"), "path") == std::optional<std::string>("rootfs"));
   CHECK(field(&r.spec, "annotations") == nullptr);
-  // Non-bind mountpoints the mapped root could not create in a root-owned rootfs; those inside
-  // an earlier mount (/dev/pts, /sys/fs/cgroup) and binds (/etc/hosts) are runc's or the engine's.
-  CHECK(mkdir_targets(r.actions) == std::vector<std::string>{"/proc", "/dev", "/sys", "/tmp", "/var/tmp"});
+  // Mountpoints the mapped root could not create in a root-owned rootfs (those inside an earlier
+  // mount, /dev/pts and /sys/fs/cgroup, are runc's); a bind of a file gets an empty file.
+  CHECK(mkdir_targets(r.actions) ==
+        std::vector<std::string>{"/proc", "/dev", "/sys", "/etc/hosts", "/tmp", "/var/tmp"});
+  for (const auto& a : r.actions) CHECK(a.file == (a.target == "/etc/hosts"));
+  // A bind of a directory gets a directory; a source that is not there, nothing.
+  host.file_types.erase("/var/lib/x/hosts");
+  Run dir = run(parse(kBase), policy(), host);
+  for (const auto& a : dir.actions) CHECK_FALSE(a.file);
+  host.missing.insert("/var/lib/x/hosts");
+  Run none = run(parse(kBase), policy(), host);
+  CHECK(mkdir_targets(none.actions) == std::vector<std::string>{"/proc", "/dev", "/sys", "/tmp", "/var/tmp"});
   for (const auto& a : r.actions) CHECK(a.source == kRootfs);
   CHECK(mount_at(r.spec, "/sys")->get("type")->text() == "sysfs");  // own netns: sysfs is fine
 }
