@@ -4,15 +4,11 @@
 
 #include <tuple>
 
+#include "lexical_path.hh"
+
 namespace oci_harden {
 
 namespace {
-
-bool same_or_under(const std::string& parent, const std::string& child) {
-  if (parent == "/") return !child.empty() && child[0] == '/';
-  return child.compare(0, parent.size(), parent) == 0 &&
-         (child.size() == parent.size() || child[parent.size()] == '/');
-}
 
 // `child` (same_or_under `parent`) with `parent` replaced by `base`.
 std::string rebase(const std::string& child, const std::string& parent, const std::string& base) {

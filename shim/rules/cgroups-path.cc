@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "../lexical_path.hh"
 #include "../rule.hh"
 #include "../spec.hh"
 
@@ -29,25 +30,7 @@ namespace oci_harden {
 namespace {
 
 // Go's filepath.Clean, then runc's CleanPath for a relative path: "" for no component at all.
-std::string clean_components(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string seg = path.substr(i, j - i);
-    i = j + 1;
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(seg);
-  }
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
-  return out;
-}
+std::string clean_components(const std::string& path) { return lexical(path).substr(1); }
 
 // The third part of a systemd "slice:prefix:name" path, or "" when the path has not that form.
 std::string systemd_unit_name(const std::string& path) {

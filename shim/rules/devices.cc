@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "../lexical_path.hh"
 #include "../rule.hh"
 #include "../spec.hh"
 
@@ -94,26 +95,6 @@ std::string char_device_name(int64_t major, std::optional<int64_t> minor) {
     case 226: return "the host's GPUs (/dev/dri/*)";
     default: return "a host device";
   }
-}
-
-std::string lexical(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string seg = path.substr(i, j - i);
-    i = j + 1;
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") {
-      if (!parts.empty()) parts.pop_back();
-    } else {
-      parts.push_back(seg);
-    }
-  }
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
 }
 
 std::string number_text(std::optional<int64_t> n) {

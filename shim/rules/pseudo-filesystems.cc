@@ -45,6 +45,7 @@
 #include <string>
 #include <vector>
 
+#include "../lexical_path.hh"
 #include "../rule.hh"
 #include "../spec.hh"
 
@@ -91,36 +92,9 @@ bool writable_is_dangerous(const std::string& type) {
   return type == "sysfs" || type == "cgroup" || type == "cgroup2";
 }
 
-// "/" + path cleaned lexically: how runc places a destination, relative or not, in the rootfs.
-std::string lexical(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string seg = path.substr(i, j - i);
-    i = j + 1;
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(std::move(seg));
-  }
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
-}
-
 std::string folded(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
-}
-
-bool same_or_under(const std::string& parent, const std::string& child) {
-  return child == parent ||
-         (child.size() > parent.size() && child.compare(0, parent.size(), parent) == 0 &&
-          child[parent.size()] == '/');
 }
 
 const Home* home_of_type(const std::string& type) {

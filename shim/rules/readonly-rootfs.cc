@@ -3,33 +3,13 @@
 // ordinary programs still have somewhere to write. A destination the spec already mounts
 // something on is left alone.
 
+#include "../lexical_path.hh"
 #include "../rule.hh"
 #include "../spec.hh"
 
 namespace oci_harden {
 
 namespace {
-
-// "/tmp/", "//tmp", "/tmp/." → "/tmp": destinations compared as runc resolves them.
-std::string lexical(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string seg = path.substr(i, j - i);
-    i = j + 1;
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(seg);
-  }
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
-}
 
 }  // namespace
 

@@ -61,6 +61,7 @@
 #include <string>
 #include <vector>
 
+#include "../lexical_path.hh"
 #include "../rule.hh"
 #include "../spec.hh"
 
@@ -69,45 +70,6 @@ namespace oci_harden {
 namespace {
 
 using Parts = std::vector<std::string>;
-
-// The components of a path, "", "." dropped and ".." applied lexically.
-Parts lexical_parts(const std::string& path) {
-  Parts parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string seg = path.substr(i, j - i);
-    i = j + 1;
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(std::move(seg));
-  }
-  return parts;
-}
-
-std::string join_parts(const Parts& parts) {
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
-}
-
-// "/" + path cleaned lexically: how runc places a destination, relative or not, in the rootfs.
-std::string lexical(const std::string& path) { return join_parts(lexical_parts(path)); }
-
-// child lies strictly under parent.
-bool strictly_under(const std::string& parent, const std::string& child) {
-  if (parent == "/") return child != "/";
-  return child.size() > parent.size() && child.compare(0, parent.size(), parent) == 0 &&
-         child[parent.size()] == '/';
-}
-
-bool same_or_under(const std::string& parent, const std::string& child) {
-  return parent == child || strictly_under(parent, child);
-}
 
 // runc applies mount options in order: "ro" sets MS_RDONLY and "rw" clears it, so the last of
 // them wins; "rro"/"rrw" set and clear the recursive read-only attribute independently.

@@ -46,6 +46,7 @@
 #include <charconv>
 #include <sstream>
 
+#include "../lexical_path.hh"
 #include "../rule.hh"
 #include "../spec.hh"
 
@@ -103,31 +104,6 @@ Json mapping(uint32_t host_id, uint32_t size) {
   m.set("hostID", Json::integer(host_id));
   m.set("size", Json::integer(size));
   return Json::array({m});
-}
-
-// "/a//b/./c/.." → "/a/b": destinations compared as runc resolves them inside the rootfs.
-std::string lexical(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string seg = path.substr(i, j - i);
-    i = j + 1;
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(seg);
-  }
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
-}
-
-bool is_under(const std::string& path, const std::string& dir) {
-  return dir == "/" ? path != "/" : path.compare(0, dir.size() + 1, dir + "/") == 0;
 }
 
 bool valid_container_id(const std::string& id) {
@@ -202,7 +178,7 @@ std::string idmap_exposure(const RuleContext& ctx, const std::string& rootfs) {
   if (!m) return "it is a directory of the host's filesystem, not a filesystem mounted for the container";
   if (m->fs_root != "/") return "it is a bind of " + m->fs_root + " (" + m->fstype + "), a host directory";
   for (const std::string& other : m->also_at) {
-    if (other == rootfs || is_under(other, rootfs) || is_under(other, ctx.policy().state_dir)) continue;
+    if (other == rootfs || strictly_under(rootfs, other) || strictly_under(ctx.policy().state_dir, other)) continue;
     return "its filesystem (" + m->fstype + ") is also mounted at " + other;
   }
   return "";
@@ -256,7 +232,7 @@ void request_mountpoints(RuleContext& ctx, const std::string& rootfs) {
   for (const Json& m : mounts->items()) {
     std::string dest = lexical(string_field(&m, "destination").value_or("/"));
     bool inside_mount = std::any_of(earlier.begin(), earlier.end(),
-                                    [&](const std::string& d) { return is_under(dest, d) || dest == d; });
+                                    [&](const std::string& d) { return same_or_under(d, dest); });
     earlier.push_back(dest);
     // A bind's mountpoint is a directory when its source is one, else an empty file, as runc
     // makes it (the engines create theirs, Docker for volumes; a hand-made bundle relies on
