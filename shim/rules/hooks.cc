@@ -8,8 +8,16 @@
 // Why judge the binary and not the arguments: every allowed binary is a hook program that does
 // one thing; dockerd is the exception (it is also the daemon), so it is allowed only as
 // Docker's libnetwork-setkey hook: dockerd picks what it runs as by argv[0] (args[0]), as Docker
-// writes the hook. A hook's env and timeout cannot change which
-// program runs.
+// writes the hook.
+//
+// A hook's env can change what the program does before its main runs: the dynamic loader and
+// glibc act on LD_PRELOAD and its kin, so a hook whose env names one of them is refused (glibc's
+// own list of what ld.so drops for a setuid program, sysdeps/generic/unsecvars.h, plus every
+// LD_* name). Names are case-sensitive to the loader: "ld_preload" is an ordinary variable.
+//
+// A hook that passes has its path rewritten to the allowed_hooks entry it matched: the spec
+// then names a path only root controls, so re-pointing a symlink between create and the
+// hook's run (poststop at delete, crun's poststart at start) changes nothing.
 
 #include <optional>
 #include <string>
@@ -31,6 +39,37 @@ struct Allowed {
   std::string path;  // as the policy names it
   bool is_dockerd = false;
 };
+
+// Environment variables the dynamic loader or glibc acts on (besides every LD_* name): glibc's
+// UNSECURE_ENVVARS, sysdeps/generic/unsecvars.h.
+const char* const kLoaderVars[] = {"GCONV_PATH",  "GETCONF_DIR",      "GLIBC_TUNABLES", "HOSTALIASES",
+                                   "LOCALDOMAIN", "LOCPATH",          "MALLOC_TRACE",   "NIS_PATH",
+                                   "NLSPATH",     "RESOLV_HOST_CONF", "RES_OPTIONS",    "TMPDIR",
+                                   "TZDIR"};
+
+// The name of an env entry ("NAME=value"; an entry without '=' is all name).
+bool is_loader_var(const std::string& entry) {
+  std::string name = entry.substr(0, entry.find('='));
+  if (name.rfind("LD_", 0) == 0) return true;
+  for (const char* v : kLoaderVars) {
+    if (name == v) return true;
+  }
+  return false;
+}
+
+// Refuses each env entry the loader or glibc would act on; true when there was none.
+bool judge_env(RuleContext& ctx, const Json& hook, const std::string& where) {
+  std::vector<std::string> env = string_items(field(&hook, "env"));
+  bool clean = true;
+  for (size_t j = 0; j < env.size(); ++j) {
+    if (!is_loader_var(env[j])) continue;
+    clean = false;
+    ctx.refuse(json_path_index(where + ".env", j) + " \"" + env[j].substr(0, env[j].find('=')) +
+               "\" is acted on by the dynamic loader or glibc before the hook's own code runs " +
+               "(the hook runs on the host as root)");
+  }
+  return clean;
+}
 
 std::string base_name(const std::string& path) {
   size_t slash = path.rfind('/');
@@ -76,8 +115,9 @@ std::string describe(const Host::Binary& b) {
          std::to_string(static_cast<unsigned long long>(b.ino)) + ")";
 }
 
-void judge_hook(RuleContext& ctx, const Json& hook, const std::string& where,
+void judge_hook(RuleContext& ctx, Json& hook, const std::string& where,
                 const std::vector<Allowed>& allowed) {
+  bool env_clean = judge_env(ctx, hook, where);
   std::optional<std::string> path = string_field(&hook, "path");
   std::string at = where + ".path";
   if (!path || path->empty() || (*path)[0] != '/') {
@@ -104,21 +144,30 @@ void judge_hook(RuleContext& ctx, const Json& hook, const std::string& where,
       ctx.refuse(at + " " + *path + " runs dockerd (" + a->path + ") as something other than " +
                  "its libnetwork-setkey hook (" + where + ".args[0] is \"" +
                  (args.empty() ? std::string() : args[0]) + "\")");
+      return;
     }
   }
+  if (!env_clean || *path == a->path) return;
+  // Why this is safe: the spec now names the policy's own path, which only root can change.
+  // A deleted binary (an upgraded dockerd still running) has no path left but /proc/<pid>/exe.
+  if (b->deleted) {
+    ctx.note(at + " " + *path + " kept: it runs " + b->name + ", which no other path leads to");
+    return;
+  }
+  ctx.set(hook, "path", Json::string(a->path), at);
 }
 
 }  // namespace
 
 void rule_hooks(RuleContext& ctx) {
-  const Json* hooks = field(&ctx.spec(), "hooks");
+  Json* hooks = field(&ctx.spec(), "hooks");
   if (hooks == nullptr) return;
   std::optional<std::vector<Allowed>> allowed;  // computed at the first hook
   for (const char* kind : kHookKinds) {
-    const Json* list = field(hooks, kind);
+    Json* list = field(hooks, kind);
     if (list == nullptr || !list->is_array()) continue;
     for (size_t i = 0; i < list->items().size(); ++i) {
-      const Json& hook = list->items()[i];
+      Json& hook = list->items()[i];
       if (!allowed) allowed = allowed_binaries(ctx);
       judge_hook(ctx, hook, json_path_index(std::string("hooks.") + kind, i), *allowed);
     }

@@ -208,8 +208,13 @@ dk hooknet run -d --cidfile "$T/cid/hooknet" --runtime hardened --network ocih-h
 check "a container on a bridge network (Docker's libnetwork-setkey hook) starts" test "$(rc hooknet)" = 0 ||
   show hooknet | sed 's/^/    | /'
 HOOK_BUNDLE=$(jq -r --arg c "$(cid hooknet)" 'select(.container == $c and .event == "create") | .bundle' "$T/audit.jsonl" | head -n 1)
-check "  ... its spec kept Docker's hook: /proc/<dockerd>/exe libnetwork-setkey" \
-  jq -e '.hooks.prestart[0] | (.path | test("^/proc/[0-9]+/exe$")) and .args[0] == "libnetwork-setkey"' "$HOOK_BUNDLE/config.json"
+# The hooks rule rewrites /proc/<dockerd>/exe to the allowed_hooks path of the same file
+# (dockerd dispatches on args[0], so the hook still runs as libnetwork-setkey).
+check "  ... its spec names Docker's hook by dockerd's allowed path: $(jq -c '.hooks.prestart[0].path' "$HOOK_BUNDLE/config.json")" \
+  jq -e '.hooks.prestart[0] | (.path | test("^/usr/(local/)?s?bin/dockerd$")) and .args[0] == "libnetwork-setkey"' "$HOOK_BUNDLE/config.json"
+check "  ... and the audit record has the rewrite from /proc/<dockerd>/exe, under rule hooks" \
+  jq -e --arg c "$(cid hooknet)" -s 'map(select(.container == $c and .event == "create") | .changes[]
+    | select(.rule == "hooks" and .path == "hooks.prestart[0].path" and (.before | test("^/proc/[0-9]+/exe$")))) | length > 0' "$T/audit.jsonl"
 dk hooknet-rm rm -f "$(cid hooknet)"
 dk netrm network rm ocih-hooknet
 

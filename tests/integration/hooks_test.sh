@@ -92,6 +92,53 @@ for rt in "${RUNTIMES[@]}"; do
   check "$rt:   ... and the hook ran" test -e "$m"
 done
 
+# A hook's env (the loader acts on it before the hook's own code) and a hook path re-pointed
+# between create and the hook's run (poststop runs at delete).
+cat > "$T/bin/evilhook" <<EOF
+#!/bin/sh
+touch "$T/swapped-ran"
+EOF
+chmod 0755 "$T/bin/evilhook"
+EVIL_SO=
+if command -v gcc >/dev/null 2>&1; then
+  printf '#include <stdio.h>\n__attribute__((constructor)) static void f(void){FILE*x=fopen("%s","a");if(x)fclose(x);}\n' \
+    "$T/preload-ran" > "$T/evil.c"
+  gcc -shared -fPIC -o "$T/evil.so" "$T/evil.c" && EVIL_SO=$T/evil.so
+fi
+for rt in "${RUNTIMES[@]}"; do
+  write_policy "$(command -v $rt)" ".allowed_hooks += [\"$T/bin/okhook\"]"
+
+  # An allowed hook with LD_PRELOAD (an .so that leaves a marker, where gcc is here).
+  m=$T/$rt-pwned-env
+  rm -f "$T/preload-ran"
+  B=$(new_bundle "$rt-env" "{\"prestart\":[{\"path\":\"$T/bin/okhook\",\"args\":[\"okhook\",\"$m\"],\"env\":[\"PATH=/usr/bin:/bin\",\"LD_PRELOAD=${EVIL_SO:-$T/none.so}\"]}]}")
+  run_ctr "$rt" "$rt-env" "$B"
+  check "$rt: an allowed hook with LD_PRELOAD in its env is refused, naming the entry" \
+    grep -q 'refused by hooks: hooks.prestart\[0\].env\[1\] "LD_PRELOAD"' "$T/$rt-env.out"
+  check "$rt:   ... and neither the hook nor the preloaded library ran" \
+    bash -c "test ! -e '$m' && test ! -e '$T/preload-ran'"
+
+  # An allowed hook reached through a symlink, re-pointed at another program after create.
+  rm -f "$T/swapped-ran"
+  ln -sfn "$T/bin/okhook" "$T/bin/swap-$rt"
+  B=$(new_bundle "$rt-swap" "{\"poststop\":[{\"path\":\"$T/bin/swap-$rt\",\"args\":[\"okhook\",\"$T/$rt-swap-ok\"]}]}")
+  "$OCIH" --root "$T/state-$rt" create --bundle "$B" "$rt-swap" </dev/null >"$T/$rt-swap.out" 2>&1
+  check "$rt: a symlinked hook passes create ($(tail -c 200 "$T/$rt-swap.out"))" \
+    "$rt" --root "$T/state-$rt" state "$rt-swap"
+  check "$rt:   ... its path in the hardened config.json is the allowed path" \
+    test "$(jq -r '.hooks.poststop[0].path' "$B/config.json")" = "$T/bin/okhook"
+  ln -sfn "$T/bin/evilhook" "$T/bin/swap-$rt"
+  "$OCIH" --root "$T/state-$rt" start "$rt-swap" >/dev/null 2>&1
+  for _ in $(seq 50); do
+    [[ $("$rt" --root "$T/state-$rt" state "$rt-swap" 2>/dev/null | jq -r .status) == stopped ]] && break
+    sleep 0.1
+  done
+  "$OCIH" --root "$T/state-$rt" delete "$rt-swap" >/dev/null 2>&1
+  check "$rt:   ... re-pointing the link after create did not run the other program at delete" \
+    test ! -e "$T/swapped-ran"
+  check "$rt:   ... the allowed hook ran as poststop" test -e "$T/$rt-swap-ok"
+done
+
 # crun's --config/-f FILE: crun would run FILE, not the config.json oci-harden hardened. Every
 # spelling crun accepts is refused before anything runs (the other file would run a shell hook).
 B=$(new_bundle cfg '{}')

@@ -296,6 +296,162 @@ TEST_CASE("bypass/hooks: real host: a running program whose file was replaced (\
   CHECK_THAT(refused, Contains(prog + " (deleted)"));
 }
 
+// ---- a hook's env: the dynamic loader acts on it before the allowed binary's own code ----
+
+namespace {
+
+std::string hook_env(const std::string& path, const std::string& args, const std::string& env) {
+  Json p = Json::string(path);
+  return "{\"path\":" + to_json(p) + ",\"args\":" + args + ",\"env\":" + env + "}";
+}
+
+// The path of hooks.<kind>[i] in the hardened spec.
+std::string hook_path_after(const Decision& d, const std::string& kind, size_t i = 0) {
+  const Json* list = field_at(d.spec, "hooks." + kind);
+  REQUIRE(list != nullptr);
+  REQUIRE(list->items().size() > i);
+  return string_field(&list->items()[i], "path").value_or("");
+}
+
+bool has_hooks_change(const Decision& d, const std::string& path) {
+  return std::any_of(d.changes.begin(), d.changes.end(),
+                     [&](const Change& c) { return c.rule == "hooks" && c.path == path; });
+}
+
+}  // namespace
+
+TEST_CASE("bypass/hooks: LD_PRELOAD in the env of dockerd's libnetwork-setkey hook is refused", "[bypass][hooks]") {
+  Decision d = judge(with_hooks(R"({"prestart":[)" +
+                                hook_env(kDockerd, kSetkeyArgs, R"(["PATH=/usr/bin","LD_PRELOAD=/tmp/evil.so"])") +
+                                "]}"),
+                     fake_host(), test_policy());
+  INFO(hooks_refusals(d));
+  REQUIRE(d.refused());
+  CHECK_THAT(hooks_refusals(d), Contains("hooks.prestart[0].env[1] \"LD_PRELOAD\""));
+  CHECK(hooks_refusals(d).find("env[0]") == std::string::npos);
+}
+
+TEST_CASE("bypass/hooks: LD_PRELOAD on the policy's own oci-harden-hook path is refused", "[bypass][hooks]") {
+  FakeHost host = fake_host();
+  Policy p = test_policy();
+  p.hook_path = "/usr/local/bin/oci-harden-hook";
+  host.binaries[p.hook_path] = Host::Binary{1, 300, false, p.hook_path};
+  Decision d = judge(with_hooks(R"({"poststop":[)" +
+                                hook_env(p.hook_path, R"(["oci-harden-hook","poststop"])",
+                                         R"(["LD_PRELOAD=/tmp/evil.so"])") + "]}"),
+                     host, p);
+  INFO(hooks_refusals(d));
+  CHECK_THAT(hooks_refusals(d), Contains("hooks.poststop[0].env[0] \"LD_PRELOAD\""));
+}
+
+TEST_CASE("bypass/hooks: every loader and glibc variable is refused, in every kind", "[bypass][hooks]") {
+  for (const char* var : {"LD_LIBRARY_PATH=/tmp", "LD_AUDIT=/tmp/a.so", "LD_PRELOAD", "LD_ANYTHING=1",
+                          "GCONV_PATH=/tmp/gconv", "GLIBC_TUNABLES=glibc.malloc.check=3",
+                          "GETCONF_DIR=/tmp", "HOSTALIASES=/tmp/h", "LOCALDOMAIN=x", "LOCPATH=/tmp",
+                          "MALLOC_TRACE=/tmp/t", "NIS_PATH=x", "NLSPATH=/tmp/%N", "RESOLV_HOST_CONF=/tmp/r",
+                          "RES_OPTIONS=debug", "TMPDIR=/tmp", "TZDIR=/tmp"}) {
+    for (const char* kind : kKinds) {
+      INFO(var << " in " << kind);
+      Json v = Json::string(var);
+      Decision d = judge(with_hooks(std::string("{\"") + kind + "\":[" +
+                                    hook_env("/usr/bin/nvidia-ctk", R"(["nvidia-ctk","hook"])",
+                                             "[" + to_json(v) + "]") + "]}"),
+                         fake_host(), test_policy());
+      CHECK_THAT(hooks_refusals(d), Contains(std::string("hooks.") + kind + "[0].env[0]"));
+    }
+  }
+}
+
+TEST_CASE("bypass/hooks: ld_preload (lower case) and ordinary variables are not the loader's", "[bypass][hooks]") {
+  // ld.so matches names exactly: "ld_preload" and "XLD_PRELOAD" are ordinary variables.
+  Decision d = judge(with_hooks(R"({"prestart":[)" +
+                                hook_env(kDockerd, kSetkeyArgs,
+                                         R"(["ld_preload=/tmp/evil.so","XLD_PRELOAD=1","PATH=/usr/bin","OCI_HARDEN_POLICY=/etc/oci-harden/policy.json"])") +
+                                "]}"),
+                     fake_host(), test_policy());
+  INFO(hooks_refusals(d));
+  CHECK(hooks_refusals(d).empty());
+}
+
+TEST_CASE("bypass/hooks: oci-harden's own hook entries (verify-hook's env) pass a second harden", "[bypass][hooks]") {
+  FakeHost host = fake_host();
+  Policy p = test_policy();
+  p.hook_path = "/usr/local/bin/oci-harden-hook";
+  p.path = "/etc/oci-harden/policy.json";
+  host.binaries[p.hook_path] = Host::Binary{1, 300, false, p.hook_path};
+  Decision first = judge(with_hooks(R"({"prestart":[)" + hook("/proc/4242/exe", kSetkeyArgs) + "]}"), host, p);
+  REQUIRE_FALSE(first.refused());
+  Decision second = judge(to_json(first.spec), host, p);
+  INFO(hooks_refusals(second));
+  CHECK_FALSE(second.refused());
+  CHECK(hook_path_after(second, "poststart") == p.hook_path);
+}
+
+// ---- a passing hook's path is rewritten to the policy's own path ----
+
+TEST_CASE("bypass/hooks: a symlink to dockerd is rewritten to the allowed path (no swap after create)", "[bypass][hooks]") {
+  FakeHost host = fake_host();
+  host.symlinks["/tmp/h/dockerd"] = kDockerd;
+  Decision d = judge(with_hooks(R"({"poststop":[)" + hook("/tmp/h/dockerd", kSetkeyArgs) + "]}"), host,
+                     test_policy());
+  INFO(hooks_refusals(d));
+  REQUIRE_FALSE(d.refused());
+  CHECK(hook_path_after(d, "poststop") == kDockerd);
+  CHECK(has_hooks_change(d, "hooks.poststop[0].path"));
+}
+
+TEST_CASE("bypass/hooks: Docker's /proc/<dockerd>/exe is rewritten to dockerd's allowed path", "[bypass][hooks]") {
+  Decision d = judge(with_hooks(R"({"prestart":[)" + hook("/proc/4242/exe", kSetkeyArgs) + "]}"),
+                     fake_host(), test_policy());
+  REQUIRE_FALSE(d.refused());
+  CHECK(hook_path_after(d, "prestart") == kDockerd);
+  const Json* args = field(&field_at(d.spec, "hooks.prestart")->items()[0], "args");
+  CHECK(string_items(args).at(0) == "libnetwork-setkey");  // dockerd dispatches on args[0]
+}
+
+TEST_CASE("bypass/hooks: a deleted (upgraded) dockerd keeps its /proc path, with a note", "[bypass][hooks]") {
+  FakeHost host = fake_host();
+  host.binaries["/proc/4444/exe"] = Host::Binary{1, 99, true, "/usr/sbin/dockerd (deleted)"};
+  Decision d = judge(with_hooks(R"({"prestart":[)" + hook("/proc/4444/exe", kSetkeyArgs) + "]}"), host,
+                     test_policy());
+  REQUIRE_FALSE(d.refused());
+  CHECK(hook_path_after(d, "prestart") == "/proc/4444/exe");
+  CHECK_FALSE(has_hooks_change(d, "hooks.prestart[0].path"));
+  CHECK(std::any_of(d.notes.begin(), d.notes.end(), [](const Note& n) { return n.rule == "hooks"; }));
+}
+
+TEST_CASE("bypass/hooks: a hook already at its allowed path, or at the policy's hook, is unchanged", "[bypass][hooks]") {
+  FakeHost host = fake_host();
+  Policy p = test_policy();
+  p.hook_path = "/usr/local/bin/oci-harden-hook";
+  host.binaries[p.hook_path] = Host::Binary{1, 300, false, p.hook_path};
+  host.symlinks["/tmp/h/ohh"] = p.hook_path;
+  Decision d = judge(with_hooks(R"({"prestart":[)" + hook(kDockerd, kSetkeyArgs) + "],\"poststop\":[" +
+                                hook(p.hook_path, R"(["oci-harden-hook","poststop"])") + "," +
+                                hook("/tmp/h/ohh", R"(["oci-harden-hook","poststop"])") + "]}"),
+                     host, p);
+  REQUIRE_FALSE(d.refused());
+  CHECK_FALSE(has_hooks_change(d, "hooks.prestart[0].path"));
+  CHECK_FALSE(has_hooks_change(d, "hooks.poststop[0].path"));
+  CHECK(hook_path_after(d, "poststop", 1) == p.hook_path);  // a symlink to it is rewritten
+}
+
+TEST_CASE("bypass/hooks: real host: a symlink to an allowed binary is rewritten to the policy's path", "[bypass][hooks]") {
+  char tmpl[] = "/tmp/ocih-hooks.XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  std::string dir = tmpl;
+  std::string link = dir + "/hook";
+  REQUIRE(::symlink("/bin/sh", link.c_str()) == 0);
+  Policy p = test_policy();
+  p.allowed_hooks = {"/bin/sh"};
+  Decision d = judge(with_hooks(R"({"poststop":[)" + hook(link) + "]}"), real_host(), p);
+  ::unlink(link.c_str());
+  ::rmdir(dir.c_str());
+  INFO(hooks_refusals(d));
+  REQUIRE_FALSE(d.refused());
+  CHECK(hook_path_after(d, "poststop") == "/bin/sh");
+}
+
 // ---- update (issue 18.7): quota and period judged together ----
 
 namespace {
