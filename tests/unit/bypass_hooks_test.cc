@@ -387,6 +387,24 @@ TEST_CASE("bypass/hooks: oci-harden's own hook entries (verify-hook's env) pass 
   CHECK(hook_path_after(second, "poststart") == p.hook_path);
 }
 
+TEST_CASE("bypass/hooks: an entry at oci-harden-hook's path with other arguments does not stand in for ours", "[bypass][hooks]") {
+  // verify-hook used to skip adding its poststart/poststop entry when one at its path was
+  // there, whatever its arguments: a "poststop" cleanup at poststart, and no verification.
+  FakeHost host = fake_host();
+  Policy p = test_policy();
+  p.hook_path = "/usr/local/bin/oci-harden-hook";
+  host.binaries[p.hook_path] = Host::Binary{1, 300, false, p.hook_path};
+  Decision d = judge(with_hooks(R"({"poststart":[)" + hook(p.hook_path, R"(["oci-harden-hook","poststop"])") +
+                                "]}"),
+                     host, p);
+  REQUIRE_FALSE(d.refused());
+  const Json* list = field_at(d.spec, "hooks.poststart");
+  REQUIRE(list != nullptr);
+  REQUIRE(list->items().size() == 1);
+  CHECK(string_items(field(&list->items()[0], "args")) ==
+        std::vector<std::string>{"oci-harden-hook", "poststart"});
+}
+
 // ---- a passing hook's path is rewritten to the policy's own path ----
 
 TEST_CASE("bypass/hooks: a symlink to dockerd is rewritten to the allowed path (no swap after create)", "[bypass][hooks]") {
@@ -433,7 +451,14 @@ TEST_CASE("bypass/hooks: a hook already at its allowed path, or at the policy's 
   REQUIRE_FALSE(d.refused());
   CHECK_FALSE(has_hooks_change(d, "hooks.prestart[0].path"));
   CHECK_FALSE(has_hooks_change(d, "hooks.poststop[0].path"));
-  CHECK(hook_path_after(d, "poststop", 1) == p.hook_path);  // a symlink to it is rewritten
+  CHECK(has_hooks_change(d, "hooks.poststop[1].path"));  // a symlink to it is rewritten
+  // ... and verify-hook then keeps only its own entry at that path (the spec's two carry other
+  // fields than ours: no timeout).
+  const Json* list = field_at(d.spec, "hooks.poststop");
+  REQUIRE(list != nullptr);
+  REQUIRE(list->items().size() == 1);
+  CHECK(hook_path_after(d, "poststop", 0) == p.hook_path);
+  CHECK(field(&list->items()[0], "timeout") != nullptr);
 }
 
 TEST_CASE("bypass/hooks: real host: a symlink to an allowed binary is rewritten to the policy's path", "[bypass][hooks]") {
