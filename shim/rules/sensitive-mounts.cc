@@ -29,8 +29,9 @@
 //   - with "binds": "allowed-only", any source whose true path is not on the allowed lists;
 //   - a bind whose destination is an engine socket path, whatever its source: the destination
 //     shows the intent (a proxied socket has an innocent-looking source);
-//   - a mount with the option "remount", of any type: runc remounts what is already at the
-//     destination, so it would make an earlier read-only bind writable;
+//   - a mount with the option "remount" (runc remounts what is already at the destination: an
+//     earlier read-only bind made writable) or "idmap"/"ridmap" (crun: an idmapped bind of a
+//     host directory, where the container's root writes files owned by host uid 0);
 //   - a mount that is not a bind, of a type outside allowed_mount_types: ext4 of /dev/vda mounts
 //     the host's disk, overlay with lowerdir=/etc exposes the host's /etc;
 //   - a root filesystem that is "/", a sensitive path or a parent of one, or lies under /proc,
@@ -168,6 +169,12 @@ class MountJudge {
     // The runtimes' own state: oci-harden's idmapped roots, the runtime's --root.
     if (!policy.state_dir.empty()) add_pattern(&sensitive_, policy.state_dir);
     if (!ctx.invocation().runtime_root.empty()) add_pattern(&sensitive_, ctx.invocation().runtime_root);
+    // The directories of the programs that run as host root for every container: the runtime
+    // oci-harden execs and its hook. A container that could write them runs code in the next.
+    for (const std::string& bin : {policy.runtime, policy.hook_path}) {
+      size_t slash = bin.rfind('/');
+      if (slash != std::string::npos && slash > 0) add_pattern(&sensitive_, bin.substr(0, slash));
+    }
     for (const auto& p : policy.allowed_paths) allowed_.push_back(canonical_pattern(p).parts);
     for (const auto& p : policy.allowed_readonly_paths) readonly_.push_back(canonical_abs(p));
     for (const char* p : {"/proc", "/sys", "/dev"}) add_unique(&pseudo_, canonical_abs(p));
@@ -602,19 +609,32 @@ void judge_root(RuleContext& ctx, const MountJudge& judge) {
   }
 }
 
-// "remount" makes runc 1.1.5 mount with MS_REMOUNT: the entry changes the flags of the mount
-// already at its destination instead of making one, so a later {"options": ["bind", "remount",
-// "rw"]} turns an earlier read-only bind (an allowed_readonly_paths source, a :ro volume, the
-// engine's /etc/hosts) writable whatever its own source. No engine writes it. runc matches mount
-// options exactly, so only this spelling is the flag. Returns whether the mount was refused.
-bool judge_remount(RuleContext& ctx, const Json& mount, const std::string& where) {
+// Mount options that change what a mount does to the host, whatever its source:
+//   - "remount" makes runc 1.1.5 mount with MS_REMOUNT: the entry changes the flags of the mount
+//     already at its destination instead of making one, so a later {"options": ["bind",
+//     "remount", "rw"]} turns an earlier read-only bind (an allowed_readonly_paths source, a :ro
+//     volume, the engine's /etc/hosts) writable. runc matches options exactly.
+//   - "idmap" and "ridmap" (crun 1.8, with or without "=uids=...;gids=..."): an idmapped bind of
+//     a host directory, through which what the container's mapped root writes is owned by host
+//     uid 0 on disk, a setuid-root file included (user-namespace idmaps only a root filesystem no
+//     host user can reach; a bind source is anyone's directory).
+// No engine writes any of them. Returns whether the mount was refused.
+bool judge_mount_options(RuleContext& ctx, const Json& mount, const std::string& where) {
+  std::string dest = string_field(&mount, "destination").value_or("");
   for (const std::string& o : string_items(field(&mount, "options"))) {
-    if (o != "remount") continue;
-    ctx.refuse(where + ".options has \"remount\" (destination " +
-               string_field(&mount, "destination").value_or("") +
-               "): it would change the flags of the mount already there, making a read-only "
-               "mount writable");
-    return true;
+    std::string name = o.substr(0, o.find('='));
+    if (o == "remount") {
+      ctx.refuse(where + ".options has \"remount\" (destination " + dest +
+                 "): it would change the flags of the mount already there, making a read-only "
+                 "mount writable");
+      return true;
+    }
+    if (name == "idmap" || name == "ridmap") {
+      ctx.refuse(where + ".options has \"" + o + "\" (destination " + dest +
+                 "): an idmapped bind of a host directory lets the container's root write files "
+                 "owned by host uid 0 there (a setuid-root binary included)");
+      return true;
+    }
   }
   return false;
 }
@@ -633,7 +653,7 @@ void rule_sensitive_mounts(RuleContext& ctx) {
     const Json& mount = mounts->items()[i];
     if (!mount.is_object()) continue;  // null decodes to an empty mount, which runc rejects
     std::string where = json_path_index("mounts", i);
-    if (judge_remount(ctx, mount, where)) continue;
+    if (judge_mount_options(ctx, mount, where)) continue;
     if (is_bind_mount(mount)) {
       judge_bind(ctx, judge, mount, where, roots);
     } else {

@@ -339,4 +339,33 @@ TEST_CASE("bypass/remount: a later entry cannot make a read-only mount writable"
   }
 }
 
+// Found by the adversary (crun 1.8.1): "idmap" on a bind of a 0777 host directory; a setuid file
+// the container's root wrote there was owned by host root, and `nobody` ran it as euid 0.
+TEST_CASE("bypass/idmap: no idmapped bind of a host directory", "[bypass]") {
+  for (const char* opt : {"idmap", "ridmap", "idmap=uids=0-1000000-65536;gids=0-1000000-65536"}) {
+    INFO(opt);
+    Verdict v = judge(spec_with({std::string(R"({"destination":"/x","type":"bind","source":"/srv/shared","options":["rbind",")") +
+                                 opt + R"("]})"}));
+    REQUIRE_REFUSED_BY(v, "sensitive-mounts");
+  }
+}
+
+// Found by the adversary: another runtime's state (dockerd's exec root, whose runtime-runc
+// state.json carries hooks), containerd's shim directory, and the runtime's and hook's own
+// directories could be bound read-write.
+TEST_CASE("bypass/state: the engines' exec roots and the runtime's and hook's directories", "[bypass]") {
+  Policy p = test_policy();
+  p.hook_path = "/opt/oci-harden/bin/oci-harden-hook";
+  p.runtime = "/opt/runtimes/runc";
+  for (const char* src : {"/run/docker", "/run/docker/runtime-runc/moby", "/var/run/docker",
+                          "/opt/containerd", "/opt/containerd/bin", "/opt/cni/bin", "/var/lib/cni",
+                          "/opt/oci-harden/bin", "/opt/oci-harden", "/opt/runtimes"}) {
+    INFO(src);
+    Verdict v = judge(spec_with({std::string(R"({"destination":"/x","type":"bind","source":")") + src +
+                                 R"(","options":["rbind","rw"]})"}),
+                      p);
+    REQUIRE_REFUSED_BY(v, "sensitive-mounts");
+  }
+}
+
 }  // namespace oci_harden
