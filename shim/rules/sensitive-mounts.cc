@@ -20,8 +20,10 @@
 //     the socket file is: found by the file's (device, inode) in sock_diag and the socket's
 //     holders in /proc/<pid>/fd, so another path, a hard link or a bind of it changes nothing;
 //   - a source that is the same file (device, inode) as a sensitive path, or whose true path is
-//     a sensitive path (policy sensitive_paths, the engine sockets, oci-harden's state_dir and
-//     the runtime's --root), lies under one, or is a parent of one: binding /var/run hands over
+//     a sensitive path (policy sensitive_paths, the engine sockets, oci-harden's state_dir,
+//     the directory of its audit_log and the runtime's --root), lies under one, or is a parent
+//     of one: binding /var/log hands over the audit trail (a log collector binds
+//     /var/log/containers or /var/log/pods, which stay allowed), binding /var/run hands over
 //     /run/docker.sock as surely as binding the socket does. "/" counts only as itself and as a
 //     parent, or every path would lie under it. A "*" component matches one component
 //     (/run/user/*/docker.sock);
@@ -168,6 +170,13 @@ class MountJudge {
     // The runtimes' own state: oci-harden's idmapped roots, the runtime's --root.
     if (!policy.state_dir.empty()) add_pattern(&sensitive_, policy.state_dir);
     if (!ctx.invocation().runtime_root.empty()) add_pattern(&sensitive_, ctx.invocation().runtime_root);
+    // The audit log's directory: a container that can write there rewrites, or replaces by
+    // rename, the record of what it did. Its parents (/var/log, /var) follow as parents.
+    if (!policy.audit_log.empty() && policy.audit_log[0] == '/') {
+      Parts dir = lexical_parts(policy.audit_log);
+      if (!dir.empty()) dir.pop_back();
+      add_pattern(&sensitive_, join_parts(dir));
+    }
     for (const auto& p : policy.allowed_paths) allowed_.push_back(canonical_pattern(p).parts);
     for (const auto& p : policy.allowed_readonly_paths) readonly_.push_back(canonical_abs(p));
     for (const char* p : {"/proc", "/sys", "/dev"}) add_unique(&pseudo_, canonical_abs(p));
