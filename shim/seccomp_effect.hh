@@ -40,9 +40,10 @@
 // config.json, profiles/engine-seccomp-*.json). Only calls the policy's profile denies count.
 // A profile is weaker when, for every reference, it lets through some call that the policy's
 // profile and that reference both deny: it is no more open than the policy's or than one of the
-// engine defaults, or it is replaced. Podman's own profile therefore passes under Docker too,
-// by design: it is an accepted default; a policy that lists none compares with its own profile
-// only. The calls reported are those of the closest reference (fewest distinct syscalls open):
+// engine defaults, or it is replaced. Which engine defaults count for a container is the
+// seccomp rule's choice (shim/rules/seccomp.cc): Podman's only for Podman's own bundles, so
+// Podman's profile handed to any other container is judged against Docker's and replaced; a
+// policy that lists none compares with its own profile only. The calls reported are those of the closest reference (fewest distinct syscalls open):
 // Docker's profile plus unshare is reported as "unshare(...)" against Docker's.
 //
 // What it costs: libseccomp needs 15-30 ms to compile a profile of ~370 names for three

@@ -20,6 +20,18 @@
 // policy's profile (seccomp.weaker: replace) or refused (refuse); the record names the calls
 // that were open. A profile identical to the policy's or to an accepted engine default is kept
 // without compiling anything (same text, same filter); only other profiles cost a compilation.
+// Which engine defaults count for this container: Docker's for every container (it opens no
+// unshare, keyctl, mount or setns; containerd's own default, which `ctr run --seccomp` and
+// Kubernetes' RuntimeDefault install, is derived from it, so Kubernetes and ctr containers are
+// judged against it too; a bundle in containerd's namespace "moby" would prove nothing, any ctr
+// user can name that namespace). Podman's only for a container whose bundle is Podman's own:
+// <storage root>/<driver>-containers/<container id>/userdata, with the id of the command line
+// (shim/engine_bundle.hh; CRI-O's bundles have the same shape and its default is the same
+// containers/common profile). Podman's default allows unshare (so CLONE_NEWUSER), keyctl, mount
+// and setns: accepted everywhere, any container could carry it (`ctr run --config`,
+// `docker run --security-opt seccomp=podman.json`). The spec's annotations ("libpod") are not
+// asked: the spec's author writes them. The record of a replaced or refused profile names the
+// references used ("references") and an engine default left out and why ("not_used").
 // SCMP_ACT_NOTIFY hands decisions to the process behind linux.seccomp.listenerPath, on the host:
 // refused unless that socket is on seccomp.allowed_listeners.
 //
@@ -30,6 +42,7 @@
 #include <map>
 
 #include "../embedded.hh"
+#include "../engine_bundle.hh"
 #include "../rule.hh"
 #include "../seccomp_effect.hh"
 #include "../spec.hh"
@@ -131,8 +144,24 @@ bool listener_allowed(RuleContext& ctx, const Json& profile) {
   return false;
 }
 
+// Why an accepted engine default does not count for this container ("" when it does).
+std::string default_not_used_because(const RuleContext& ctx, const std::string& name) {
+  if (name != "podman") return "";
+  const Invocation& inv = ctx.invocation();
+  if (is_containers_storage_bundle(inv.bundle, inv.container_id)) return "";
+  return "the bundle " + inv.bundle + " is not Podman's (" + kContainersStorageBundleShape + ")";
+}
+
+// The accepted engine defaults that count for this container, in the policy's order.
+std::vector<std::string> defaults_for(const RuleContext& ctx) {
+  std::vector<std::string> out;
+  for (const std::string& name : ctx.policy().seccomp_accepted_defaults)
+    if (default_not_used_because(ctx, name).empty()) out.push_back(name);
+  return out;
+}
+
 bool is_accepted_default(const RuleContext& ctx, const Json& profile) {
-  for (const std::string& name : ctx.policy().seccomp_accepted_defaults) {
+  for (const std::string& name : defaults_for(ctx)) {
     const Json* d = engine_default(name);
     if (d != nullptr && profile == *d) return true;
   }
@@ -149,7 +178,7 @@ std::string joined(const std::vector<std::string>& items) {
 bool own_profile_holds(const RuleContext& ctx, const Json& current, const Json& policy_profile, Json* open) {
   if (current == policy_profile) return true;
   std::vector<ReferenceProfile> refs{{"policy", &policy_profile}};
-  for (const std::string& name : ctx.policy().seccomp_accepted_defaults) {
+  for (const std::string& name : defaults_for(ctx)) {
     const Json* d = engine_default(name);
     if (d != nullptr) refs.push_back(ReferenceProfile{name, d});
   }
@@ -157,6 +186,15 @@ bool own_profile_holds(const RuleContext& ctx, const Json& current, const Json& 
   auto effect = arches.empty() ? Result<SeccompEffect>(make_error(ErrorCode::kSpec, "no known host architecture"))
                                : judge_seccomp_effect(current, refs, arches);
   *open = Json::object();
+  Json used = Json::array();
+  for (const ReferenceProfile& r : refs) used.push_back(Json::string(r.name));
+  open->set("references", std::move(used));
+  Json not_used = Json::object();
+  for (const std::string& name : ctx.policy().seccomp_accepted_defaults) {
+    std::string why = default_not_used_because(ctx, name);
+    if (!why.empty()) not_used.set(name, Json::string(why));
+  }
+  if (!not_used.members().empty()) open->set("not_used", std::move(not_used));
   if (!effect) {
     open->set("unjudged", Json::string(effect.error().message));
     return false;
@@ -165,6 +203,16 @@ bool own_profile_holds(const RuleContext& ctx, const Json& current, const Json& 
   open->set("compared_with", Json::string(effect->closest));
   open->set("open", string_array(effect->open));
   return false;
+}
+
+// For a refusal: the engine defaults left out, and why.
+std::string not_used_text(const Json& open) {
+  const Json* not_used = open.get("not_used");
+  if (not_used == nullptr) return "";
+  std::string out;
+  for (const auto& [name, why] : not_used->members())
+    out += "; " + name + "'s default profile is not a reference here: " + why.text();
+  return out;
 }
 
 }  // namespace
@@ -190,7 +238,7 @@ void rule_seccomp(RuleContext& ctx) {
                      ? "linux.seccomp cannot be judged (" + why->text() + ") and seccomp.weaker is refuse"
                      : "linux.seccomp lets through calls the policy's profile denies (compared with the " +
                            open.get("compared_with")->text() + " profile, the closest accepted one): " +
-                           joined(string_items(open.get("open"))));
+                           joined(string_items(open.get("open"))) + not_used_text(open));
       return;
     }
     for (const auto& [key, value] : open.members()) before.set(key, value);

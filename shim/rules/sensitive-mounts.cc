@@ -20,8 +20,10 @@
 //     the socket file is: found by the file's (device, inode) in sock_diag and the socket's
 //     holders in /proc/<pid>/fd, so another path, a hard link or a bind of it changes nothing;
 //   - a source that is the same file (device, inode) as a sensitive path, or whose true path is
-//     a sensitive path (policy sensitive_paths, the engine sockets, oci-harden's state_dir and
-//     the runtime's --root), lies under one, or is a parent of one: binding /var/run hands over
+//     a sensitive path (policy sensitive_paths, the engine sockets, oci-harden's state_dir,
+//     its audit_log file and the runtime's --root), lies under one, or is a parent of one:
+//     binding /var/log (or /var/log/oci-harden) hands over the audit trail (a log collector
+//     binds /var/log/containers or /var/log/pods, which stay allowed), binding /var/run hands over
 //     /run/docker.sock as surely as binding the socket does. "/" counts only as itself and as a
 //     parent, or every path would lie under it. A "*" component matches one component
 //     (/run/user/*/docker.sock);
@@ -175,6 +177,11 @@ class MountJudge {
       size_t slash = bin.rfind('/');
       if (slash != std::string::npos && slash > 0) add_pattern(&sensitive_, bin.substr(0, slash));
     }
+    // The audit log: a container that can write it, or its directory (where it can be replaced
+    // by rename), rewrites the record of what it did. As a sensitive path the file makes its
+    // directory and every parent (/var/log, /var) refused as parents, while its siblings
+    // (/var/log/containers, /var/log/pods, a test's volumes beside it) stay bindable.
+    if (!policy.audit_log.empty() && policy.audit_log[0] == '/') add_pattern(&sensitive_, policy.audit_log);
     for (const auto& p : policy.allowed_paths) allowed_.push_back(canonical_pattern(p).parts);
     for (const auto& p : policy.allowed_readonly_paths) readonly_.push_back(canonical_abs(p));
     for (const char* p : {"/proc", "/sys", "/dev"}) add_unique(&pseudo_, canonical_abs(p));

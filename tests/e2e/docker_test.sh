@@ -10,7 +10,8 @@
 #   2. refusals whose reason reaches `docker run`'s own stderr: --privileged, the engine socket,
 #      / bound in, --pid host; --cap-add SYS_ADMIN is stripped
 #   2b. --security-opt seccomp=<allow-all> replaced by the policy's profile (seen from inside),
-#      Docker's default profile kept and in force
+#      Docker's default profile kept and in force; Podman's default profile
+#      (--security-opt seccomp=podman.json) replaced: it counts only in Podman's bundles
 #   3. a named volume, and volumes that show the host (/, /etc, a procfs: refused); 4. docker exec, exec --privileged, exec -u 0; 5. the audit log
 #   6. --runtime runc, the daemon's default, is unchanged (the control)
 #   7. a second daemon (deploy/daemon-default-runtime.json without userns-remap): the default
@@ -291,6 +292,21 @@ check "Docker's default profile: kept (no seccomp change in the audit record)" \
 check "Docker's default profile: in force (io_uring_setup, allowed by Docker and denied by the policy, is not EPERM: $(probe_line sc-default io_uring_setup))" \
   test -n "$(probe_line sc-default io_uring_setup)" -a "$(probe_line sc-default io_uring_setup)" != "io_uring_setup errno=1"
 check "Docker's default profile: unshare still denied" test "$(probe_line sc-default unshare)" = "unshare errno=1"
+# Podman's default profile handed to a Docker container (it allows unshare and keyctl): Podman's
+# default counts only in Podman's own bundles, so here it is judged against Docker's and replaced.
+cp profiles/engine-seccomp-podman.json "$T/podman.json"
+dk sc-podctl run --rm --runtime runc --network none --security-opt "seccomp=$T/podman.json" \
+  -v "$T/probe:/probe:ro" "$IMG" sh -c "$SECCOMP_PROBE"
+check "--runtime runc, seccomp=podman.json (control): unshare works ($(probe_line sc-podctl unshare))" \
+  test "$(probe_line sc-podctl unshare)" = "unshare ok"
+hrun sc-podman --security-opt "seccomp=$T/podman.json" -v "$T/probe:/probe:ro" "$IMG" sh -c "$SECCOMP_PROBE"
+check "seccomp=podman.json: starts" test "$(rc sc-podman)" = 0 || show sc-podman | sed 's/^/    | /'
+for p in "unshare errno=1" "clone_newuser errno=1" "keyctl errno=1" "unshare-U: failed"; do
+  check "seccomp=podman.json: the policy's profile is in force: $p" test "$(probe_line sc-podman "${p%% *}")" = "$p"
+done
+check "seccomp=podman.json: audit record: replaced against Docker's, Podman's not a reference here" \
+  audit_has "$(cid sc-podman)" '.event == "create" and any(.changes[]; .rule == "seccomp"
+      and .before.compared_with == "docker" and .before.not_used.podman != null)'
 
 # ------------------------------------------------------------------ 3. a named volume
 TOKEN=vol-$RANDOM-$$

@@ -179,6 +179,24 @@ else
 fi
 check "a remount entry over a read-only volume: nothing was written" test ! -e "$V/written"
 
+# ---- 6c. the audit log's directory and its parents
+# A rw bind of /var/log let a container rewrite /var/log/oci-harden/audit.jsonl, its own record.
+# Here the log is moved to a directory of its own, $T/alog, for this section.
+cp "$T/etc/policy.json" "$T/etc/policy.saved"
+jq --arg log "$T/alog/audit.jsonl" '.audit_log = $log' "$T/etc/policy.saved" > "$T/etc/policy.json"
+refused "the audit log's directory, rw" "$T/alog" "parent of sensitive host path $T/alog/audit.jsonl" '["rbind","rw"]'
+ln -s "$T/alog" "$T/srv/logs-link"
+refused "a symlink to the audit log's directory" "$T/srv/logs-link" "$T/alog/audit.jsonl"
+refused "the audit log itself" "$T/alog/audit.jsonl" "a sensitive host path" '["bind","rw"]'
+check "the refusals were recorded in that audit log" \
+  test "$(jq -c 'select(.decision == "refused")' "$T/alog/audit.jsonl" | wc -l)" -eq 3
+mkdir -p "$T/alog-beside"
+echo beside-ok > "$T/alog-beside/marker"
+B=$(bundle beside "$T/alog-beside")
+out=$("$OCIH" --root "$T/state" run -b "$B" "$ID" 2>&1)
+check "a directory beside the audit log's still runs" test "$out" = beside-ok || echo "$out"
+mv "$T/etc/policy.saved" "$T/etc/policy.json"
+
 # ---- 7. binds: allowed-only
 jq '.binds = "allowed-only"' "$T/etc/policy.json" > "$T/etc/p2" && mv "$T/etc/p2" "$T/etc/policy.json"
 chmod 0644 "$T/etc/policy.json"

@@ -8,7 +8,11 @@
 #      io_uring_setup, which Docker allows and the policy's profile denies, is not refused with EPERM;
 #   4. Docker's profile plus unshare: replaced, the record names unshare(CLONE_NEWUSER);
 #   5. seccomp.weaker "refuse": refused, nothing runs, the reason names the open calls;
-#   6. SCMP_ACT_NOTIFY with a listenerPath not on seccomp.allowed_listeners: refused.
+#   6. SCMP_ACT_NOTIFY with a listenerPath not on seccomp.allowed_listeners: refused;
+#   7. Podman's default profile (it allows unshare and keyctl) in a plain runc bundle, even
+#      annotated as libpod's: replaced, inside unshare(CLONE_NEWUSER) and keyctl fail, the record
+#      names the references used and why Podman's was not one; in a bundle shaped as Podman's
+#      (<storage>/overlay-containers/<id>/userdata, the id of the command line) it is kept.
 # shellcheck disable=SC2016  # $docker in the single-quoted strings is jq's, not the shell's
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
@@ -91,13 +95,14 @@ check "allow-all: the audit record names the calls that were open" \
   jq -e '.changes[] | select(.rule == "seccomp") | .before.open | length > 0' <<<"$rec"
 
 # ---- 3. Docker's default profile: kept, in effect
-bundle docker '.linux.seccomp = $docker' || fail "bundle docker"
-out=$(run_oci docker)
+# (container id "dockdef", not "docker": runc's default cgroup is /<id>, and /docker is dockerd's own)
+bundle dockdef '.linux.seccomp = $docker' || fail "bundle dockdef"
+out=$(run_oci dockdef)
 rc=$?
 check "docker profile: run exits 0" test "$rc" -eq 0 || printf '%s\n' "$out" | sed 's/^/    | /'
 check "docker profile: config.json keeps Docker's profile unchanged" \
-  jq -e --argjson docker "$DOCKER_PROFILE" '.linux.seccomp == $docker' "$T/bundle-docker/config.json"
-rec=$(record docker)
+  jq -e --argjson docker "$DOCKER_PROFILE" '.linux.seccomp == $docker' "$T/bundle-dockdef/config.json"
+rec=$(record dockdef)
 check "docker profile: no seccomp change in the audit record" \
   jq -e '[.changes[]? | select(.rule == "seccomp")] | length == 0' <<<"$rec"
 got=$(line io_uring_setup "$out")
@@ -135,4 +140,37 @@ rc=$?
 check "notify: run exits non-zero" test "$rc" -ne 0
 check "notify: the reason names the listener" grep -q 'listenerPath "/run/agent.sock"' <<<"$out"
 
+# ---- 7. Podman's default profile: a reference only in Podman's own bundle
+PODMAN_PROFILE=$(jq -c . profiles/engine-seccomp-podman.json)
+podman_bundle() {  # podman_bundle DIR: a bundle at DIR with Podman's profile, annotated as libpod's
+  make_bundle "$1" --rootfs "$T/rootfs" -- /bin/inside.sh >/dev/null || return 1
+  jq --argjson podman "$PODMAN_PROFILE" \
+    '.linux.seccomp = $podman | .annotations["io.container.manager"] = "libpod"' "$1/config.json" \
+    > "$1/config.json.new" && mv "$1/config.json.new" "$1/config.json"
+}
+podman_bundle "$T/bundle-podelse" || fail "bundle podelse"
+out=$(run_oci podelse)
+rc=$?
+check "podman profile elsewhere: run exits 0" test "$rc" -eq 0 || printf '%s\n' "$out" | sed 's/^/    | /'
+for p in clone_newuser unshare keyctl; do
+  expect "$p" "$out" "$p errno=1" "podman profile in a plain runc bundle"
+done
+expect unshare-U "$out" "unshare-U: failed" "podman profile in a plain runc bundle"
+rec=$(record podelse)
+check "podman profile elsewhere: the record names the references and why Podman's is not one" \
+  jq -e '.changes[] | select(.rule == "seccomp") | .before | .compared_with == "docker" and
+         .references == ["policy", "docker"] and (.not_used.podman | test("is not Podman.s")) and
+         (.open | any(startswith("unshare(CLONE_NEWUSER)")))' <<<"$rec"
+# Control: the same profile in Podman's bundle shape is Podman's default and stays.
+pb=$T/store/overlay-containers/podown/userdata
+mkdir -p "$T/store/overlay-containers/podown"
+podman_bundle "$pb" || fail "bundle podown"
+out=$( (cd "$pb" && timeout 60 "$OCIH" --root "$T/state" run podown 2>&1) )
+rc=$?
+check "podman profile in Podman's bundle: run exits 0" test "$rc" -eq 0 || printf '%s\n' "$out" | sed 's/^/    | /'
+check "podman profile in Podman's bundle: config.json keeps it unchanged" \
+  jq -e --argjson podman "$PODMAN_PROFILE" '.linux.seccomp == $podman' "$pb/config.json"
+got=$(line keyctl "$out")
+check "podman profile in Podman's bundle: keyctl (Podman allows it) is not EPERM ($got)" \
+  test -n "$got" -a "$got" != "keyctl errno=1"
 exit_summary

@@ -189,5 +189,36 @@ TEST_CASE("bypass: binds allowed-only admits the allowed lists alone", "[bypass]
   CHECK_FALSE(parse_policy(R"({"binds": "some"})", "/etc/oci-harden/policy.json").ok());
 }
 
+TEST_CASE("bypass: the audit log's directory and its parents (breaker finding 10)", "[bypass][mount-identity]") {
+  // A rw bind of /var/log let the container (root on the host with the user-namespace opt-out)
+  // rewrite /var/log/oci-harden/audit.jsonl, the record of what it did.
+  FakeHost h = host();
+  CHECK_THAT(refusals(spec_with("/var/log", R"(["rbind", "rw"])"), h),
+             Contains("/var/log is mounted at /v (mounts[2]): a parent of sensitive host path "
+                      "/var/log/oci-harden/audit.jsonl"));
+  CHECK_THAT(refusals(spec_with("/var/log"), h), Contains("a parent of sensitive host path /var/log/oci-harden/"));
+  CHECK_THAT(refusals(spec_with("/var"), h), Contains("a parent of sensitive host path"));
+  CHECK_THAT(refusals(spec_with("/var/log/oci-harden"), h),
+             Contains("a parent of sensitive host path /var/log/oci-harden/audit.jsonl"));
+  CHECK_THAT(refusals(spec_with("/var/log/oci-harden/audit.jsonl"), h), Contains("a sensitive host path"));
+  // Read-only does not help: the file is judged as a sensitive path, as the socket is.
+  CHECK_THAT(refusals(spec_with("/var/log", R"(["rbind", "ro"])"), h), Contains("/var/log/oci-harden"));
+  // Spelt otherwise: a symlink to it, a named volume that is a bind of it.
+  h.symlinks["/srv/logs"] = "/var/log";
+  CHECK_THAT(refusals(spec_with("/srv/logs"), h), Contains("/var/log/oci-harden"));
+  h.add_mount(kVolumes + "logs/_data", "ext4", "/dev/vda", 8, 0, "/var/log");
+  CHECK_THAT(refusals(spec_with(kVolumes + "logs/_data"), h), Contains("/var/log/oci-harden"));
+  // A log collector's directories stay allowed.
+  CHECK(refusals(spec_with("/var/log/containers", R"(["rbind", "ro"])"), h).empty());
+  CHECK(refusals(spec_with("/var/log/pods", R"(["rbind", "ro"])"), h).empty());
+  // The policy's own audit_log decides; what lies beside it (not above it) stays bindable.
+  Policy p = policy();
+  p.audit_log = "/srv/audit/oci-harden.jsonl";
+  CHECK_THAT(refusals(spec_with("/srv/audit"), h, p), Contains("a parent of sensitive host path /srv/audit/"));
+  CHECK_THAT(refusals(spec_with("/srv"), h, p), Contains("a parent of sensitive host path /srv/audit/"));
+  CHECK(refusals(spec_with("/srv/audit-other"), h, p).empty());
+  CHECK(refusals(spec_with("/srv/www"), h, p).empty());
+}
+
 }  // namespace
 }  // namespace oci_harden

@@ -93,8 +93,8 @@ std::string open_calls(const Decision& d) {
 TEST_CASE("bypass seccomp: defaultAction SCMP_ACT_ALLOW is replaced", "[bypass][seccomp_effect]") {
   Decision d = harden_with([](Json& p) { p = parsed(R"({"defaultAction": "SCMP_ACT_ALLOW"})"); });
   CHECK_FALSE(d.refused());
-  // Listed against the closest accepted profile (Podman's, which allows unshare itself).
-  CHECK_THAT(open_calls(d), Contains("kexec_load on x86_64"));
+  // Listed against the closest accepted profile (Docker's: Podman's counts only in Podman's bundles).
+  CHECK_THAT(open_calls(d), Contains("unshare(CLONE_NEWUSER) on x86_64"));
   CHECK(verdict(d, AUDIT_ARCH_X86_64, kUnshareX86_64, CLONE_NEWUSER) == SECCOMP_RET_ERRNO);
 }
 
@@ -129,7 +129,7 @@ TEST_CASE("bypass seccomp: a deny list whose names differ in case denies nothing
     p = parsed(R"({"defaultAction": "SCMP_ACT_ALLOW", "architectures": ["SCMP_ARCH_X86_64"],
                    "syscalls": [{"names": ["Unshare", "KEYCTL", "Kexec_Load"], "action": "SCMP_ACT_ERRNO"}]})");
   });
-  CHECK_THAT(open_calls(d), Contains("kexec_load on x86_64"));
+  CHECK_THAT(open_calls(d), Contains("unshare(CLONE_NEWUSER) on x86_64"));
   CHECK(verdict(d, AUDIT_ARCH_X86_64, kKeyctlX86_64, 0) == SECCOMP_RET_ERRNO);
   CHECK(verdict(d, AUDIT_ARCH_X86_64, kUnshareX86_64, CLONE_NEWUSER) == SECCOMP_RET_ERRNO);
 }
@@ -191,6 +191,77 @@ TEST_CASE("bypass seccomp: the opening value hidden behind many others", "[bypas
   });
   CHECK_THAT(open_calls(d), Contains("clone(CLONE_NEWUSER)"));
   CHECK(verdict(d, AUDIT_ARCH_X86_64, kCloneX86_64, CLONE_NEWUSER | CLONE_FILES | 17) == SECCOMP_RET_ERRNO);
+}
+
+}  // namespace oci_harden
+
+namespace oci_harden {
+namespace {
+
+Json podman_default() {
+  std::string here = __FILE__;
+  std::ifstream in(here.substr(0, here.rfind("tests/unit/")) + "profiles/engine-seccomp-podman.json");
+  REQUIRE(in.good());
+  std::ostringstream out;
+  out << in.rdbuf();
+  return parsed(out.str());
+}
+
+// Docker's config carrying Podman's default profile (annotated as Podman's, which anyone can
+// write), hardened for the bundle `bundle` and the container id `id`.
+Decision podman_profile_in(const std::string& id, const std::string& bundle) {
+  auto spec = parse_spec(docker_config());
+  REQUIRE(spec);
+  *field_at(*spec, "linux.seccomp") = podman_default();
+  ensure_object(*spec, "annotations").set("io.container.manager", Json::string("libpod"));
+  FakeHost host;
+  host.symlinks["/var/run"] = "/run";
+  return harden_spec(std::move(*spec), test_policy(), host, Invocation{"create", id, bundle});
+}
+
+constexpr const char* kPodmanId = "fc4f27f73d9b6ecee4f85d2d847a4e7fa757287f068ceb3c779d2af08db1fc90";
+
+}  // namespace
+
+TEST_CASE("bypass seccomp: Podman's default profile handed to a container that is not Podman's",
+          "[bypass][seccomp_effect]") {
+  // Podman's default allows unshare (CLONE_NEWUSER) and keyctl; `ctr run --config` or
+  // `docker run --security-opt seccomp=podman.json` hands it to any container. It counts as a
+  // reference only in Podman's own bundle, whatever the annotations say.
+  const std::string id = kPodmanId;
+  for (const std::string& bundle : {std::string("/bundles/c1"),
+                                    "/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby/" + id,
+                                    "/run/containerd/io.containerd.runtime.v2.task/overlay-containers/" + id,
+                                    std::string("/var/lib/containers/storage/overlay-containers/another/userdata")}) {
+    INFO(bundle);
+    Decision d = podman_profile_in(id, bundle);
+    CHECK_FALSE(d.refused());
+    std::string open = open_calls(d);
+    CHECK_THAT(open, Contains("unshare(CLONE_NEWUSER)"));
+    CHECK(verdict(d, AUDIT_ARCH_X86_64, kUnshareX86_64, CLONE_NEWUSER) == SECCOMP_RET_ERRNO);
+    CHECK(verdict(d, AUDIT_ARCH_X86_64, kKeyctlX86_64, 0) == SECCOMP_RET_ERRNO);
+  }
+  // Control: in Podman's own bundle it is Podman's default and stays.
+  Decision own = podman_profile_in(id, "/var/lib/containers/storage/overlay-containers/" + id + "/userdata");
+  CHECK(open_calls(own).empty());
+  CHECK(*field_at(own.spec, "linux.seccomp") == podman_default());
+}
+
+TEST_CASE("bypass seccomp: the policy's profile plus unshare and keyctl (breaker finding 5)",
+          "[bypass][seccomp_effect]") {
+  auto spec = parse_spec(docker_config());
+  REQUIRE(spec);
+  FakeHost host;
+  host.symlinks["/var/run"] = "/run";
+  Decision first = harden_spec(std::move(*spec), test_policy(), host, Invocation{"create", "c1", "/bundles/c1"});
+  auto again = parse_spec(to_json(first.spec));
+  REQUIRE(again);
+  add_rule(*field_at(*again, "linux.seccomp"), R"({"names": ["unshare", "keyctl"], "action": "SCMP_ACT_ALLOW"})");
+  Decision d = harden_spec(std::move(*again), test_policy(), host, Invocation{"create", "c1", "/bundles/c1"});
+  std::string open = open_calls(d);
+  CHECK_THAT(open, Contains("unshare(CLONE_NEWUSER)"));
+  CHECK(verdict(d, AUDIT_ARCH_X86_64, kUnshareX86_64, CLONE_NEWUSER) == SECCOMP_RET_ERRNO);
+  CHECK(verdict(d, AUDIT_ARCH_X86_64, kKeyctlX86_64, 0) == SECCOMP_RET_ERRNO);
 }
 
 }  // namespace oci_harden

@@ -257,15 +257,28 @@ TEST_CASE("seccomp rule: a spec's own profile kept, replaced or refused by its e
   };
   Json docker = json(repo_file("tests/golden/docker-captured/plain.json"));
 
-  SECTION("Docker's and Podman's configs keep their profiles") {
-    for (const char* rel : {"docker-captured/plain.json", "podman-captured/podman-run.json"}) {
+  SECTION("Docker's and Podman's configs keep their profiles (Podman's in Podman's bundle)") {
+    const std::string id = "fc4f27f73d9b6ecee4f85d2d847a4e7fa757287f068ceb3c779d2af08db1fc90";
+    const Invocation docker_inv{"create", "c1", "/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby/c1"};
+    const Invocation podman_inv{"create", id, "/var/lib/containers/storage/overlay-containers/" + id + "/userdata"};
+    for (const auto& [rel, inv] : {std::make_pair("docker-captured/plain.json", docker_inv),
+                                   std::make_pair("podman-captured/podman-run.json", podman_inv)}) {
       Json spec = json(repo_file(std::string("tests/golden/") + rel));
       Json before = *field_at(spec, "linux.seccomp");
-      Decision d = harden(spec, policy);
+      Decision d = harden_spec(spec, policy, host, inv);
       INFO(rel);
       CHECK(seccomp_change(d) == nullptr);
       CHECK(*field_at(d.spec, "linux.seccomp") == before);
     }
+  }
+  SECTION("Podman's config outside Podman's bundle: its profile is replaced, judged against Docker's") {
+    Json spec = json(repo_file("tests/golden/podman-captured/podman-run.json"));
+    Decision d = harden(spec, policy);
+    const Change* c = seccomp_change(d);
+    REQUIRE(c != nullptr);
+    CHECK(c->before.get("compared_with")->text() == "docker");
+    CHECK(to_json(*c->before.get("references")) == R"(["policy","docker"])");
+    CHECK_THAT(c->before.get("not_used")->get("podman")->text(), Catch::Matchers::Contains("is not Podman's"));
   }
   SECTION("an allow-all profile is replaced, and the record names what was open") {
     field_at(docker, "linux")->set("seccomp", json(R"({"defaultAction": "SCMP_ACT_ALLOW"})"));
