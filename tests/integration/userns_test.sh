@@ -192,6 +192,32 @@ check "joined namespace mapping 0 to 2000000 (spec says 1000000): the spec's map
 check "joined: the record says host uid 2000000" \
   jq_any 'select(.container == "joined-other" and (.event == "run")) | .user.host_uid == 2000000' "$T/audit.jsonl"
 "$OCIH" --root "$T/state-runc" delete -f joined-other >/dev/null 2>&1
+
+# ---- 6. (runc) a namespace path through a symlink is pinned to its target (breaker finding 9):
+# the link's owner could re-point it between oci-harden's look and runc's open, so runc is handed
+# the target judged, and a namespace file in a directory a non-root user can write is refused.
+B=$(joined joined-link "$honest")
+ln -s "/proc/$honest/ns/user" "$T/nslink"
+jq --arg l "$T/nslink" '(.linux.namespaces[] | select(.type == "user")).path = $l' "$B/config.json" > "$B/c.tmp" &&
+  mv "$B/c.tmp" "$B/config.json"
+out=$(cd "$B" && "$OCIH" --root "$T/state-runc" run joined-link 2>&1 </dev/null)
+check "namespace path through a symlink: runs in the target's namespace (0 -> 2000000 inside)" \
+  grep -Eq 'uid_map: +0 +2000000 +65536' <<<"$out" || echo "$out"
+check "namespace path through a symlink: the hardened config.json names the target, not the link" \
+  jq -e --arg t "/proc/$honest/ns/user" '[.linux.namespaces[] | select(.type == "user")][0].path == $t' "$B/config.json"
+check "namespace path through a symlink: the rewrite is recorded" \
+  jq_any "select(.container == \"joined-link\") | [.changes[]? | .rule == \"host-namespaces\" and .before == \"$T/nslink\"] | any" "$T/audit.jsonl"
+"$OCIH" --root "$T/state-runc" delete -f joined-link >/dev/null 2>&1
+B=$(joined joined-userdir "$honest")
+mkdir -p "$T/userdir" && chown 65534:65534 "$T/userdir" && touch "$T/userdir/ns" &&
+  mount --bind "/proc/$honest/ns/user" "$T/userdir/ns"
+jq --arg l "$T/userdir/ns" '(.linux.namespaces[] | select(.type == "user")).path = $l' "$B/config.json" > "$B/c.tmp" &&
+  mv "$B/c.tmp" "$B/config.json"
+out=$(cd "$B" && "$OCIH" --root "$T/state-runc" run joined-userdir 2>&1 </dev/null)
+rc=$?
+check "namespace file in a directory uid 65534 owns: refused (they could swap it)" \
+  bash -c '[[ $0 != 0 ]] && grep -q "which a non-root user can redirect" <<<"$1"' "$rc" "$out" || echo "$out"
+umount "$T/userdir/ns" 2>/dev/null
 kill "$honest" 2>/dev/null
 
 umount -l "$T/closed/rootfs" 2>/dev/null
