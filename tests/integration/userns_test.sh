@@ -220,5 +220,35 @@ check "namespace file in a directory uid 65534 owns: refused (they could swap it
 umount "$T/userdir/ns" 2>/dev/null
 kill "$honest" 2>/dev/null
 
+# ---- 7. (runc) the paths engines pass still run: another process's /proc/PID/ns/net (Docker's
+# --network container:X, a pod sandbox's), kept as it is, and CNI's /var/run/netns/NAME, named by
+# its canonical path (/var/run is a symlink to /run on most hosts).
+unshare --net sleep 120 >/dev/null 2>&1 &
+netpid=$!
+NETNS=ocih-nspath-$$
+for i in $(seq 50); do
+  [[ "$(readlink "/proc/$netpid/ns/net")" != "$(readlink /proc/self/ns/net)" ]] && break
+  sleep 0.1
+done
+ip netns add "$NETNS"
+for case in proc cni; do
+  if [[ $case == proc ]]; then
+    p=/proc/$netpid/ns/net want=$p inside=$(readlink "/proc/$netpid/ns/net")
+  else
+    p=/var/run/netns/$NETNS want=$(readlink -f /var/run/netns)/$NETNS
+    inside="net:[$(stat -L -c %i "/run/netns/$NETNS")]"
+  fi
+  B=$(bundle "net-$case" "$T/open/rootfs" 'echo "netns: $(readlink /proc/self/ns/net)"')
+  jq --arg p "$p" '(.linux.namespaces[] | select(.type == "network")).path = $p' "$B/config.json" > "$B/c.tmp" &&
+    mv "$B/c.tmp" "$B/config.json"
+  out=$(cd "$B" && "$OCIH" --root "$T/state-runc" run "net-$case" 2>&1 </dev/null)
+  check "network namespace joined by $p: runs in it ($inside)" grep -qF "netns: $inside" <<<"$out" || echo "$out"
+  check "network namespace joined by $p: config.json names $want" \
+    jq -e --arg w "$want" '[.linux.namespaces[] | select(.type == "network")][0].path == $w' "$B/config.json"
+  "$OCIH" --root "$T/state-runc" delete -f "net-$case" >/dev/null 2>&1
+done
+ip netns del "$NETNS"
+kill "$netpid" 2>/dev/null
+
 umount -l "$T/closed/rootfs" 2>/dev/null
 exit_summary
