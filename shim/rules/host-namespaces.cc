@@ -36,7 +36,8 @@ struct NamespaceKind {
 };
 
 // cgroup and time are not judged: leaving them out keeps the host's, which is allowed, so
-// joining the host's by path is no worse.
+// joining the host's by path is no worse. Nor are their paths pinned: with nothing judged there
+// is no look for the runtime's open to differ from.
 const NamespaceKind kKinds[] = {
     {"pid", true, " (--pid host)"},     {"ipc", true, " (--ipc host)"},
     {"uts", true, " (--uts host)"},     {"mount", true, ""},
