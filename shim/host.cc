@@ -465,6 +465,10 @@ class RealHost : public Host {
   mutable bool mounts_read_ = false;
   mutable std::vector<MountEntry> mounts_;
   mutable std::map<std::string, std::optional<PathIdentity>> ident_cache_;
+
+  // Namespace paths pinned (linux.namespaces[].path).
+ public:
+  std::optional<std::string> symlink_target(const std::string& path) const override { return link_target(path); }
 };
 
 }  // namespace

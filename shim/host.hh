@@ -125,6 +125,9 @@ class Host {
   virtual std::vector<PathIdentity> submount_identities(const std::string& canon) const = 0;
   // The executables of the processes listening on the UNIX socket file (dev, ino).
   virtual std::vector<std::string> socket_listeners(dev_t dev, ino_t ino) const = 0;
+  // Namespace paths pinned (linux.namespaces[].path): what the symlink at `path` says (readlink),
+  // read once per process; nullopt when `path` is not a symlink.
+  virtual std::optional<std::string> symlink_target(const std::string& path) const = 0;
 };
 
 }  // namespace oci_harden

@@ -10,6 +10,8 @@
 //     path says nothing: only device and inode, compared with oci-harden's own namespace (it
 //     runs in the engine's, /proc/self/ns/<type>) and with pid 1's where that is readable, tell;
 //   - a path that cannot be inspected, or whose namespace cannot be compared with ours;
+//   - a path that a non-root user could redirect before runc opens it (namespace_path.hh); any
+//     other path is rewritten to itself with every symlink resolved, so runc joins what was judged;
 //   - a namespace type listed twice (the runtime-spec: "Duplicate namespace types are not
 //     allowed"; which entry a runtime honours would be ours to guess).
 // Allowed: a new namespace (no path, or an empty one, which runc reads as none), and a path to
@@ -19,6 +21,7 @@
 #include <set>
 #include <string>
 
+#include "../namespace_path.hh"
 #include "../rule.hh"
 #include "../spec.hh"
 
@@ -33,7 +36,8 @@ struct NamespaceKind {
 };
 
 // cgroup and time are not judged: leaving them out keeps the host's, which is allowed, so
-// joining the host's by path is no worse.
+// joining the host's by path is no worse. Nor are their paths pinned: with nothing judged there
+// is no look for the runtime's open to differ from.
 const NamespaceKind kKinds[] = {
     {"pid", true, " (--pid host)"},     {"ipc", true, " (--ipc host)"},
     {"uts", true, " (--uts host)"},     {"mount", true, ""},
@@ -48,13 +52,15 @@ const NamespaceKind* find_kind(const std::string& type) {
 }
 
 // Judges one namespace joined by path. Why this is safe: both comparisons must come out
-// "different" to pass; an uninspectable path, or no own namespace to compare with, refuses.
-void judge_path(RuleContext& ctx, const NamespaceKind& kind, const std::string& path,
-                const std::string& where) {
+// "different" to pass; an uninspectable path, or no own namespace to compare with, refuses. The
+// path judged is the one runc is handed: pinned first (namespace_path.hh), so that no symlink or
+// directory a non-root user controls can make runc open another namespace later.
+void judge_path(RuleContext& ctx, const NamespaceKind& kind, size_t index, const std::string& where) {
   const Host& host = ctx.host();
-  // runc opens a relative path from the bundle directory, where it runs.
-  std::string abs = path[0] == '/' ? path : ctx.invocation().bundle + "/" + path;
-  std::string named = std::string(kind.type) + " namespace " + path;
+  std::optional<std::string> pinned = pin_namespace_path(ctx, index);
+  if (!pinned) return;
+  const std::string& abs = *pinned;
+  std::string named = std::string(kind.type) + " namespace " + abs;
   std::optional<NamespaceId> target = host.namespace_at(abs);
   if (!target) {
     ctx.refuse(named + " (" + where + ") cannot be inspected, so it may be the host's");
@@ -88,7 +94,7 @@ void rule_host_namespaces(RuleContext& ctx) {
       }
       const NamespaceKind* kind = find_kind(type);
       std::string path = string_field(&ns, "path").value_or("");
-      if (kind != nullptr && !path.empty()) judge_path(ctx, *kind, path, where);
+      if (kind != nullptr && !path.empty()) judge_path(ctx, *kind, i, where);
     }
   }
   for (const NamespaceKind& kind : kKinds) {

@@ -47,6 +47,7 @@
 #include <sstream>
 
 #include "../lexical_path.hh"
+#include "../namespace_path.hh"
 #include "../rule.hh"
 #include "../spec.hh"
 
@@ -389,15 +390,18 @@ Json mappings_json(const std::vector<IdMapRange>& ranges) {
 // record's user.root_on_host all see the truth, and a range that reaches host id 0 is refused
 // as the engine's own mappings are. The host's user namespace itself is host-namespaces' to
 // refuse; here it reads as the identity map and is refused too.
-void judge_joined_user_namespace(RuleContext& ctx, const std::string& path) {
+void judge_joined_user_namespace(RuleContext& ctx) {
   const Json* list = field_at(ctx.spec(), "linux.namespaces");
   size_t index = 0;
   for (size_t i = 0; list != nullptr && i < list->items().size(); ++i) {
     if (string_field(&list->items()[i], "type").value_or("") == "user") index = i;
   }
-  std::string named = "user namespace " + path + " (" + json_path_index("linux.namespaces", index) + ")";
-  std::string abs = path[0] == '/' ? path : ctx.invocation().bundle + "/" + path;
-  std::optional<UserNamespaceMap> real = ctx.host().user_namespace_map(abs);
+  // Judged at the pinned path, which the spec then names (namespace_path.hh): runc joins what
+  // was judged, not what a symlink points at when it looks.
+  std::optional<std::string> pinned = pin_namespace_path(ctx, index);
+  if (!pinned) return;
+  std::string named = "user namespace " + *pinned + " (" + json_path_index("linux.namespaces", index) + ")";
+  std::optional<UserNamespaceMap> real = ctx.host().user_namespace_map(*pinned);
   if (!real) {
     ctx.refuse(named + ": its uid and gid maps cannot be read, so its root may be host root");
     return;
@@ -507,7 +511,7 @@ void rule_user_namespace(RuleContext& ctx) {
   const Json* userns = namespace_entry(ctx.spec(), "user");
   std::string path = userns != nullptr ? string_field(userns, "path").value_or("") : "";
   if (!path.empty()) {
-    judge_joined_user_namespace(ctx, path);
+    judge_joined_user_namespace(ctx);
   } else if (userns != nullptr && has_items(field_at(ctx.spec(), "linux.uidMappings"))) {
     refuse_host_root(ctx, "uidMappings", "uid");
     refuse_host_root(ctx, "gidMappings", "gid");

@@ -192,7 +192,63 @@ check "joined namespace mapping 0 to 2000000 (spec says 1000000): the spec's map
 check "joined: the record says host uid 2000000" \
   jq_any 'select(.container == "joined-other" and (.event == "run")) | .user.host_uid == 2000000' "$T/audit.jsonl"
 "$OCIH" --root "$T/state-runc" delete -f joined-other >/dev/null 2>&1
+
+# ---- 6. (runc) a namespace path through a symlink is pinned to its target (breaker finding 9):
+# the link's owner could re-point it between oci-harden's look and runc's open, so runc is handed
+# the target judged, and a namespace file in a directory a non-root user can write is refused.
+B=$(joined joined-link "$honest")
+ln -s "/proc/$honest/ns/user" "$T/nslink"
+jq --arg l "$T/nslink" '(.linux.namespaces[] | select(.type == "user")).path = $l' "$B/config.json" > "$B/c.tmp" &&
+  mv "$B/c.tmp" "$B/config.json"
+out=$(cd "$B" && "$OCIH" --root "$T/state-runc" run joined-link 2>&1 </dev/null)
+check "namespace path through a symlink: runs in the target's namespace (0 -> 2000000 inside)" \
+  grep -Eq 'uid_map: +0 +2000000 +65536' <<<"$out" || echo "$out"
+check "namespace path through a symlink: the hardened config.json names the target, not the link" \
+  jq -e --arg t "/proc/$honest/ns/user" '[.linux.namespaces[] | select(.type == "user")][0].path == $t' "$B/config.json"
+check "namespace path through a symlink: the rewrite is recorded" \
+  jq_any "select(.container == \"joined-link\") | [.changes[]? | .rule == \"host-namespaces\" and .before == \"$T/nslink\"] | any" "$T/audit.jsonl"
+"$OCIH" --root "$T/state-runc" delete -f joined-link >/dev/null 2>&1
+B=$(joined joined-userdir "$honest")
+mkdir -p "$T/userdir" && chown 65534:65534 "$T/userdir" && touch "$T/userdir/ns" &&
+  mount --bind "/proc/$honest/ns/user" "$T/userdir/ns"
+jq --arg l "$T/userdir/ns" '(.linux.namespaces[] | select(.type == "user")).path = $l' "$B/config.json" > "$B/c.tmp" &&
+  mv "$B/c.tmp" "$B/config.json"
+out=$(cd "$B" && "$OCIH" --root "$T/state-runc" run joined-userdir 2>&1 </dev/null)
+rc=$?
+check "namespace file in a directory uid 65534 owns: refused (they could swap it)" \
+  bash -c '[[ $0 != 0 ]] && grep -q "which a non-root user can redirect" <<<"$1"' "$rc" "$out" || echo "$out"
+umount "$T/userdir/ns" 2>/dev/null
 kill "$honest" 2>/dev/null
+
+# ---- 7. (runc) the paths engines pass still run: another process's /proc/PID/ns/net (Docker's
+# --network container:X, a pod sandbox's), kept as it is, and CNI's /var/run/netns/NAME, named by
+# its canonical path (/var/run is a symlink to /run on most hosts).
+unshare --net sleep 120 >/dev/null 2>&1 &
+netpid=$!
+NETNS=ocih-nspath-$$
+for i in $(seq 50); do
+  [[ "$(readlink "/proc/$netpid/ns/net")" != "$(readlink /proc/self/ns/net)" ]] && break
+  sleep 0.1
+done
+ip netns add "$NETNS"
+for case in proc cni; do
+  if [[ $case == proc ]]; then
+    p=/proc/$netpid/ns/net want=$p inside=$(readlink "/proc/$netpid/ns/net")
+  else
+    p=/var/run/netns/$NETNS want=$(readlink -f /var/run/netns)/$NETNS
+    inside="net:[$(stat -L -c %i "/run/netns/$NETNS")]"
+  fi
+  B=$(bundle "net-$case" "$T/open/rootfs" 'echo "netns: $(readlink /proc/self/ns/net)"')
+  jq --arg p "$p" '(.linux.namespaces[] | select(.type == "network")).path = $p' "$B/config.json" > "$B/c.tmp" &&
+    mv "$B/c.tmp" "$B/config.json"
+  out=$(cd "$B" && "$OCIH" --root "$T/state-runc" run "net-$case" 2>&1 </dev/null)
+  check "network namespace joined by $p: runs in it ($inside)" grep -qF "netns: $inside" <<<"$out" || echo "$out"
+  check "network namespace joined by $p: config.json names $want" \
+    jq -e --arg w "$want" '[.linux.namespaces[] | select(.type == "network")][0].path == $w' "$B/config.json"
+  "$OCIH" --root "$T/state-runc" delete -f "net-$case" >/dev/null 2>&1
+done
+ip netns del "$NETNS"
+kill "$netpid" 2>/dev/null
 
 umount -l "$T/closed/rootfs" 2>/dev/null
 exit_summary

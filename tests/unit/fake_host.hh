@@ -179,6 +179,13 @@ class FakeHost : public Host {
     }
     return {};
   }
+
+  // Namespace paths pinned: the symlink table's own entry for `path` (no resolution).
+  std::optional<std::string> symlink_target(const std::string& path) const override {
+    auto it = symlinks.find(path);
+    if (it == symlinks.end()) return std::nullopt;
+    return it->second;
+  }
 };
 
 // Lexical canonicalisation with the fake symlink table (a link's target is absolute).

@@ -104,9 +104,18 @@ TEST_CASE("host-namespaces: new namespaces and other containers' are allowed",
                 host)
                 .empty());
   }
-  SECTION("a relative path is opened from the bundle") {
+  SECTION("a relative path is opened from the bundle, and the spec names it absolutely") {
     host.ns_paths["/bundles/c1/netns"] = kOtherNet;
-    REQUIRE(run(five_plus(R"({"type": "network", "path": "netns"})"), host).empty());
+    Json spec = parse(five_plus(R"({"type": "network", "path": "netns"})"));
+    Policy p = policy();
+    Invocation inv{"create", "c1", kBundle};
+    RuleContext ctx(spec, p, host, inv);
+    ctx.begin_rule("host-namespaces");
+    rule_host_namespaces(ctx);
+    REQUIRE(ctx.refusals().empty());
+    REQUIRE(ctx.changes().size() == 1);
+    REQUIRE(ctx.changes()[0].path == "linux.namespaces[4].path");
+    REQUIRE(field_at(spec, "linux.namespaces")->items()[4].get("path")->text() == "/bundles/c1/netns");
   }
 }
 
