@@ -43,7 +43,9 @@ const std::vector<RuleInfo>& all_rules() {
       {"cgroups-path", "5.10, 5.11, 5.28", "20, 22",
        "refuse a cgroupsPath that is the root cgroup, where no limit can be written",
        rule_cgroups_path},
-      {"hooks", "-", "", "refuse hooks whose binary is not on the policy's allowed_hooks",
+      {"hooks", "-", "",
+       "refuse hooks whose binary (device, inode) is not on allowed_hooks or whose env sets "
+       "loader variables; pin passing ones to the allowed path",
        rule_hooks},
       {"capabilities", "5.3", "14", "keep only the allow-list in all capability sets",
        rule_capabilities},
