@@ -20,7 +20,11 @@
 //     its action-script runs as root on the host);
 //   - every key starting with "org.systemd.property." (runc and crun, systemd cgroup driver:
 //     properties of the container's transient unit, e.g. MemoryMax, TasksMax, DeviceAllow,
-//     which set the limits the policy's rules have set);
+//     which set the limits the policy's rules have set) except the stop and ordering
+//     properties the engines write: Podman KillSignal and TimeoutStopUSec (for an image with
+//     a stop signal), CRI-O TimeoutStopUSec, CollectMode, DefaultDependencies and After
+//     (none changes a limit, a device or what runs; TimeoutStopSec is runc's spelling of the
+//     same timeout);
 //   - "module.wasm.image/variant" (crun: selects the wasm handler like run.oci.handler).
 // Safe list (each affects only the container, within what the rest of the spec allows):
 // run.oci.seccomp_fail_unknown_syscall (makes crun stricter), run.oci.mount_context_type (the
@@ -76,6 +80,10 @@ const Known kRefused[] = {
 const char* const kSafeRunOci[] = {"run.oci.seccomp_fail_unknown_syscall",
                                    "run.oci.mount_context_type", "run.oci.timens_offset"};
 
+// org.systemd.property.<name> the engines write, with no effect on limits, devices or programs.
+const char* const kSafeSystemdProperties[] = {"KillSignal",  "TimeoutStopUSec",    "TimeoutStopSec",
+                                              "CollectMode", "DefaultDependencies", "After"};
+
 const std::string kRunOci = "run.oci.";
 const std::string kSystemdProperty = "org.systemd.property.";
 
@@ -90,12 +98,19 @@ bool safe(const std::string& key) {
   return false;
 }
 
+bool safe_systemd_property(const std::string& key) {
+  for (const char* name : kSafeSystemdProperties) {
+    if (key == kSystemdProperty + name) return true;
+  }
+  return false;
+}
+
 // What the runtime would do with `key`, or "" when the key is not a command to the runtime.
 std::string effect(const std::string& key) {
   for (const Known& k : kRefused) {
     if (key == k.key) return k.effect;
   }
-  if (starts_with(key, kSystemdProperty)) {
+  if (starts_with(key, kSystemdProperty) && !safe_systemd_property(key)) {
     return "runc and crun set that property on the container's systemd unit (its limits, "
            "devices), around the policy's";
   }

@@ -101,6 +101,14 @@ TEST_CASE("bypass/annotations: keys are exact; near spellings are labels, the sa
   CHECK(refused_for("run.oci.mount_context_type", "context").empty());
   CHECK(refused_for("run.oci.timens_offset", "monotonic 1 0").empty());
   CHECK(refused_for("org.opencontainers.image.stopSignal", "15").empty());
+  // What Podman (an image with a stop signal) and CRI-O write: stop and ordering, no limit.
+  CHECK(refused_for("org.systemd.property.KillSignal", "28").empty());
+  CHECK(refused_for("org.systemd.property.TimeoutStopUSec", "uint64 10000000").empty());
+  CHECK(refused_for("org.systemd.property.CollectMode", "'inactive-or-failed'").empty());
+  CHECK(refused_for("org.systemd.property.DefaultDependencies", "true").empty());
+  CHECK(refused_for("org.systemd.property.After", "['crio.service']").empty());
+  CHECK_FALSE(refused_for("org.systemd.property.TasksMax", "infinity").empty());
+  CHECK_FALSE(refused_for("org.systemd.property.killsignal", "9").empty());  // exact names
 }
 
 TEST_CASE("bypass/annotations: several keys are each named", "[bypass][runtime-annotations]") {
