@@ -149,6 +149,19 @@ for rt in runc crun; do
     bash -c '[[ $0 == 0 ]] && grep -Eq "exec uid_map: +0 +1000000 " <<<"$1"' "$rc" "$out"
   check "$rt: no owner or mode changed across run -d and exec" \
     test "$before" = "$after" || diff <(echo "$before") <(echo "$after")
+  # exec with stdout on a regular host file: crun would chown it (refused); runc runs.
+  exec_file=$T/exec-stdout-$rt.txt
+  : > "$exec_file"; chown 0:0 "$exec_file"; chmod 0644 "$exec_file"
+  before=$(owners "$exec_file")
+  "$OCIH" --root "$T/state-$rt" exec "exec-$rt" echo exec-ran </dev/null >"$exec_file" 2>"$T/exec-err-$rt.txt"
+  rc=$?
+  check "$rt: exec with stdout on a regular file: its owner did not change" test "$before" = "$(owners "$exec_file")"
+  if [[ $rt == crun ]]; then
+    check "crun: exec with stdout on a regular file: refused" \
+      bash -c '[[ $0 != 0 ]] && grep -q "exec: refused by user-namespace: stdout (descriptor 1)" "$1"' "$rc" "$T/exec-err-$rt.txt"
+  else
+    check "runc: exec with stdout on a regular file: runs" grep -qx exec-ran "$exec_file"
+  fi
   "$OCIH" --root "$T/state-$rt" delete -f "exec-$rt" >/dev/null 2>&1
 
   # ---- 5. stdout on a regular host file: crun 1.8.1 would chown it to the container's root
