@@ -19,14 +19,17 @@ namespace oci_harden {
 // devices, unlinked files and closed descriptors are not listed.
 std::vector<std::string> stdio_files_on_host();
 
-// Whether `runtime` prints "runc version" first for --version (runc leaves inherited files
-// alone). Fails closed: a runtime that cannot be asked counts as not runc.
-bool runtime_is_runc(const std::string& runtime);
+// Whether the file oci-harden executes for `runtime` is crun: the name of the file it leads to
+// (symlinks followed, as execv follows them) is "crun" or starts with "crun-" (crun-1.8.1).
+// Why a name is enough here: the runtime path is the administrator's (the policy), not the
+// spec author's, and the caller controls only the streams; a renamed crun is the
+// administrator's choice. Not by asking `--version`: that would run the runtime an extra time
+// for each start (fake runtimes in tests log every call).
+bool runtime_is_crun(const std::string& runtime);
 
 // One refusal reason per standard stream the runtime would chown: empty unless `actions`
-// asks for private stdio (a user namespace is in effect) and the runtime is not runc. The
-// runtime is asked only when a stream is such a file (rare), so the common path costs three
-// fstat calls.
+// asks for private stdio (a user namespace is in effect), such a stream exists and the
+// runtime is crun. The common path costs three fstat calls.
 std::vector<std::string> stdio_the_runtime_would_chown(const std::vector<HostAction>& actions,
                                                        const std::string& runtime);
 

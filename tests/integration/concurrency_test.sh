@@ -78,8 +78,7 @@ done
 
 pids=()
 for i in $(seq 1 $N); do
-  # Through a pipe, as engines do: a regular file as stdout is refused with a user namespace
-  # under any runtime that is not runc (crun 1.8.1 chowns it), and this fake runtime is not.
+  # Through a pipe, as engines do (a regular-file stdout is refused under crun).
   (cd / && timeout 120 "$OCIH" --root "$T/rs" create --bundle "$T/b$i" "load-$i" 2>&1 | cat >"$T/out.$i"
    exit "${PIPESTATUS[0]}") &
   pids+=($!)

@@ -41,6 +41,21 @@ std::string listed_for_stdin() {
   return s;
 }
 
+// A link named "runtime" to a file named "crun" (an empty stand-in: never executed).
+std::string crun_link() {
+  static const std::string link = [] {
+    char dir[] = "/tmp/oci-harden-crun-XXXXXX";
+    REQUIRE(::mkdtemp(dir) != nullptr);
+    std::string file = std::string(dir) + "/crun", l = std::string(dir) + "/runtime";
+    int fd = ::open(file.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    REQUIRE(::symlink(file.c_str(), l.c_str()) == 0);
+    return l;
+  }();
+  return link;
+}
+
 const std::vector<HostAction> kUserns{HostAction{HostAction::Kind::kPrivateStdio, "", "", 0, 0, 0}};
 
 }  // namespace
@@ -52,12 +67,13 @@ TEST_CASE("stdio_chown: a regular file on stdin is listed with its path", "[stdi
   {
     StdinAs in(fd);
     CHECK_THAT(listed_for_stdin(), Contains(std::string("stdin (descriptor 0) is ") + name + ", a regular file"));
-    // A runtime that is not runc (here: /bin/true prints nothing) is refused for it.
-    auto r = stdio_the_runtime_would_chown(kUserns, "/bin/true");
+    // Under crun it is refused; under another runtime (runc, /bin/true) it is not.
+    auto r = stdio_the_runtime_would_chown(kUserns, crun_link());
     REQUIRE(!r.empty());
     CHECK_THAT(r.front(), Contains("redirect through a pipe"));
     // No user namespace (no private-stdio action): nothing is chowned, nothing refused.
-    CHECK(stdio_the_runtime_would_chown({}, "/bin/true").empty());
+    CHECK(stdio_the_runtime_would_chown({}, crun_link()).empty());
+    CHECK(stdio_the_runtime_would_chown(kUserns, "/bin/true").empty());
   }
   ::close(fd);
   ::unlink(name);
@@ -94,11 +110,11 @@ TEST_CASE("stdio_chown: a named pipe is listed, an anonymous pipe and /dev/null 
   ::close(null);
 }
 
-TEST_CASE("stdio_chown: runc is told from other runtimes by what it prints", "[stdio-chown]") {
-  CHECK_FALSE(runtime_is_runc("/bin/true"));
-  CHECK_FALSE(runtime_is_runc("/nonexistent/runc"));
-  if (::access("/usr/sbin/runc", X_OK) == 0) CHECK(runtime_is_runc("/usr/sbin/runc"));
-  if (::access("/usr/bin/crun", X_OK) == 0) CHECK_FALSE(runtime_is_runc("/usr/bin/crun"));
+TEST_CASE("stdio_chown: crun is told by the file the runtime path leads to", "[stdio-chown]") {
+  CHECK(runtime_is_crun(crun_link()));  // a link named otherwise, to a file named crun
+  CHECK_FALSE(runtime_is_crun("/bin/true"));
+  CHECK_FALSE(runtime_is_crun("/nonexistent/crun"));
+  if (::access("/usr/sbin/runc", X_OK) == 0) CHECK_FALSE(runtime_is_crun("/usr/sbin/runc"));
 }
 
 }  // namespace oci_harden
