@@ -11,6 +11,7 @@
 #include "exit_codes.hh"
 #include "harden.hh"
 #include "host_actions.hh"
+#include "stdio_chown.hh"
 #include "spec.hh"
 
 namespace oci_harden {
@@ -119,6 +120,10 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
   }
   Invocation inv{args.command, args.container_id(), *dir, runtime_root};
   Decision d = harden_spec(std::move(*spec), policy, host, inv);
+  // A standard stream crun would chown on the host (a file, not a device): refused, recorded.
+  for (std::string& r : stdio_the_runtime_would_chown(d.actions, policy.runtime)) {
+    d.refusals.push_back(Refusal{"user-namespace", std::move(r)});
+  }
   bool audit_only = policy.mode == Mode::kAudit;
 
   AuditEvent e;

@@ -53,6 +53,30 @@ std::vector<std::string> parse_opt_out_list(const std::string& value) {
   return out;
 }
 
+namespace {
+
+// Whoever made the user namespace (the engine, with user-namespace opted out or disabled), crun
+// 1.8.1 chowns the standard streams to its root as host root: the private stdio nodes (and the
+// stdio-file check) are wanted whenever the final spec has a mapped user namespace, not only
+// when the user-namespace rule ran.
+void want_private_stdio(const Json& spec, std::vector<HostAction>& actions) {
+  for (const HostAction& a : actions) {
+    if (a.kind == HostAction::Kind::kPrivateStdio) return;
+  }
+  const Json* maps = field_at(spec, "linux.uidMappings");
+  if (maps == nullptr || !maps->is_array() || maps->items().empty()) return;
+  const Json* namespaces = field_at(spec, "linux.namespaces");
+  if (namespaces == nullptr || !namespaces->is_array()) return;
+  for (const Json& ns : namespaces->items()) {
+    if (string_field(&ns, "type").value_or("") == "user") {
+      actions.push_back(HostAction{HostAction::Kind::kPrivateStdio, "", "", 0, 0, 0});
+      return;
+    }
+  }
+}
+
+}  // namespace
+
 Decision harden_spec(Json spec, const Policy& policy, const Host& host, const Invocation& inv) {
   Decision d;
   d.opt_outs = decide_opt_outs(spec, policy);
@@ -75,6 +99,7 @@ Decision harden_spec(Json spec, const Policy& policy, const Host& host, const In
   d.refusals = std::move(ctx.refusals());
   d.notes = std::move(ctx.notes());
   d.actions = std::move(ctx.actions());
+  want_private_stdio(spec, d.actions);
   d.spec = std::move(spec);
   return d;
 }

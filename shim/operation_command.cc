@@ -16,6 +16,7 @@
 #include "exit_codes.hh"
 #include "handles.hh"
 #include "host_actions.hh"
+#include "stdio_chown.hh"
 #include "operation_rules.hh"
 #include "spec.hh"
 
@@ -146,6 +147,11 @@ Outcome with_private_stdio(Outcome o, const Policy& policy, const Json& spec) {
   if (!o.exec_runtime || policy.mode != Mode::kEnforce) return o;
   const Json* maps = field_at(spec, "linux.uidMappings");
   if (maps == nullptr || !maps->is_array() || maps->items().empty()) return o;
+  std::vector<HostAction> wanted{HostAction{HostAction::Kind::kPrivateStdio, "", "", 0, 0, 0}};
+  std::vector<std::string> files = stdio_the_runtime_would_chown(wanted, policy.runtime);
+  if (!files.empty()) {
+    return stop(kExitRefused, "exec: refused by user-namespace: " + files.front());
+  }
   Status st = private_stdio_devices();
   if (!st) return stop(kExitIo, "exec: " + st.error().message);
   return o;

@@ -135,5 +135,6 @@ void rule_oom_score_adj(RuleContext& ctx);
 // for the audit record's user even where user-namespace did not run (opted out, disabled).
 Json with_real_user_maps(const Json& spec, const Host& host, const std::string& bundle);
 void rule_hooks(RuleContext& ctx);
+void rule_runtime_annotations(RuleContext& ctx);
 
 }  // namespace oci_harden

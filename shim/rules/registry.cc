@@ -29,6 +29,10 @@ const std::vector<RuleInfo>& all_rules() {
   // Judging rules first: they must see what the engine asked for, before any rewrite.
   static const std::vector<RuleInfo> kRules = {
       {"privileged", "5.4", "15", "refuse what --privileged produces", rule_privileged},
+      {"runtime-annotations", "-", "",
+       "refuse annotations the runtime obeys on the host (crun's run.oci.* outside a safe list, "
+       "org.criu.config, org.systemd.property.*)",
+       rule_runtime_annotations},
       {"host-namespaces", "5.9, 5.15, 5.16, 5.20", "19",
        "refuse missing or host pid, ipc, uts, mount, network (and user) namespaces",
        rule_host_namespaces},

@@ -78,7 +78,9 @@ done
 
 pids=()
 for i in $(seq 1 $N); do
-  (cd / && exec timeout 120 "$OCIH" --root "$T/rs" create --bundle "$T/b$i" "load-$i") >"$T/out.$i" 2>&1 &
+  # Through a pipe, as engines do (a regular-file stdout is refused under crun).
+  (cd / && timeout 120 "$OCIH" --root "$T/rs" create --bundle "$T/b$i" "load-$i" 2>&1 | cat >"$T/out.$i"
+   exit "${PIPESTATUS[0]}") &
   pids+=($!)
 done
 bad=0 refused=0 ok=0

@@ -36,8 +36,10 @@ new_bundle() {  # new_bundle NAME HOOKS_JSON -> prints the bundle dir
     "$b/config.json" > "$b/c" && mv "$b/c" "$b/config.json"
   echo "$b"
 }
+# Through a pipe: crun 1.8.1 would chown a regular file given as stdout (oci-harden refuses that).
 run_ctr() {  # run_ctr RUNTIME NAME BUNDLE: oci-harden run, output in $T/NAME.out
-  timeout 60 "$OCIH" --root "$T/state-$1" run --bundle "$3" "$2" </dev/null >"$T/$2.out" 2>&1
+  timeout 60 "$OCIH" --root "$T/state-$1" run --bundle "$3" "$2" </dev/null 2>&1 | cat >"$T/$2.out"
+  return "${PIPESTATUS[0]}"
 }
 
 # An allowed hook program (on the policy's allowed_hooks below) and the shell behind a link

@@ -11,6 +11,8 @@
 #      and its parents. crun 1.8.1 chowns
 #      its non-terminal standard streams to the container's root before it enters the user
 #      namespace; oci-harden hands it private device nodes instead.
+#   5. stdout on a regular host file: refused under crun (it would chown the file), runs under
+#      runc; its owner never changes; through a pipe it runs under both.
 #   4. (runc) a user namespace joined by path is judged and recorded by its real maps: one that
 #      maps 0 to 0 is refused whatever the spec claims; another's real mapping replaces the
 #      spec's.
@@ -147,7 +149,45 @@ for rt in runc crun; do
     bash -c '[[ $0 == 0 ]] && grep -Eq "exec uid_map: +0 +1000000 " <<<"$1"' "$rc" "$out"
   check "$rt: no owner or mode changed across run -d and exec" \
     test "$before" = "$after" || diff <(echo "$before") <(echo "$after")
+  # exec with stdout on a regular host file: crun would chown it (refused); runc runs.
+  exec_file=$T/exec-stdout-$rt.txt
+  : > "$exec_file"; chown 0:0 "$exec_file"; chmod 0644 "$exec_file"
+  before=$(owners "$exec_file")
+  "$OCIH" --root "$T/state-$rt" exec "exec-$rt" echo exec-ran </dev/null >"$exec_file" 2>"$T/exec-err-$rt.txt"
+  rc=$?
+  check "$rt: exec with stdout on a regular file: its owner did not change" test "$before" = "$(owners "$exec_file")"
+  if [[ $rt == crun ]]; then
+    check "crun: exec with stdout on a regular file: refused" \
+      bash -c '[[ $0 != 0 ]] && grep -q "exec: refused by user-namespace: stdout (descriptor 1)" "$1"' "$rc" "$T/exec-err-$rt.txt"
+  else
+    check "runc: exec with stdout on a regular file: runs" grep -qx exec-ran "$exec_file"
+  fi
   "$OCIH" --root "$T/state-$rt" delete -f "exec-$rt" >/dev/null 2>&1
+
+  # ---- 5. stdout on a regular host file: crun 1.8.1 would chown it to the container's root
+  # (as host root, before entering the user namespace), so oci-harden refuses under crun; runc
+  # leaves it alone and runs. Through a pipe it runs under both.
+  B=$(bundle "file-$rt" "$T/open/rootfs" 'echo started')
+  out_file=$T/stdout-$rt.txt
+  : > "$out_file"; chown 0:0 "$out_file"; chmod 0644 "$out_file"
+  before=$(owners "$out_file")
+  (cd "$B" && "$OCIH" --root "$T/state-$rt" run "file-$rt" </dev/null >"$out_file" 2>"$T/err-$rt.txt")
+  rc=$?
+  after=$(owners "$out_file")
+  "$OCIH" --root "$T/state-$rt" delete -f "file-$rt" >/dev/null 2>&1
+  check "$rt: stdout on a regular file: its owner and mode did not change" \
+    test "$before" = "$after" || diff <(echo "$before") <(echo "$after")
+  if [[ $rt == crun ]]; then
+    check "crun: stdout on a regular file: refused, naming the file and the way out" \
+      bash -c '[[ $0 != 0 ]] && grep -q "refused by user-namespace: stdout (descriptor 1) is $1, a regular file" "$2" &&
+               grep -q "redirect through a pipe" "$2"' "$rc" "$out_file" "$T/err-$rt.txt"
+  else
+    check "runc: stdout on a regular file: runs (runc does not chown host root's file)" \
+      bash -c '[[ $0 == 0 ]] && grep -qx started "$1"' "$rc" "$out_file"
+  fi
+  out=$(cd "$B" && "$OCIH" --root "$T/state-$rt" run "pipe-$rt" </dev/null 2>&1 | cat)
+  "$OCIH" --root "$T/state-$rt" delete -f "pipe-$rt" >/dev/null 2>&1
+  check "$rt: stdout through a pipe (| cat): runs" test "$out" = started
 done
 
 # ---- 5. (runc) a user namespace joined by path is judged by its real maps (issue 18.4)
