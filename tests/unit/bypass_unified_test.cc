@@ -39,7 +39,8 @@ Policy test_policy(AboveMax above) {
 
 // `runc spec` with a writable root and linux.resources.unified = `unified` (JSON text), and
 // `typed` merged into linux.resources.
-Decision create(const std::string& unified, AboveMax above = AboveMax::kClamp, const std::string& typed = "{}") {
+Decision create(const std::string& unified, AboveMax above = AboveMax::kClamp, const std::string& typed = "{}",
+                const std::string& spelled = "unified") {
   auto r = parse_spec(runc_spec_text());
   REQUIRE(r.ok());
   Json spec = std::move(*r);
@@ -53,7 +54,11 @@ Decision create(const std::string& unified, AboveMax above = AboveMax::kClamp, c
   REQUIRE(u.ok());
   resources->set("unified", *u);
   // Written out and read back as oci-harden reads a bundle.
-  auto again = parse_spec(to_json(spec));
+  std::string text = to_json(spec);
+  size_t at = text.find("\"unified\":");
+  REQUIRE(at != std::string::npos);
+  text.replace(at + 1, 7, spelled);
+  auto again = parse_spec(text);
   REQUIRE(again.ok());
   FakeHost host;
   host.symlinks["/var/run"] = "/run";
@@ -122,6 +127,15 @@ TEST_CASE("bypass: unified entries lifting the limits at create are refused", "[
       INFO(describe(d));
       CHECK(refused_by(d, c.rule, c.says));
     }
+  }
+}
+
+TEST_CASE("bypass: unified spelled as Go's decoder reads it (case-folded struct field)", "[bypass][unified]") {
+  for (const char* spelled : {"Unified", "UNIFIED", "uNiFiEd"}) {
+    INFO(spelled);
+    Decision d = create(R"({"pids.max":"max"})", AboveMax::kClamp, "{}", spelled);
+    INFO(describe(d));
+    CHECK(refused_by(d, "pids-limit", "pids.max"));
   }
 }
 
