@@ -15,6 +15,8 @@
 // An absent or empty cgroupsPath is allowed: runc then makes a cgroup named after the container
 // under its own (cgroupfs) or "system.slice:runc:<id>" (systemd), never the root.
 //
+// Also refused: a linux.resources.unified key that is not one file name (contains "/" or "..").
+//
 // Why judging the text is safe here: runc resolves the path lexically too (no symlinks are
 // followed in the cgroup mount), so the cleaned text is what it will use.
 
@@ -24,6 +26,7 @@
 #include "../lexical_path.hh"
 #include "../rule.hh"
 #include "../spec.hh"
+#include "../unified_limits.hh"
 
 namespace oci_harden {
 
@@ -41,9 +44,22 @@ std::string systemd_unit_name(const std::string& path) {
   return path.substr(b + 1);
 }
 
+// linux.resources.unified keys are file names runc 1.1.5 and crun 1.8.1 join to the
+// container's cgroup directory; both refuse a "/" themselves, refused here too (with "..",
+// which names the parent directory), so no runtime version writes outside that directory.
+void judge_unified_names(RuleContext& ctx) {
+  const Json* unified = field_at(ctx.spec(), "linux.resources.unified");
+  if (unified == nullptr || !unified->is_object()) return;
+  for (const auto& [key, value] : unified->members()) {
+    std::string why = unified_key_bad_name(key);
+    if (!why.empty()) ctx.refuse("linux.resources.unified[\"" + key + "\"] " + why);
+  }
+}
+
 }  // namespace
 
 void rule_cgroups_path(RuleContext& ctx) {
+  judge_unified_names(ctx);
   std::optional<std::string> path = string_field(field(&ctx.spec(), "linux"), "cgroupsPath");
   if (!path || path->empty()) return;
   std::string quoted = "linux.cgroupsPath \"" + *path + "\"";

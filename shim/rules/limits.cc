@@ -5,11 +5,16 @@
 // reads as "no limit" — pids.limit <= 0 (0 leaves pids.max unset, negative writes "max"),
 // memory.limit <= 0, cpu.quota <= 0 — counts as above every maximum. OCI's memory.swap is
 // memory plus swap: set equal to the memory limit (no swap) where absent, unlimited or larger.
+// linux.resources.unified entries naming these limits (pids.max; memory.max, memory.swap.max;
+// cpu.max, cpu.max.burst) are written by runc and crun after the typed values and override them:
+// each is refused unless within the maximum (unified_limits.hh), whatever limits.above_max says.
 
+#include <algorithm>
 #include <climits>
 
 #include "../rule.hh"
 #include "../spec.hh"
+#include "../unified_limits.hh"
 
 namespace oci_harden {
 
@@ -28,6 +33,13 @@ std::optional<int64_t> judge(RuleContext& ctx, const std::string& path, std::opt
   return max;
 }
 
+// Refuses each unified entry of controller c beyond the bounds.
+void judge_unified_entries(RuleContext& ctx, UnifiedController c, const UnifiedBounds& bounds) {
+  const Json* unified = field_at(ctx.spec(), "linux.resources.unified");
+  if (unified == nullptr) return;
+  for (const std::string& why : judge_unified(*unified, c, bounds, "linux.resources.unified")) ctx.refuse(why);
+}
+
 Json& resources(RuleContext& ctx) {
   return ensure_object(ensure_object(ctx.spec(), "linux"), "resources");
 }
@@ -39,6 +51,9 @@ void rule_pids_limit(RuleContext& ctx) {
   const Json* pids = field_at(ctx.spec(), "linux.resources.pids");
   std::optional<int64_t> have = int_field(pids, "limit");
   int64_t max = lim.max.value_or(INT64_MAX);
+  UnifiedBounds bounds;
+  bounds.pids = max;
+  judge_unified_entries(ctx, UnifiedController::kPids, bounds);
   auto use = judge(ctx, "linux.resources.pids.limit", have, lim.default_value, max, have && *have <= 0);
   if (!use) return;
   Json& p = ensure_object(resources(ctx), "pids");
@@ -50,6 +65,9 @@ void rule_memory_limit(RuleContext& ctx) {
   const Json* mem = field_at(ctx.spec(), "linux.resources.memory");
   std::optional<int64_t> have = int_field(mem, "limit");
   int64_t max = lim.max.value_or(ctx.host().memory_bytes());
+  UnifiedBounds bounds;
+  bounds.memory = max;
+  judge_unified_entries(ctx, UnifiedController::kMemory, bounds);
   auto use = judge(ctx, "linux.resources.memory.limit", have, lim.default_value, max, have && *have <= 0);
   if (!use) return;
   Json& m = ensure_object(resources(ctx), "memory");
@@ -79,6 +97,14 @@ void rule_cpu_limit(RuleContext& ctx) {
   int64_t max_quota = quota_for(max_milli);
   std::optional<int64_t> def;
   if (policy.cpu.default_value) def = quota_for(*policy.cpu.default_value);
+  UnifiedBounds bounds;
+  bounds.cpu_milli = max_milli;
+  // A cpu.max without a period keeps the cgroup's: the spec's (runc writes it with the quota),
+  // else the policy's (this rule writes it) or runc's and the kernel's 100000: the shorter.
+  uint64_t spec_period = 0;
+  bool has_period = period_json != nullptr && period_json->to_uint64(&spec_period) && spec_period > 0;
+  bounds.period = has_period ? spec_period : std::min<uint64_t>(period, 100000);
+  judge_unified_entries(ctx, UnifiedController::kCpu, bounds);
   auto use = judge(ctx, "linux.resources.cpu.quota", quota, def, max_quota, quota && *quota <= 0);
   if (!use) return;
   Json& c = ensure_object(resources(ctx), "cpu");

@@ -2,7 +2,9 @@
 // a running container's limits; hold them to the policy's maxima, as at create. Clamped by
 // default, refused when limits.above_max says "refuse". A value runc reads as "unlimited"
 // (-1, or 0 for the cpu quota) counts as above every maximum. The CPU share is the quota over
-// the period, judged together (judge_cpu).
+// the period, judged together (judge_cpu). The -r object's "unified" map (runc 1.1.5 ignores it
+// at update; crun 1.8.1 writes it after the typed values) is judged as at create: a key that is
+// not one file name, or a pids/memory/cpu limit entry beyond the maximum, is refused.
 
 #include <cctype>
 #include <cerrno>
@@ -13,6 +15,7 @@
 
 #include "../operation_rules.hh"
 #include "../spec.hh"
+#include "../unified_limits.hh"
 
 namespace oci_harden {
 
@@ -200,6 +203,31 @@ void judge_cpu(const RuncArgs& args, const Policy& policy, int64_t cpu_milli,
   if (add_quota) add_flag(args, &d->argv, "cpu-quota", *add_quota);
 }
 
+// The -r object's unified map. A cpu.max without a period keeps the container's: the typed
+// period the same object writes first, else the current one; unknown, it is refused.
+void judge_unified_update(const Json& resources, const Maxima& max, const std::optional<Host::CpuBandwidth>& current,
+                          OperationDecision* d) {
+  const Json* unified = resources.is_object() ? field(&resources, "unified") : nullptr;
+  if (unified == nullptr || !unified->is_object()) return;
+  for (const auto& [key, value] : unified->members()) {
+    std::string why = unified_key_bad_name(key);
+    if (!why.empty()) d->refusals.push_back(Refusal{"update", "unified[\"" + key + "\"] " + why});
+  }
+  UnifiedBounds bounds{max.pids, max.memory, max.cpu_milli, 0};
+  uint64_t p = 0;
+  const Json* period = field_at(resources, "cpu.period");
+  if (period != nullptr && period->to_uint64(&p) && p > 0) {
+    bounds.period = p;
+  } else if (current && current->period > 0) {
+    bounds.period = current->period;
+  }
+  for (UnifiedController c : {UnifiedController::kPids, UnifiedController::kMemory, UnifiedController::kCpu}) {
+    for (std::string& why : judge_unified(*unified, c, bounds, "unified")) {
+      d->refusals.push_back(Refusal{"update", std::move(why)});
+    }
+  }
+}
+
 }  // namespace
 
 bool parse_ram_bytes(const std::string& text, int64_t* out) {
@@ -258,6 +286,7 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
     }
   }
   judge_cpu(args, policy, max.cpu_milli, current, judge, &d);
+  judge_unified_update(d.resources, max, current, &d);
 
   // The other flag forms; a clamped value is rewritten in place in argv.
   for (size_t k = 0; k < args.flags.size(); ++k) {
@@ -296,7 +325,10 @@ bool update_needs_current_cpu(const RuncArgs& args, const Json& resources) {
   const Json* period = field(cpu, "period");
   bool has_period = args.flag("cpu-period") != nullptr || (period != nullptr && period->to_uint64(&p) && p > 0);
   bool has_quota = args.flag("cpu-quota") != nullptr || field(cpu, "quota") != nullptr;
-  return has_period != has_quota;
+  // A unified cpu.max without a typed period is judged at the container's (judge_unified_update).
+  const Json* unified = resources.is_object() ? field(&resources, "unified") : nullptr;
+  bool unified_cpu = unified != nullptr && unified->is_object() && unified->get_exact("cpu.max") != nullptr;
+  return has_period != has_quota || (unified_cpu && !has_period);
 }
 
 }  // namespace oci_harden
