@@ -51,7 +51,7 @@ std::set<ino_t> listening_socket_inodes(dev_t dev, ino_t ino) {
   for (;;) {
     ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
     if (n <= 0) return out;
-    int len = static_cast<int>(n);
+    auto len = static_cast<unsigned int>(n);  // NLMSG_OK compares it with the u32 nlmsg_len
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) return out;
       auto* m = static_cast<unix_diag_msg*>(NLMSG_DATA(h));
