@@ -51,8 +51,12 @@
 // judged by its true path, so both sides of every comparison are spelled alike. The host is
 // asked (identities, mountinfo) only when the spec has a bind, once per path per process.
 //
+// A bind that passes has its source rewritten to the canonical path judged (relative ones made
+// absolute), so a symlink flipped between judgement and runc's mount changes nothing.
+//
 // Limits, stated plainly: the host is read now and runc resolves the source again when it mounts
-// it (a path the container's owner controls could change in between); a socket's listeners are
+// it (a directory on the canonical path renamed or replaced by its owner in between could name
+// another file); a socket's listeners are
 // seen in oci-harden's network namespace only (sock_diag), where the engines that call it live;
 // a HOST symlink whose target goes through /proc/self/cwd is resolved from oci-harden's working
 // directory, not runc's (only the words of the spec are checked for /proc/<pid|self>); and any
@@ -553,7 +557,20 @@ bool judge_bind_source(RuleContext& ctx, const MountJudge& judge, const Json& mo
   return false;
 }
 
-void judge_bind(RuleContext& ctx, const MountJudge& judge, const Json& mount,
+// A bind that passed gets the source that was judged: runc resolves the spelling again when it
+// mounts, and a symlink on it flipped in between (to /etc) would bind what was never judged. A
+// relative source is judged from the bundle and written absolute, from the bundle's physical
+// path (where runc's chdir lands). Why this is safe: the canonical path has no symlink left to
+// flip; only a directory on it renamed by its owner could still change what it names.
+void pin_bind_source(RuleContext& ctx, const MountJudge& judge, Json& mount, const std::string& where) {
+  std::optional<std::string> source = string_field(&mount, "source");
+  if (!source || source->empty()) return;
+  std::vector<std::string> canons = judge.resolve(*source);
+  if (canons.empty() || canons.back() == *source) return;
+  ctx.set(mount, "source", Json::string(canons.back()), where + ".source");
+}
+
+void judge_bind(RuleContext& ctx, const MountJudge& judge, Json& mount,
                 const std::string& where, const std::vector<std::string>& roots) {
   if (judge_bind_source(ctx, judge, mount, where, roots)) return;
   std::string dest = string_field(&mount, "destination").value_or("");
@@ -562,7 +579,9 @@ void judge_bind(RuleContext& ctx, const MountJudge& judge, const Json& mount,
     ctx.refuse(source + " is mounted at " + dest + " (" + where +
                "): that is an engine socket's path, and binds there are refused whatever their "
                "source");
+    return;
   }
+  pin_bind_source(ctx, judge, mount, where);
 }
 
 void judge_other_mount(RuleContext& ctx, const Json& mount, const std::string& where) {
@@ -651,13 +670,13 @@ bool judge_mount_options(RuleContext& ctx, const Json& mount, const std::string&
 void rule_sensitive_mounts(RuleContext& ctx) {
   MountJudge judge(ctx);
   judge_root(ctx, judge);
-  const Json* mounts = field(&ctx.spec(), "mounts");
+  Json* mounts = field(&ctx.spec(), "mounts");
   if (mounts == nullptr) return;
   std::optional<std::string> root_path = string_field(field(&ctx.spec(), "root"), "path");
   std::vector<std::string> roots;
   if (root_path) roots = judge.resolve(*root_path);
   for (size_t i = 0; i < mounts->items().size(); ++i) {
-    const Json& mount = mounts->items()[i];
+    Json& mount = mounts->items()[i];
     if (!mount.is_object()) continue;  // null decodes to an empty mount, which runc rejects
     std::string where = json_path_index("mounts", i);
     if (judge_mount_options(ctx, mount, where)) continue;

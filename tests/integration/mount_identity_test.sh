@@ -197,6 +197,37 @@ out=$("$OCIH" --root "$T/state" run -b "$B" "$ID" 2>&1)
 check "a directory beside the audit log's still runs" test "$out" = beside-ok || echo "$out"
 mv "$T/etc/policy.saved" "$T/etc/policy.json"
 
+# ---- 6d. a passing bind's source is pinned to the canonical path judged
+# The adversary flipped a symlink between oci-harden's judgement and runc's mount (repro 13):
+# the hardened config.json names the judged directory, so the flip changes nothing.
+V=$(volume pinned)
+echo pinned-ok > "$V/marker"
+chmod a+rx "$D/volumes/pinned" "$V" && chmod a+r "$V/marker"
+ln -s "$V" "$T/srv/pin-link"
+B=$(bundle pinned "$T/srv/pin-link")
+"$OCIH" --root "$T/state" create -b "$B" "$ID" >"$T/create.out" 2>&1 </dev/null
+rc=$?
+src=$(jq -r '.mounts[] | select(.destination == "/v") | .source' "$B/config.json")
+check "a symlinked source: created" test "$rc" -eq 0 || cat "$T/create.out"
+check "a symlinked source: the hardened config.json names the judged directory" test "$src" = "$V" ||
+  echo "source is $src"
+rm "$T/srv/pin-link" && ln -s /etc "$T/srv/pin-link"  # the flip, after judgement
+runc --root "$T/state" start "$ID" >/dev/null 2>&1
+sleep 1  # the container's cat writes to create.out, its inherited stdout
+runc --root "$T/state" delete -f "$ID" >/dev/null 2>&1
+check "a symlinked source flipped to /etc after create: the container read the volume, not /etc" \
+  grep -qx pinned-ok "$T/create.out" || cat "$T/create.out"
+# A relative source: judged from the bundle, written absolute.
+mkdir -p "$T/b-relative/shared" && echo rel-ok > "$T/b-relative/shared/marker"
+chmod -R a+rX "$T/b-relative"
+B=$(bundle relative shared)
+"$OCIH" --root "$T/state" create -b "$B" "$ID" >"$T/create.out" 2>&1 </dev/null
+rc=$?
+runc --root "$T/state" delete -f "$ID" >/dev/null 2>&1
+check "a relative source is written absolute" \
+  test "$rc" -eq 0 -a "$(jq -r '.mounts[] | select(.destination == "/v") | .source' "$B/config.json")" = "$(realpath "$B")/shared" ||
+  cat "$T/create.out"
+
 # ---- 7. binds: allowed-only
 jq '.binds = "allowed-only"' "$T/etc/policy.json" > "$T/etc/p2" && mv "$T/etc/p2" "$T/etc/policy.json"
 chmod 0644 "$T/etc/policy.json"

@@ -220,5 +220,46 @@ TEST_CASE("bypass: the audit log's directory and its parents (breaker finding 10
   CHECK(refusals(spec_with("/srv/www"), h, p).empty());
 }
 
+
+// The hardened spec of `text`, for what a passing bind's source became.
+Decision hardened(const std::string& text, const FakeHost& h, const std::string& bundle = kBundle) {
+  auto spec = parse_spec(text);
+  REQUIRE(spec.ok());
+  return harden_spec(std::move(*spec), policy(), h, Invocation{"create", kId, bundle, ""});
+}
+
+std::string source_of(const Decision& d, size_t i) {
+  return string_field(&field(&d.spec, "mounts")->items()[i], "source").value_or("");
+}
+
+TEST_CASE("bypass: a bind source's symlink flipped after judgement binds only what was judged",
+          "[bypass][mount-identity]") {
+  // The adversary's race (repro 13): /srv/link -> /srv/data when judged, -> /etc when runc
+  // mounts. The spec now names /srv/data, so the flip no longer reaches runc.
+  FakeHost h = host();
+  h.symlinks["/srv/link"] = "/srv/data";
+  CHECK(refusals(spec_with("/srv/link"), h).empty());
+  Decision d = hardened(spec_with("/srv/link"), h);
+  CHECK(source_of(d, 2) == "/srv/data");
+  bool recorded = std::any_of(d.changes.begin(), d.changes.end(), [](const Change& c) {
+    return c.rule == "sensitive-mounts" && c.path == "mounts[2].source" && c.before.text() == "/srv/link" &&
+           c.after.text() == "/srv/data";
+  });
+  CHECK(recorded);
+  // A symlink on a parent, "..", "//": the canonical spelling is written.
+  h.symlinks["/srv/www"] = "/data/www";
+  CHECK(source_of(hardened(spec_with("/srv/www//site/../site"), h), 2) == "/data/www/site");
+  // A relative source is judged from the bundle and written absolute, from its physical path.
+  h.symlinks["/bundles"] = "/var/lib/bundles";
+  CHECK(source_of(hardened(spec_with("shared/x"), h), 2) == "/var/lib/bundles/c1/shared/x");
+  // An engine's own sources are already canonical and stay as they are; /var/run is /run.
+  Decision engine = hardened(spec_with("/var/run/secrets", R"(["rbind", "ro"])"), h);
+  CHECK(source_of(engine, 1) == std::string("/var/lib/docker/containers/") + kId + "/hosts");
+  CHECK(source_of(engine, 2) == "/run/secrets");
+  // A refused bind is not rewritten (the spec is refused whole).
+  h.symlinks["/srv/evil"] = "/etc";
+  CHECK_THAT(refusals(spec_with("/srv/evil"), h), Contains("a sensitive host path"));
+}
+
 }  // namespace
 }  // namespace oci_harden
