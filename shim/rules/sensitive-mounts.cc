@@ -27,6 +27,8 @@
 //     /run/docker.sock as surely as binding the socket does. "/" counts only as itself and as a
 //     parent, or every path would lie under it. A "*" component matches one component
 //     (/run/user/*/docker.sock);
+//   - a file (not a directory) with more than one hard link, unless its true path is on the
+//     allowed lists: its other names cannot be judged (a link of /etc/shadow at /srv/x);
 //   - with rbind, a mount below the source whose true path is refused by the same rules;
 //   - with "binds": "allowed-only", any source whose true path is not on the allowed lists;
 //   - a bind whose destination is an engine socket path, whatever its source: the destination
@@ -476,6 +478,20 @@ std::string judge_allowed_only(const MountJudge& judge, const BindView& b, const
          (judge.readonly_path(truth) ? "and read-only allowed_readonly_paths)" : "allowed_readonly_paths)");
 }
 
+// A file (not a directory: those cannot be hard-linked) with more than one name is refused
+// unless its true path is on the allowed lists: its other names (a link of /etc/shadow made by
+// a backup tool) cannot be judged, and the kernel binds the inode they share. Zoneinfo files,
+// often hard-linked, pass as /etc/localtime's target (allowed_readonly_paths, read-only);
+// engines' per-container files have one name.
+std::string judge_hard_links(const MountJudge& judge, const BindView& b, const PathIdentity& id,
+                             const std::string& truth, const std::string& what) {
+  if (id.type == S_IFDIR || id.nlink <= 1) return "";
+  if (judge.allowed_path(truth) || (b.readonly && judge.readonly_path(truth))) return "";
+  return what + ": it is a file with " + std::to_string(id.nlink) +
+         " hard links, whose other names cannot be judged (only files on the allowed lists may "
+         "have more than one)";
+}
+
 // Returns the refusal of one canonical spelling of a bind source, or "".
 std::string judge_canonical(const RuleContext& ctx, const MountJudge& judge, const BindView& b,
                             const std::string& canon, const std::vector<std::string>& roots) {
@@ -509,6 +525,8 @@ std::string judge_canonical(const RuleContext& ctx, const MountJudge& judge, con
     // Why this is safe: no allowed path is itself a sensitive path, so the very file of one is
     // never an engine file (a hard link of /run/docker.sock is the socket).
     if (!same.empty()) return what + ": it is the same file as sensitive host path " + same;
+    r = judge_hard_links(judge, b, *id, truth, what);
+    if (!r.empty()) return r;
   }
   if (ctx.policy().binds == Binds::kAllowedOnly) {
     r = judge_allowed_only(judge, b, truth, what);

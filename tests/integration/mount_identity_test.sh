@@ -228,6 +228,17 @@ check "a relative source is written absolute" \
   test "$rc" -eq 0 -a "$(jq -r '.mounts[] | select(.destination == "/v") | .source' "$B/config.json")" = "$(realpath "$B")/shared" ||
   cat "$T/create.out"
 
+# ---- 6e. a file with more than one name: the others cannot be judged (repro 14: a hard link of
+# /etc/shadow at an innocent path). A file of the test's own stands in for /etc/shadow.
+echo secret > "$T/etc/shadow-standin"
+ln "$T/etc/shadow-standin" "$T/srv/hl-innocent"
+refused "a hard link at an innocent path" "$T/srv/hl-innocent" "a file with 2 hard links" '["bind","ro"]'
+echo one-name > "$T/srv/one-name"
+chmod a+r "$T/srv/one-name"
+B=$(bundle onename "$T/srv/one-name" '["bind","ro"]' /one-name 'cat /one-name')
+out=$("$OCIH" --root "$T/state" run -b "$B" "$ID" 2>&1)
+check "a file with one name still runs and is seen inside" test "$out" = one-name || echo "$out"
+
 # ---- 7. binds: allowed-only
 jq '.binds = "allowed-only"' "$T/etc/policy.json" > "$T/etc/p2" && mv "$T/etc/p2" "$T/etc/policy.json"
 chmod 0644 "$T/etc/policy.json"

@@ -261,5 +261,40 @@ TEST_CASE("bypass: a bind source's symlink flipped after judgement binds only wh
   CHECK_THAT(refusals(spec_with("/srv/evil"), h), Contains("a sensitive host path"));
 }
 
+
+TEST_CASE("bypass: a hard link of a sensitive file at an innocent path is refused",
+          "[bypass][mount-identity]") {
+  // Repro 14: /tmp/hl-shadow is a second name of /etc/shadow (nlink 2); the path is innocent,
+  // and the other name cannot be found from it.
+  FakeHost h = host();
+  h.file_types["/srv/hl-shadow"] = S_IFREG;
+  h.nlinks["/srv/hl-shadow"] = 2;
+  CHECK_THAT(refusals(spec_with("/srv/hl-shadow", R"(["bind", "ro"])"), h),
+             Contains("/srv/hl-shadow is mounted at /v (mounts[2]): it is a file with 2 hard links"));
+  h.symlinks["/srv/innocent"] = "/srv/hl-shadow";
+  CHECK_THAT(refusals(spec_with("/srv/innocent"), h), Contains("2 hard links"));
+  // A file with one name, and a directory (whose link count counts its subdirectories), pass.
+  h.file_types["/srv/one"] = S_IFREG;
+  CHECK(refusals(spec_with("/srv/one"), h).empty());
+  h.nlinks["/srv/dir"] = 5;
+  CHECK(refusals(spec_with("/srv/dir"), h).empty());
+  // /etc/localtime -> a zoneinfo file hard-linked to its aliases: allowed read-only.
+  h.symlinks["/etc/localtime"] = "/usr/share/zoneinfo/Europe/Paris";
+  h.file_types["/usr/share/zoneinfo/Europe/Paris"] = S_IFREG;
+  h.nlinks["/usr/share/zoneinfo/Europe/Paris"] = 3;
+  CHECK(refusals(spec_with("/etc/localtime", R"(["rbind", "ro"])"), h).empty());
+  CHECK_THAT(refusals(spec_with("/usr/share/zoneinfo/Europe/Paris", R"(["rbind"])"), h),
+             Contains("the policy allows it only read-only"));
+  // Read-only does not help a linked file off the lists.
+  h.file_types["/srv/zone"] = S_IFREG;
+  h.nlinks["/srv/zone"] = 3;
+  CHECK_THAT(refusals(spec_with("/srv/zone", R"(["rbind", "ro"])"), h), Contains("3 hard links"));
+  // An engine's per-container file on the allowed lists passes even with links.
+  std::string hosts = std::string("/var/lib/docker/containers/") + kId + "/hostname";
+  h.file_types[hosts] = S_IFREG;
+  h.nlinks[hosts] = 2;
+  CHECK(refusals(spec_with(hosts), h).empty());
+}
+
 }  // namespace
 }  // namespace oci_harden
