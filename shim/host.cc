@@ -470,6 +470,16 @@ class RealHost : public Host {
   // Namespace paths pinned (linux.namespaces[].path).
  public:
   std::optional<std::string> symlink_target(const std::string& path) const override { return link_target(path); }
+
+  // Directories holding an engine socket (sensitive-mounts).
+  std::vector<UnixListener> unix_listeners() const override {
+    std::call_once(listeners_once_, [this] { listeners_ = all_unix_listeners(); });
+    return listeners_;
+  }
+
+ private:
+  mutable std::once_flag listeners_once_;
+  mutable std::vector<UnixListener> listeners_;
 };
 
 }  // namespace

@@ -29,6 +29,9 @@
 //     (/run/user/*/docker.sock);
 //   - a file (not a directory) with more than one hard link, unless its true path is on the
 //     allowed lists: its other names cannot be judged (a link of /etc/shadow at /srv/x);
+//   - a directory off the allowed lists that holds a socket on which an engine listens: bound
+//     under it (its name from sock_diag, resolved to a true path), or with names on the
+//     directory's filesystem that cannot be seen (a hard link of it, a renamed socket file);
 //   - with rbind, a mount below the source whose true path is refused by the same rules;
 //   - with "binds": "allowed-only", any source whose true path is not on the allowed lists;
 //   - a bind whose destination is an engine socket path, whatever its source: the destination
@@ -292,14 +295,47 @@ class MountJudge {
 
   // The engine binary listening on the socket `id`, or "".
   std::string engine_listener(const PathIdentity& id) const {
-    const auto& engines = ctx_.policy().engine_binaries;
-    for (const std::string& exe : ctx_.host().socket_listeners(id.dev, id.ino)) {
-      if (std::find(engines.begin(), engines.end(), base_name(exe)) != engines.end()) return exe;
+    return engine_of(ctx_.host().socket_listeners(id.dev, id.ino));
+  }
+
+  // An engine's listening socket the directory `truth` (on device `dev`) holds, described, or
+  // "": one bound at a path under it (its name resolved to a true path), or one whose file has
+  // names that cannot be seen on the directory's filesystem (a hard link of it, or a socket
+  // renamed since it was bound). The host's listeners are read once, on the first such source.
+  std::string engine_socket_below(const std::string& truth, dev_t dev) const {
+    for (const UnixListener& l : ctx_.host().unix_listeners()) {
+      std::string exe = engine_of(l.exes);
+      if (exe.empty()) continue;
+      std::string named = " (on which " + exe + " listens, engine_binaries)";
+      std::optional<PathIdentity> id;
+      std::string canon;
+      if (!l.path.empty() && l.path[0] == '/') {
+        canon = ctx_.host().canonical_path(lexical(l.path));
+        id = ctx_.host().path_identity(canon);
+      }
+      bool current = id && id->dev == l.dev && id->ino == l.ino;
+      if (current && (same_or_under(truth, id->true_path) || same_or_under(truth, canon))) {
+        return "the socket " + shown(l.path, id->true_path) + named;
+      }
+      if (l.dev != dev) continue;  // a hard link lives on its file's own filesystem
+      if (!current) return "perhaps the socket bound as " + l.path + named + ", whose file is no longer there";
+      if (id->nlink > 1) {
+        return "perhaps a hard link of the socket " + l.path + named + ": it has " +
+               std::to_string(id->nlink) + " names on this filesystem";
+      }
     }
     return "";
   }
 
  private:
+  std::string engine_of(const std::vector<std::string>& exes) const {
+    const auto& engines = ctx_.policy().engine_binaries;
+    for (const std::string& exe : exes) {
+      if (std::find(engines.begin(), engines.end(), base_name(exe)) != engines.end()) return exe;
+    }
+    return "";
+  }
+
   static void add_unique(std::vector<std::string>* list, std::string s) {
     if (std::find(list->begin(), list->end(), s) == list->end()) list->push_back(std::move(s));
   }
@@ -492,6 +528,17 @@ std::string judge_hard_links(const MountJudge& judge, const BindView& b, const P
          "have more than one)";
 }
 
+// A directory off the allowed lists that holds an engine's listening socket hands over the
+// engine as the socket itself does (a --exec-root of its own, a hard link of docker.sock put
+// there by a docker-group user). Engines' own binds are on the allowed lists and cost nothing.
+std::string judge_engine_socket_below(const MountJudge& judge, const PathIdentity& id,
+                                      const std::string& truth, const std::string& what) {
+  if (id.type != S_IFDIR || judge.allowed_path(truth)) return "";
+  std::string sock = judge.engine_socket_below(truth, id.dev);
+  if (sock.empty()) return "";
+  return what + ": it holds " + sock + "; the engine socket gives full control of the host";
+}
+
 // Returns the refusal of one canonical spelling of a bind source, or "".
 std::string judge_canonical(const RuleContext& ctx, const MountJudge& judge, const BindView& b,
                             const std::string& canon, const std::vector<std::string>& roots) {
@@ -527,6 +574,8 @@ std::string judge_canonical(const RuleContext& ctx, const MountJudge& judge, con
     if (!same.empty()) return what + ": it is the same file as sensitive host path " + same;
     r = judge_hard_links(judge, b, *id, truth, what);
     if (!r.empty()) return r;
+    r = judge_engine_socket_below(judge, *id, truth, what);
+    if (!r.empty()) return r;
   }
   if (ctx.policy().binds == Binds::kAllowedOnly) {
     r = judge_allowed_only(judge, b, truth, what);
@@ -543,6 +592,8 @@ std::string judge_canonical(const RuleContext& ctx, const MountJudge& judge, con
              " filesystem exposes the host's kernel (refused_source_fstypes)";
     }
     r = judge_truth(judge, b, sub.true_path, sub_what);
+    if (!r.empty()) return r;
+    r = judge_engine_socket_below(judge, sub, sub.true_path, sub_what);
     if (!r.empty()) return r;
   }
   return "";

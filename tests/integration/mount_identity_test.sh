@@ -162,6 +162,19 @@ refused "a hard link of the engine socket" "$T/sock/innocent" "dockerd listens"
 B=$(bundle plainsock "$T/sock/plain.sock" '["bind"]' /plain.sock 'test -S /plain.sock && echo sock')
 out=$("$OCIH" --root "$T/state" run -b "$B" "$ID" 2>&1)
 check "a socket no engine listens on is allowed and seen inside" test "$out" = sock || echo "$out"
+# The directory that holds the socket (repro 10: dockerd's --exec-root/containerd), and one that
+# holds a hard link of it (repro 16: a docker-group user may make one).
+refused "a directory holding a socket dockerd listens on" "$T/sock" "it holds the socket $T/sock/api.sock"
+mkdir -p "$T/srv/sockdir"
+ln "$T/sock/api.sock" "$T/srv/sockdir/x.sock"
+refused "a directory that may hold a hard link of dockerd's socket" "$T/srv/sockdir" \
+  "perhaps a hard link of the socket $T/sock/api.sock"
+rm -f "$T/sock/innocent" "$T/srv/sockdir/x.sock"
+echo sockdir-ok > "$T/srv/sockdir/marker"
+chmod a+rx "$T/srv" "$T/srv/sockdir" && chmod a+r "$T/srv/sockdir/marker"
+B=$(bundle sockdir "$T/srv/sockdir")
+out=$("$OCIH" --root "$T/state" run -b "$B" "$ID" 2>&1)
+check "once the link is gone, that directory runs" test "$out" = sockdir-ok || echo "$out"
 
 # ---- 6b. remount: a later entry may not change an earlier read-only mount's flags
 # (runc 1.1.5 mounts with MS_REMOUNT and the read-only volume becomes writable)

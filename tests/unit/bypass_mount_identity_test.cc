@@ -296,5 +296,49 @@ TEST_CASE("bypass: a hard link of a sensitive file at an innocent path is refuse
   CHECK(refusals(spec_with(hosts), h).empty());
 }
 
+
+TEST_CASE("bypass: a directory holding an engine's listening socket is refused",
+          "[bypass][mount-identity]") {
+  // Repro 10: dockerd's --exec-root/containerd at a path of its own, holding containerd.sock.
+  FakeHost h = host();
+  const std::string sock = "/srv/dk/exec/containerd/containerd.sock";
+  h.file_types[sock] = S_IFSOCK;
+  h.listeners[sock] = {"/usr/bin/containerd"};
+  CHECK_THAT(refusals(spec_with("/srv/dk/exec/containerd"), h),
+             Contains("/srv/dk/exec/containerd is mounted at /v (mounts[2]): it holds the socket " + sock +
+                      " (on which /usr/bin/containerd listens, engine_binaries)"));
+  CHECK_THAT(refusals(spec_with("/srv/dk", R"(["rbind", "ro"])"), h), Contains("it holds the socket"));
+  h.symlinks["/srv/innocent"] = "/srv/dk/exec";
+  CHECK_THAT(refusals(spec_with("/srv/innocent"), h), Contains("it holds the socket"));
+  // A named volume that is a bind of that directory: judged by its true path.
+  h.add_mount(kVolumes + "ex/_data", "ext4", "/dev/vda", 8, 0, "/srv/dk/exec");
+  CHECK_THAT(refusals(spec_with(kVolumes + "ex/_data"), h), Contains("it holds the socket"));
+  // A sibling directory, and a socket no engine listens on, pass.
+  CHECK(refusals(spec_with("/srv/dk/data"), h).empty());
+  h.file_types["/srv/app/app.sock"] = S_IFSOCK;
+  h.listeners["/srv/app/app.sock"] = {"/usr/bin/plain-server"};
+  CHECK(refusals(spec_with("/srv/app"), h).empty());
+}
+
+TEST_CASE("bypass: a directory that may hold a hard link of an engine socket is refused",
+          "[bypass][mount-identity]") {
+  // Repro 16: a docker-group user links docker.sock into /srv/sockdir; the socket's bound name
+  // is elsewhere, but its file has two names on the filesystem the directory is on.
+  FakeHost h = host();
+  h.add_mount("/data", "ext4", "/dev/vdb", 8, 16);
+  const std::string sock = "/srv/dk/docker.sock";
+  h.file_types[sock] = S_IFSOCK;
+  h.listeners[sock] = {"/usr/bin/dockerd"};
+  CHECK(refusals(spec_with("/srv/sockdir"), h).empty());  // one name: it is where it was bound
+  h.nlinks[sock] = 2;
+  CHECK_THAT(refusals(spec_with("/srv/sockdir"), h),
+             Contains("/srv/sockdir is mounted at /v (mounts[2]): it holds perhaps a hard link of the "
+                      "socket /srv/dk/docker.sock (on which /usr/bin/dockerd listens, engine_binaries): "
+                      "it has 2 names on this filesystem"));
+  // Another filesystem cannot hold a link of it; the allowed lists are not searched.
+  CHECK(refusals(spec_with("/data/www"), h).empty());
+  CHECK(refusals(spec_with(kVolumes + "data/_data"), h).empty());
+}
+
 }  // namespace
 }  // namespace oci_harden

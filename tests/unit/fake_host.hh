@@ -189,6 +189,16 @@ class FakeHost : public Host {
     if (it == symlinks.end()) return std::nullopt;
     return it->second;
   }
+
+  // Directories holding an engine socket: `listeners` (socket path -> executables) as bound.
+  std::vector<UnixListener> unix_listeners() const override {
+    std::vector<UnixListener> out;
+    for (const auto& [path, exes] : listeners) {
+      auto id = path_identity(canonical_path(path));
+      if (id) out.push_back(UnixListener{path, id->dev, id->ino, exes});
+    }
+    return out;
+  }
 };
 
 // Lexical canonicalisation with the fake symlink table (a link's target is absolute).
