@@ -442,7 +442,7 @@ class RealHost : public Host {
   // longest-prefix match of mount points is the fallback).
   std::optional<PathIdentity> identify(const std::string& canon) const {
     struct statx sx {};
-    if (::statx(AT_FDCWD, canon.c_str(), AT_STATX_SYNC_AS_STAT, STATX_TYPE | STATX_INO | STATX_MNT_ID,
+    if (::statx(AT_FDCWD, canon.c_str(), AT_STATX_SYNC_AS_STAT, STATX_TYPE | STATX_INO | STATX_MNT_ID | STATX_NLINK,
                 &sx) != 0) {
       return std::nullopt;
     }
@@ -450,6 +450,7 @@ class RealHost : public Host {
     id.dev = ::makedev(sx.stx_dev_major, sx.stx_dev_minor);
     id.ino = sx.stx_ino;
     id.type = sx.stx_mode & S_IFMT;
+    id.nlink = sx.stx_nlink;
     id.true_path = canon;
     id.inside = canon;
     const std::vector<MountEntry>& table = mounts();
@@ -469,6 +470,16 @@ class RealHost : public Host {
   // Namespace paths pinned (linux.namespaces[].path).
  public:
   std::optional<std::string> symlink_target(const std::string& path) const override { return link_target(path); }
+
+  // Directories holding an engine socket (sensitive-mounts).
+  std::vector<UnixListener> unix_listeners() const override {
+    std::call_once(listeners_once_, [this] { listeners_ = all_unix_listeners(); });
+    return listeners_;
+  }
+
+ private:
+  mutable std::once_flag listeners_once_;
+  mutable std::vector<UnixListener> listeners_;
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "path_identity.hh"
+#include "unix_listeners.hh"
 
 namespace oci_harden {
 
@@ -128,6 +129,9 @@ class Host {
   // Namespace paths pinned (linux.namespaces[].path): what the symlink at `path` says (readlink),
   // read once per process; nullopt when `path` is not a symlink.
   virtual std::optional<std::string> symlink_target(const std::string& path) const = 0;
+  // Directories holding an engine socket (sensitive-mounts): every listening UNIX socket bound
+  // to a file, with its holders' executables; read once per process, on first use.
+  virtual std::vector<UnixListener> unix_listeners() const = 0;
 };
 
 }  // namespace oci_harden

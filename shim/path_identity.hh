@@ -28,6 +28,9 @@ struct PathIdentity {
   std::string mount_root;   // that mount's root inside its filesystem
   std::string inside;       // the path inside its filesystem
   std::string true_path;    // through the filesystem's principal mount
+  // Hard links (sensitive-mounts): the file's link count; a file with more than one has names
+  // elsewhere that cannot be judged.
+  unsigned nlink = 1;
   bool same_file(const PathIdentity& o) const { return dev == o.dev && ino == o.ino; }
 };
 

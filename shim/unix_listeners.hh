@@ -16,4 +16,19 @@ namespace oci_harden {
 // Empty when none is, or when the kernel cannot be asked.
 std::vector<std::string> unix_socket_listeners(dev_t dev, ino_t ino);
 
+// A listening UNIX socket bound to a file: the name it was bound to (as the binder's mount
+// namespace spelt it; the file may since have been renamed), the file (dev, ino) and the
+// executables of the processes holding it.
+struct UnixListener {
+  std::string path;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  std::vector<std::string> exes;
+};
+
+// Every listening UNIX socket bound to a file in oci-harden's network namespace (sock_diag with
+// UDIAG_SHOW_NAME and UDIAG_SHOW_VFS), with its holders (one walk of /proc/<pid>/fd). Abstract
+// and unnamed sockets are left out. Empty when the kernel cannot be asked.
+std::vector<UnixListener> all_unix_listeners();
+
 }  // namespace oci_harden

@@ -27,6 +27,11 @@
 //     /run/docker.sock as surely as binding the socket does. "/" counts only as itself and as a
 //     parent, or every path would lie under it. A "*" component matches one component
 //     (/run/user/*/docker.sock);
+//   - a file (not a directory) with more than one hard link, unless its true path is on the
+//     allowed lists: its other names cannot be judged (a link of /etc/shadow at /srv/x);
+//   - a directory off the allowed lists that holds a socket on which an engine listens: bound
+//     under it (its name from sock_diag, resolved to a true path), or with names on the
+//     directory's filesystem that cannot be seen (a hard link of it, a renamed socket file);
 //   - with rbind, a mount below the source whose true path is refused by the same rules;
 //   - with "binds": "allowed-only", any source whose true path is not on the allowed lists;
 //   - a bind whose destination is an engine socket path, whatever its source: the destination
@@ -51,8 +56,12 @@
 // judged by its true path, so both sides of every comparison are spelled alike. The host is
 // asked (identities, mountinfo) only when the spec has a bind, once per path per process.
 //
+// A bind that passes has its source rewritten to the canonical path judged (relative ones made
+// absolute), so a symlink flipped between judgement and runc's mount changes nothing.
+//
 // Limits, stated plainly: the host is read now and runc resolves the source again when it mounts
-// it (a path the container's owner controls could change in between); a socket's listeners are
+// it (a directory on the canonical path renamed or replaced by its owner in between could name
+// another file); a socket's listeners are
 // seen in oci-harden's network namespace only (sock_diag), where the engines that call it live;
 // a HOST symlink whose target goes through /proc/self/cwd is resolved from oci-harden's working
 // directory, not runc's (only the words of the spec are checked for /proc/<pid|self>); and any
@@ -286,14 +295,47 @@ class MountJudge {
 
   // The engine binary listening on the socket `id`, or "".
   std::string engine_listener(const PathIdentity& id) const {
-    const auto& engines = ctx_.policy().engine_binaries;
-    for (const std::string& exe : ctx_.host().socket_listeners(id.dev, id.ino)) {
-      if (std::find(engines.begin(), engines.end(), base_name(exe)) != engines.end()) return exe;
+    return engine_of(ctx_.host().socket_listeners(id.dev, id.ino));
+  }
+
+  // An engine's listening socket the directory `truth` (on device `dev`) holds, described, or
+  // "": one bound at a path under it (its name resolved to a true path), or one whose file has
+  // names that cannot be seen on the directory's filesystem (a hard link of it, or a socket
+  // renamed since it was bound). The host's listeners are read once, on the first such source.
+  std::string engine_socket_below(const std::string& truth, dev_t dev) const {
+    for (const UnixListener& l : ctx_.host().unix_listeners()) {
+      std::string exe = engine_of(l.exes);
+      if (exe.empty()) continue;
+      std::string named = " (on which " + exe + " listens, engine_binaries)";
+      std::optional<PathIdentity> id;
+      std::string canon;
+      if (!l.path.empty() && l.path[0] == '/') {
+        canon = ctx_.host().canonical_path(lexical(l.path));
+        id = ctx_.host().path_identity(canon);
+      }
+      bool current = id && id->dev == l.dev && id->ino == l.ino;
+      if (current && (same_or_under(truth, id->true_path) || same_or_under(truth, canon))) {
+        return "the socket " + shown(l.path, id->true_path) + named;
+      }
+      if (l.dev != dev) continue;  // a hard link lives on its file's own filesystem
+      if (!current) return "perhaps the socket bound as " + l.path + named + ", whose file is no longer there";
+      if (id->nlink > 1) {
+        return "perhaps a hard link of the socket " + l.path + named + ": it has " +
+               std::to_string(id->nlink) + " names on this filesystem";
+      }
     }
     return "";
   }
 
  private:
+  std::string engine_of(const std::vector<std::string>& exes) const {
+    const auto& engines = ctx_.policy().engine_binaries;
+    for (const std::string& exe : exes) {
+      if (std::find(engines.begin(), engines.end(), base_name(exe)) != engines.end()) return exe;
+    }
+    return "";
+  }
+
   static void add_unique(std::vector<std::string>* list, std::string s) {
     if (std::find(list->begin(), list->end(), s) == list->end()) list->push_back(std::move(s));
   }
@@ -472,6 +514,31 @@ std::string judge_allowed_only(const MountJudge& judge, const BindView& b, const
          (judge.readonly_path(truth) ? "and read-only allowed_readonly_paths)" : "allowed_readonly_paths)");
 }
 
+// A file (not a directory: those cannot be hard-linked) with more than one name is refused
+// unless its true path is on the allowed lists: its other names (a link of /etc/shadow made by
+// a backup tool) cannot be judged, and the kernel binds the inode they share. Zoneinfo files,
+// often hard-linked, pass as /etc/localtime's target (allowed_readonly_paths, read-only);
+// engines' per-container files have one name.
+std::string judge_hard_links(const MountJudge& judge, const BindView& b, const PathIdentity& id,
+                             const std::string& truth, const std::string& what) {
+  if (id.type == S_IFDIR || id.nlink <= 1) return "";
+  if (judge.allowed_path(truth) || (b.readonly && judge.readonly_path(truth))) return "";
+  return what + ": it is a file with " + std::to_string(id.nlink) +
+         " hard links, whose other names cannot be judged (only files on the allowed lists may "
+         "have more than one)";
+}
+
+// A directory off the allowed lists that holds an engine's listening socket hands over the
+// engine as the socket itself does (a --exec-root of its own, a hard link of docker.sock put
+// there by a docker-group user). Engines' own binds are on the allowed lists and cost nothing.
+std::string judge_engine_socket_below(const MountJudge& judge, const PathIdentity& id,
+                                      const std::string& truth, const std::string& what) {
+  if (id.type != S_IFDIR || judge.allowed_path(truth)) return "";
+  std::string sock = judge.engine_socket_below(truth, id.dev);
+  if (sock.empty()) return "";
+  return what + ": it holds " + sock + "; the engine socket gives full control of the host";
+}
+
 // Returns the refusal of one canonical spelling of a bind source, or "".
 std::string judge_canonical(const RuleContext& ctx, const MountJudge& judge, const BindView& b,
                             const std::string& canon, const std::vector<std::string>& roots) {
@@ -505,6 +572,10 @@ std::string judge_canonical(const RuleContext& ctx, const MountJudge& judge, con
     // Why this is safe: no allowed path is itself a sensitive path, so the very file of one is
     // never an engine file (a hard link of /run/docker.sock is the socket).
     if (!same.empty()) return what + ": it is the same file as sensitive host path " + same;
+    r = judge_hard_links(judge, b, *id, truth, what);
+    if (!r.empty()) return r;
+    r = judge_engine_socket_below(judge, *id, truth, what);
+    if (!r.empty()) return r;
   }
   if (ctx.policy().binds == Binds::kAllowedOnly) {
     r = judge_allowed_only(judge, b, truth, what);
@@ -521,6 +592,8 @@ std::string judge_canonical(const RuleContext& ctx, const MountJudge& judge, con
              " filesystem exposes the host's kernel (refused_source_fstypes)";
     }
     r = judge_truth(judge, b, sub.true_path, sub_what);
+    if (!r.empty()) return r;
+    r = judge_engine_socket_below(judge, sub, sub.true_path, sub_what);
     if (!r.empty()) return r;
   }
   return "";
@@ -553,7 +626,20 @@ bool judge_bind_source(RuleContext& ctx, const MountJudge& judge, const Json& mo
   return false;
 }
 
-void judge_bind(RuleContext& ctx, const MountJudge& judge, const Json& mount,
+// A bind that passed gets the source that was judged: runc resolves the spelling again when it
+// mounts, and a symlink on it flipped in between (to /etc) would bind what was never judged. A
+// relative source is judged from the bundle and written absolute, from the bundle's physical
+// path (where runc's chdir lands). Why this is safe: the canonical path has no symlink left to
+// flip; only a directory on it renamed by its owner could still change what it names.
+void pin_bind_source(RuleContext& ctx, const MountJudge& judge, Json& mount, const std::string& where) {
+  std::optional<std::string> source = string_field(&mount, "source");
+  if (!source || source->empty()) return;
+  std::vector<std::string> canons = judge.resolve(*source);
+  if (canons.empty() || canons.back() == *source) return;
+  ctx.set(mount, "source", Json::string(canons.back()), where + ".source");
+}
+
+void judge_bind(RuleContext& ctx, const MountJudge& judge, Json& mount,
                 const std::string& where, const std::vector<std::string>& roots) {
   if (judge_bind_source(ctx, judge, mount, where, roots)) return;
   std::string dest = string_field(&mount, "destination").value_or("");
@@ -562,7 +648,9 @@ void judge_bind(RuleContext& ctx, const MountJudge& judge, const Json& mount,
     ctx.refuse(source + " is mounted at " + dest + " (" + where +
                "): that is an engine socket's path, and binds there are refused whatever their "
                "source");
+    return;
   }
+  pin_bind_source(ctx, judge, mount, where);
 }
 
 void judge_other_mount(RuleContext& ctx, const Json& mount, const std::string& where) {
@@ -651,13 +739,13 @@ bool judge_mount_options(RuleContext& ctx, const Json& mount, const std::string&
 void rule_sensitive_mounts(RuleContext& ctx) {
   MountJudge judge(ctx);
   judge_root(ctx, judge);
-  const Json* mounts = field(&ctx.spec(), "mounts");
+  Json* mounts = field(&ctx.spec(), "mounts");
   if (mounts == nullptr) return;
   std::optional<std::string> root_path = string_field(field(&ctx.spec(), "root"), "path");
   std::vector<std::string> roots;
   if (root_path) roots = judge.resolve(*root_path);
   for (size_t i = 0; i < mounts->items().size(); ++i) {
-    const Json& mount = mounts->items()[i];
+    Json& mount = mounts->items()[i];
     if (!mount.is_object()) continue;  // null decodes to an empty mount, which runc rejects
     std::string where = json_path_index("mounts", i);
     if (judge_mount_options(ctx, mount, where)) continue;

@@ -162,6 +162,19 @@ refused "a hard link of the engine socket" "$T/sock/innocent" "dockerd listens"
 B=$(bundle plainsock "$T/sock/plain.sock" '["bind"]' /plain.sock 'test -S /plain.sock && echo sock')
 out=$("$OCIH" --root "$T/state" run -b "$B" "$ID" 2>&1)
 check "a socket no engine listens on is allowed and seen inside" test "$out" = sock || echo "$out"
+# The directory that holds the socket (repro 10: dockerd's --exec-root/containerd), and one that
+# holds a hard link of it (repro 16: a docker-group user may make one).
+refused "a directory holding a socket dockerd listens on" "$T/sock" "it holds the socket $T/sock/api.sock"
+mkdir -p "$T/srv/sockdir"
+ln "$T/sock/api.sock" "$T/srv/sockdir/x.sock"
+refused "a directory that may hold a hard link of dockerd's socket" "$T/srv/sockdir" \
+  "perhaps a hard link of the socket $T/sock/api.sock"
+rm -f "$T/sock/innocent" "$T/srv/sockdir/x.sock"
+echo sockdir-ok > "$T/srv/sockdir/marker"
+chmod a+rx "$T/srv" "$T/srv/sockdir" && chmod a+r "$T/srv/sockdir/marker"
+B=$(bundle sockdir "$T/srv/sockdir")
+out=$("$OCIH" --root "$T/state" run -b "$B" "$ID" 2>&1)
+check "once the link is gone, that directory runs" test "$out" = sockdir-ok || echo "$out"
 
 # ---- 6b. remount: a later entry may not change an earlier read-only mount's flags
 # (runc 1.1.5 mounts with MS_REMOUNT and the read-only volume becomes writable)
@@ -196,6 +209,56 @@ B=$(bundle beside "$T/alog-beside")
 out=$("$OCIH" --root "$T/state" run -b "$B" "$ID" 2>&1)
 check "a directory beside the audit log's still runs" test "$out" = beside-ok || echo "$out"
 mv "$T/etc/policy.saved" "$T/etc/policy.json"
+
+# ---- 6d. a passing bind's source is pinned to the canonical path judged
+# The adversary flipped a symlink between oci-harden's judgement and runc's mount (repro 13):
+# the hardened config.json names the judged directory, so the flip changes nothing.
+V=$(volume pinned)
+echo pinned-ok > "$V/marker"
+chmod a+rx "$D/volumes/pinned" "$V" && chmod a+r "$V/marker"
+ln -s "$V" "$T/srv/pin-link"
+B=$(bundle pinned "$T/srv/pin-link")
+"$OCIH" --root "$T/state" create -b "$B" "$ID" >"$T/create.out" 2>&1 </dev/null
+rc=$?
+src=$(jq -r '.mounts[] | select(.destination == "/v") | .source' "$B/config.json")
+check "a symlinked source: created" test "$rc" -eq 0 || cat "$T/create.out"
+check "a symlinked source: the hardened config.json names the judged directory" test "$src" = "$V" ||
+  echo "source is $src"
+runc --root "$T/state" delete -f "$ID" >/dev/null 2>&1
+# The flip after judgement: runc (here run directly on the hardened config.json, as oci-harden's
+# exec of it would be) mounts after the link was pointed at /etc.
+rm "$T/srv/pin-link" && ln -s /etc "$T/srv/pin-link"
+out=$(runc --root "$T/state" run -b "$B" "$ID" 2>&1 </dev/null)
+runc --root "$T/state" delete -f "$ID" >/dev/null 2>&1
+check "a symlinked source flipped to /etc after judgement: runc binds the volume, not /etc" \
+  test "$out" = pinned-ok || echo "$out"
+# A relative source: judged from the bundle, written absolute.
+mkdir -p "$T/b-relative/shared" && echo rel-ok > "$T/b-relative/shared/marker"
+chmod -R a+rX "$T/b-relative"
+B=$(bundle relative shared)
+"$OCIH" --root "$T/state" create -b "$B" "$ID" >"$T/create.out" 2>&1 </dev/null
+rc=$?
+runc --root "$T/state" delete -f "$ID" >/dev/null 2>&1
+check "a relative source is written absolute" \
+  test "$rc" -eq 0 -a "$(jq -r '.mounts[] | select(.destination == "/v") | .source' "$B/config.json")" = "$(realpath "$B")/shared" ||
+  cat "$T/create.out"
+
+# ---- 6e. a file with more than one name: the others cannot be judged (repro 14: a hard link of
+# /etc/shadow at an innocent path). A file of the test's own stands in for /etc/shadow.
+echo secret > "$T/etc/shadow-standin"
+ln "$T/etc/shadow-standin" "$T/srv/hl-innocent"
+refused "a hard link at an innocent path" "$T/srv/hl-innocent" "a file with 2 hard links" '["bind","ro"]'
+echo one-name > "$T/srv/one-name"
+chmod a+r "$T/srv/one-name"
+B=$(bundle onename "$T/srv/one-name" '["bind","ro"]' /one-name 'cat /one-name')
+out=$("$OCIH" --root "$T/state" run -b "$B" "$ID" 2>&1)
+check "a file with one name still runs and is seen inside" test "$out" = one-name || echo "$out"
+if [[ -e /etc/localtime ]]; then  # a symlink into zoneinfo, whose files may be hard-linked
+  B=$(bundle localtime /etc/localtime '["bind","ro"]' /etc/localtime 'test -s /etc/localtime && echo tz')
+  out=$("$OCIH" --root "$T/state" run -b "$B" "$ID" 2>&1)
+  check "a read-only bind of /etc/localtime still runs ($(stat -L -c %h /etc/localtime) links)" \
+    test "$out" = tz || echo "$out"
+fi
 
 # ---- 7. binds: allowed-only
 jq '.binds = "allowed-only"' "$T/etc/policy.json" > "$T/etc/p2" && mv "$T/etc/p2" "$T/etc/policy.json"

@@ -220,5 +220,125 @@ TEST_CASE("bypass: the audit log's directory and its parents (breaker finding 10
   CHECK(refusals(spec_with("/srv/www"), h, p).empty());
 }
 
+
+// The hardened spec of `text`, for what a passing bind's source became.
+Decision hardened(const std::string& text, const FakeHost& h, const std::string& bundle = kBundle) {
+  auto spec = parse_spec(text);
+  REQUIRE(spec.ok());
+  return harden_spec(std::move(*spec), policy(), h, Invocation{"create", kId, bundle, ""});
+}
+
+std::string source_of(const Decision& d, size_t i) {
+  return string_field(&field(&d.spec, "mounts")->items()[i], "source").value_or("");
+}
+
+TEST_CASE("bypass: a bind source's symlink flipped after judgement binds only what was judged",
+          "[bypass][mount-identity]") {
+  // The adversary's race (repro 13): /srv/link -> /srv/data when judged, -> /etc when runc
+  // mounts. The spec now names /srv/data, so the flip no longer reaches runc.
+  FakeHost h = host();
+  h.symlinks["/srv/link"] = "/srv/data";
+  CHECK(refusals(spec_with("/srv/link"), h).empty());
+  Decision d = hardened(spec_with("/srv/link"), h);
+  CHECK(source_of(d, 2) == "/srv/data");
+  bool recorded = std::any_of(d.changes.begin(), d.changes.end(), [](const Change& c) {
+    return c.rule == "sensitive-mounts" && c.path == "mounts[2].source" && c.before.text() == "/srv/link" &&
+           c.after.text() == "/srv/data";
+  });
+  CHECK(recorded);
+  // A symlink on a parent, "..", "//": the canonical spelling is written.
+  h.symlinks["/srv/www"] = "/data/www";
+  CHECK(source_of(hardened(spec_with("/srv/www//site/../site"), h), 2) == "/data/www/site");
+  // A relative source is judged from the bundle and written absolute, from its physical path.
+  h.symlinks["/bundles"] = "/var/lib/bundles";
+  CHECK(source_of(hardened(spec_with("shared/x"), h), 2) == "/var/lib/bundles/c1/shared/x");
+  // An engine's own sources are already canonical and stay as they are; /var/run is /run.
+  Decision engine = hardened(spec_with("/var/run/secrets", R"(["rbind", "ro"])"), h);
+  CHECK(source_of(engine, 1) == std::string("/var/lib/docker/containers/") + kId + "/hosts");
+  CHECK(source_of(engine, 2) == "/run/secrets");
+  // A refused bind is not rewritten (the spec is refused whole).
+  h.symlinks["/srv/evil"] = "/etc";
+  CHECK_THAT(refusals(spec_with("/srv/evil"), h), Contains("a sensitive host path"));
+}
+
+
+TEST_CASE("bypass: a hard link of a sensitive file at an innocent path is refused",
+          "[bypass][mount-identity]") {
+  // Repro 14: /tmp/hl-shadow is a second name of /etc/shadow (nlink 2); the path is innocent,
+  // and the other name cannot be found from it.
+  FakeHost h = host();
+  h.file_types["/srv/hl-shadow"] = S_IFREG;
+  h.nlinks["/srv/hl-shadow"] = 2;
+  CHECK_THAT(refusals(spec_with("/srv/hl-shadow", R"(["bind", "ro"])"), h),
+             Contains("/srv/hl-shadow is mounted at /v (mounts[2]): it is a file with 2 hard links"));
+  h.symlinks["/srv/innocent"] = "/srv/hl-shadow";
+  CHECK_THAT(refusals(spec_with("/srv/innocent"), h), Contains("2 hard links"));
+  // A file with one name, and a directory (whose link count counts its subdirectories), pass.
+  h.file_types["/srv/one"] = S_IFREG;
+  CHECK(refusals(spec_with("/srv/one"), h).empty());
+  h.nlinks["/srv/dir"] = 5;
+  CHECK(refusals(spec_with("/srv/dir"), h).empty());
+  // /etc/localtime -> a zoneinfo file hard-linked to its aliases: allowed read-only.
+  h.symlinks["/etc/localtime"] = "/usr/share/zoneinfo/Europe/Paris";
+  h.file_types["/usr/share/zoneinfo/Europe/Paris"] = S_IFREG;
+  h.nlinks["/usr/share/zoneinfo/Europe/Paris"] = 3;
+  CHECK(refusals(spec_with("/etc/localtime", R"(["rbind", "ro"])"), h).empty());
+  CHECK_THAT(refusals(spec_with("/usr/share/zoneinfo/Europe/Paris", R"(["rbind"])"), h),
+             Contains("the policy allows it only read-only"));
+  // Read-only does not help a linked file off the lists.
+  h.file_types["/srv/zone"] = S_IFREG;
+  h.nlinks["/srv/zone"] = 3;
+  CHECK_THAT(refusals(spec_with("/srv/zone", R"(["rbind", "ro"])"), h), Contains("3 hard links"));
+  // An engine's per-container file on the allowed lists passes even with links.
+  std::string hosts = std::string("/var/lib/docker/containers/") + kId + "/hostname";
+  h.file_types[hosts] = S_IFREG;
+  h.nlinks[hosts] = 2;
+  CHECK(refusals(spec_with(hosts), h).empty());
+}
+
+
+TEST_CASE("bypass: a directory holding an engine's listening socket is refused",
+          "[bypass][mount-identity]") {
+  // Repro 10: dockerd's --exec-root/containerd at a path of its own, holding containerd.sock.
+  FakeHost h = host();
+  const std::string sock = "/srv/dk/exec/containerd/containerd.sock";
+  h.file_types[sock] = S_IFSOCK;
+  h.listeners[sock] = {"/usr/bin/containerd"};
+  CHECK_THAT(refusals(spec_with("/srv/dk/exec/containerd"), h),
+             Contains("/srv/dk/exec/containerd is mounted at /v (mounts[2]): it holds the socket " + sock +
+                      " (on which /usr/bin/containerd listens, engine_binaries)"));
+  CHECK_THAT(refusals(spec_with("/srv/dk", R"(["rbind", "ro"])"), h), Contains("it holds the socket"));
+  h.symlinks["/srv/innocent"] = "/srv/dk/exec";
+  CHECK_THAT(refusals(spec_with("/srv/innocent"), h), Contains("it holds the socket"));
+  // A named volume that is a bind of that directory: judged by its true path.
+  h.add_mount(kVolumes + "ex/_data", "ext4", "/dev/vda", 8, 0, "/srv/dk/exec");
+  CHECK_THAT(refusals(spec_with(kVolumes + "ex/_data"), h), Contains("it holds the socket"));
+  // A sibling directory, and a socket no engine listens on, pass.
+  CHECK(refusals(spec_with("/srv/dk/data"), h).empty());
+  h.file_types["/srv/app/app.sock"] = S_IFSOCK;
+  h.listeners["/srv/app/app.sock"] = {"/usr/bin/plain-server"};
+  CHECK(refusals(spec_with("/srv/app"), h).empty());
+}
+
+TEST_CASE("bypass: a directory that may hold a hard link of an engine socket is refused",
+          "[bypass][mount-identity]") {
+  // Repro 16: a docker-group user links docker.sock into /srv/sockdir; the socket's bound name
+  // is elsewhere, but its file has two names on the filesystem the directory is on.
+  FakeHost h = host();
+  h.add_mount("/data", "ext4", "/dev/vdb", 8, 16);
+  const std::string sock = "/srv/dk/docker.sock";
+  h.file_types[sock] = S_IFSOCK;
+  h.listeners[sock] = {"/usr/bin/dockerd"};
+  CHECK(refusals(spec_with("/srv/sockdir"), h).empty());  // one name: it is where it was bound
+  h.nlinks[sock] = 2;
+  CHECK_THAT(refusals(spec_with("/srv/sockdir"), h),
+             Contains("/srv/sockdir is mounted at /v (mounts[2]): it holds perhaps a hard link of the "
+                      "socket /srv/dk/docker.sock (on which /usr/bin/dockerd listens, engine_binaries): "
+                      "it has 2 names on this filesystem"));
+  // Another filesystem cannot hold a link of it; the allowed lists are not searched.
+  CHECK(refusals(spec_with("/data/www"), h).empty());
+  CHECK(refusals(spec_with(kVolumes + "data/_data"), h).empty());
+}
+
 }  // namespace
 }  // namespace oci_harden

@@ -137,6 +137,7 @@ class FakeHost : public Host {
   std::set<std::string> missing;
   std::map<std::string, mode_t> file_types;
   std::map<std::string, std::vector<std::string>> listeners;
+  std::map<std::string, unsigned> nlinks;  // canonical path -> link count (default 1)
 
   void add_mount(const std::string& point, const std::string& fstype, const std::string& source,
                  unsigned major, unsigned minor, const std::string& root = "/") {
@@ -157,6 +158,8 @@ class FakeHost : public Host {
     id.dev = makedev(holder->major, holder->minor);
     auto type = file_types.find(canon);
     id.type = type == file_types.end() ? S_IFDIR : type->second;
+    auto links = nlinks.find(canon);
+    if (links != nlinks.end()) id.nlink = links->second;
     locate_in_mounts(t, *holder, canon, &id);
     id.ino = static_cast<ino_t>(std::hash<std::string>()(id.inside) | 1);
     return id;
@@ -185,6 +188,16 @@ class FakeHost : public Host {
     auto it = symlinks.find(path);
     if (it == symlinks.end()) return std::nullopt;
     return it->second;
+  }
+
+  // Directories holding an engine socket: `listeners` (socket path -> executables) as bound.
+  std::vector<UnixListener> unix_listeners() const override {
+    std::vector<UnixListener> out;
+    for (const auto& [path, exes] : listeners) {
+      auto id = path_identity(canonical_path(path));
+      if (id) out.push_back(UnixListener{path, id->dev, id->ino, exes});
+    }
+    return out;
   }
 };
 

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include "shim/harden.hh"
+#include "shim/lexical_path.hh"
 #include "shim/policy.hh"
 #include "shim/rule.hh"
 #include "shim/spec.hh"
@@ -71,7 +72,19 @@ Reasons run(const std::string& text, const FakeHost& host = docker_host(),
   RuleContext ctx(spec, p, host, inv);
   ctx.begin_rule("sensitive-mounts");
   rule_sensitive_mounts(ctx);
-  REQUIRE(ctx.changes().empty());
+  // The only change the rule makes: a passing bind's source pinned to the canonical path judged.
+  for (const Change& c : ctx.changes()) {
+    REQUIRE(c.rule == "sensitive-mounts");
+    REQUIRE(c.path.compare(0, 7, "mounts[") == 0);
+    REQUIRE(c.path.size() > 8);
+    REQUIRE(c.path.compare(c.path.size() - 8, 8, "].source") == 0);
+    size_t i = std::stoul(c.path.substr(7));
+    REQUIRE(c.after.is_string());
+    const std::string& was = c.before.text();
+    std::string base = host.canonical_path(lexical(bundle));
+    REQUIRE(c.after.text() == host.canonical_path(was[0] == '/' ? was : lexical(base + "/" + was)));
+    field(&spec, "mounts")->items()[i].set("source", c.before);
+  }
   REQUIRE(spec == before);
   Reasons reasons;
   for (const Refusal& r : ctx.refusals()) {
