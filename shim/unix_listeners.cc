@@ -89,7 +89,7 @@ std::map<ino_t, UnixListener> named_listening_sockets() {
   for (;;) {
     ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
     if (n <= 0) return out;
-    int len = static_cast<int>(n);
+    auto len = static_cast<unsigned int>(n);  // NLMSG_OK compares it with the u32 nlmsg_len
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
       if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) return out;
       auto* m = static_cast<unix_diag_msg*>(NLMSG_DATA(h));
