@@ -285,8 +285,6 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
       }
     }
   }
-  judge_cpu(args, policy, max.cpu_milli, current, judge, &d);
-  judge_unified_update(d.resources, max, current, &d);
 
   // The other flag forms; a clamped value is rewritten in place in argv.
   for (size_t k = 0; k < args.flags.size(); ++k) {
@@ -316,6 +314,10 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
       d.argv[at] = "--" + name + "=" + std::to_string(*use);
     }
   }
+  // After the in-place rewrites above: judge_cpu may insert a flag into argv, which moves the
+  // words after it (the spans above are the parsed argv's).
+  judge_cpu(args, policy, max.cpu_milli, current, judge, &d);
+  judge_unified_update(d.resources, max, current, &d);
   return d;
 }
 

@@ -114,6 +114,26 @@ TEST_CASE("fuzz: update -r with cpu.period 0 is bounded at the policy's period")
   }
 }
 
+// operation_fuzz crash-23e6ec8f (this round's fuzz pass): `update c1 --memory-swap=-1 --cpu-period 2`.
+// A period alone gets a quota, inserted into argv; the --memory-swap rewrite then used the span
+// of the argv as parsed, one word too early, and left the real --memory-swap=-1 in place: not a
+// fixed point (and an unlimited swap passed). The in-place rewrites now come before the insert.
+TEST_CASE("fuzz: update with a period alone and a flag after it rewrites the right word") {
+  auto policy = builtin_policy();
+  REQUIRE(policy.ok());
+  FakeHost host;
+  // The first word after "update" is the container id, as runc reads it; flags after it too.
+  auto args = parse_runc_args({"runc", "update", "c1", "--memory-swap=-1", "--cpu-period", "2"});
+  REQUIRE(args.ok());
+  OperationDecision first = harden_update(*args, Json(), *policy, host);
+  REQUIRE_FALSE(first.refused());
+  for (const std::string& w : first.argv) CHECK(w != "--memory-swap=-1");
+  auto again_args = parse_runc_args(first.argv);
+  REQUIRE(again_args.ok());
+  OperationDecision again = harden_update(*again_args, Json(), *policy, host);
+  CHECK(again.changes.empty());
+}
+
 // Found reading clang-tidy's cert-err34-c on the same code: runc takes --pids-limit through Go's
 // flag package (base 0), so "1_000_000" and "0x100000" are 1000000 and 1048576 to runc, while
 // atoll read 1 and 0. Such spellings are refused; a plain number is judged as before.
