@@ -124,8 +124,10 @@ for rt in "${RUNTIMES[@]}"; do
   rm -f "$T/swapped-ran"
   ln -sfn "$T/bin/okhook" "$T/bin/swap-$rt"
   B=$(new_bundle "$rt-swap" "{\"poststop\":[{\"path\":\"$T/bin/swap-$rt\",\"args\":[\"okhook\",\"$T/$rt-swap-ok\"]}]}")
-  "$OCIH" --root "$T/state-$rt" create --bundle "$B" "$rt-swap" </dev/null >"$T/$rt-swap.out" 2>&1
-  check "$rt: a symlinked hook passes create ($(tail -c 200 "$T/$rt-swap.out"))" \
+  # stdio on /dev/null: under crun a regular file is refused (crun would chown it), and a pipe
+  # would be held open by the created container's init until it is started.
+  "$OCIH" --root "$T/state-$rt" create --bundle "$B" "$rt-swap" </dev/null >/dev/null 2>&1
+  check "$rt: a symlinked hook passes create" \
     "$rt" --root "$T/state-$rt" state "$rt-swap"
   check "$rt:   ... its path in the hardened config.json is the allowed path" \
     test "$(jq -r '.hooks.poststop[0].path' "$B/config.json")" = "$T/bin/okhook"
