@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <set>
@@ -32,45 +33,9 @@ struct DirCloser {
 };
 using UniqueDir = std::unique_ptr<DIR, DirCloser>;
 
-// The socket inodes of the listening UNIX sockets bound to the file (dev, ino).
-std::set<ino_t> listening_socket_inodes(dev_t dev, ino_t ino) {
-  std::set<ino_t> out;
-  UniqueFd fd(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-  if (!fd.valid()) return out;
-  struct {
-    nlmsghdr nlh;
-    unix_diag_req req;
-  } msg{};
-  msg.nlh.nlmsg_len = sizeof msg;
-  msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  msg.req.sdiag_family = AF_UNIX;
-  msg.req.udiag_states = 1U << kTcpListen;
-  msg.req.udiag_show = UDIAG_SHOW_VFS;
-  if (::send(fd.get(), &msg, sizeof msg, 0) != static_cast<ssize_t>(sizeof msg)) return out;
-  alignas(nlmsghdr) char buf[32768];
-  for (;;) {
-    ssize_t n = ::recv(fd.get(), buf, sizeof buf, 0);
-    if (n <= 0) return out;
-    auto len = static_cast<unsigned int>(n);  // NLMSG_OK compares it with the u32 nlmsg_len
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
-      if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) return out;
-      auto* m = static_cast<unix_diag_msg*>(NLMSG_DATA(h));
-      int alen = static_cast<int>(h->nlmsg_len - NLMSG_LENGTH(sizeof *m));
-      for (auto* a = reinterpret_cast<rtattr*>(m + 1); RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
-        if (a->rta_type != UNIX_DIAG_VFS || RTA_PAYLOAD(a) < sizeof(unix_diag_vfs)) continue;
-        unix_diag_vfs v;
-        std::memcpy(&v, RTA_DATA(a), sizeof v);
-        // The kernel's dev_t (20-bit minor), not the encoding stat() returns.
-        dev_t vdev = ::makedev(v.udiag_vfs_dev >> 20, v.udiag_vfs_dev & 0xfffff);
-        if (vdev == dev && v.udiag_vfs_ino == ino) out.insert(m->udiag_ino);
-      }
-    }
-  }
-}
-
-// One dump of the listening UNIX sockets bound to files: socket inode -> name and file.
-std::map<ino_t, UnixListener> named_listening_sockets() {
+// One sock_diag dump of the listening UNIX sockets bound to files: socket inode -> the name it
+// was bound to ("" when the kernel gives none) and the file (device, inode) it is bound to.
+std::map<ino_t, UnixListener> listening_sockets_bound_to_files() {
   std::map<ino_t, UnixListener> out;
   UniqueFd fd(::socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
   if (!fd.valid()) return out;
@@ -104,14 +69,33 @@ std::map<ino_t, UnixListener> named_listening_sockets() {
         if (a->rta_type == UNIX_DIAG_VFS && RTA_PAYLOAD(a) >= sizeof(unix_diag_vfs)) {
           unix_diag_vfs v;
           std::memcpy(&v, RTA_DATA(a), sizeof v);
+          // The kernel's dev_t (20-bit minor), not the encoding stat() returns.
           l.dev = ::makedev(v.udiag_vfs_dev >> 20, v.udiag_vfs_dev & 0xfffff);
           l.ino = v.udiag_vfs_ino;
           has_vfs = true;
         }
       }
-      if (has_vfs && !l.path.empty()) out.emplace(m->udiag_ino, std::move(l));
+      if (has_vfs) out.emplace(m->udiag_ino, std::move(l));
     }
   }
+}
+
+// The socket inodes of the listening UNIX sockets bound to the file (dev, ino).
+std::set<ino_t> listening_socket_inodes(dev_t dev, ino_t ino) {
+  std::set<ino_t> out;
+  for (const auto& [sock, l] : listening_sockets_bound_to_files()) {
+    if (l.dev == dev && l.ino == ino) out.insert(sock);
+  }
+  return out;
+}
+
+// The same dump, the sockets whose bound name the kernel gives.
+std::map<ino_t, UnixListener> named_listening_sockets() {
+  std::map<ino_t, UnixListener> out = listening_sockets_bound_to_files();
+  for (auto it = out.begin(); it != out.end();) {
+    it = it->second.path.empty() ? out.erase(it) : std::next(it);
+  }
+  return out;
 }
 
 bool all_digits(const char* s) {
