@@ -98,8 +98,15 @@ struct Named {
   long flag = -1;  // index into args.flags; -1 for the -r object
 };
 
-// Inserts "--name=value" before the container id (crun reads no flag after it).
+// Inserts "--name=value" among the subcommand's flags: before the first of them, else before the
+// container id (crun reads no flag after it; runc's flag parsing stops at the first word that is
+// not a flag, so a flag placed after an unknown word would be read as an argument).
 void add_flag(const RuncArgs& args, std::vector<std::string>* argv, const std::string& name, int64_t value) {
+  if (!args.flag_spans.empty()) {
+    argv->insert(argv->begin() + static_cast<std::ptrdiff_t>(args.flag_spans.front().first),
+                 "--" + name + "=" + std::to_string(value));
+    return;
+  }
   size_t at = argv->size();
   for (size_t i = argv->size(); i-- > 1;) {
     bool in_flag = false;

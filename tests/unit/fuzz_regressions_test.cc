@@ -134,6 +134,25 @@ TEST_CASE("fuzz: update with a period alone and a flag after it rewrites the rig
   CHECK(again.changes.empty());
 }
 
+// operation_fuzz crash-e88115c6 (this round's second fuzz pass): with an unknown word among the
+// flags (`update --x 64g --cpu-quota 900000 ID`), the period added before the container id
+// landed after a word runc stops its flag parsing at, so the second judgement did not see it
+// and pinned it again. Added flags now go before the first of the subcommand's flags.
+TEST_CASE("fuzz: a flag update adds is read as a flag again") {
+  auto policy = builtin_policy();
+  REQUIRE(policy.ok());
+  FakeHost host;
+  auto args = parse_runc_args({"runc", "update", "--cpu-quota", "900000", "c1", "64g", "c1"});
+  REQUIRE(args.ok());
+  OperationDecision first = harden_update(*args, Json(), *policy, host);
+  REQUIRE_FALSE(first.refused());
+  auto again_args = parse_runc_args(first.argv);
+  REQUIRE(again_args.ok());
+  CHECK(again_args->flag("cpu-period") != nullptr);
+  OperationDecision again = harden_update(*again_args, Json(), *policy, host);
+  CHECK(again.changes.empty());
+}
+
 // Found reading clang-tidy's cert-err34-c on the same code: runc takes --pids-limit through Go's
 // flag package (base 0), so "1_000_000" and "0x100000" are 1000000 and 1048576 to runc, while
 // atoll read 1 and 0. Such spellings are refused; a plain number is judged as before.
