@@ -102,18 +102,15 @@ struct Named {
 // container id (crun reads no flag after it; runc's flag parsing stops at the first word that is
 // not a flag, so a flag placed after an unknown word would be read as an argument).
 void add_flag(const RuncArgs& args, std::vector<std::string>* argv, const std::string& name, int64_t value) {
-  if (!args.flag_spans.empty()) {
-    argv->insert(argv->begin() + static_cast<std::ptrdiff_t>(args.flag_spans.front().first),
-                 "--" + name + "=" + std::to_string(value));
-    return;
-  }
   size_t at = argv->size();
-  for (size_t i = argv->size(); i-- > 1;) {
-    bool in_flag = false;
-    for (const auto& [first, count] : args.flag_spans) in_flag |= i >= first && i < first + count;
-    if (!in_flag && (*argv)[i] == args.container_id()) {
-      at = i;
-      break;
+  if (!args.flag_spans.empty()) {
+    at = args.flag_spans.front().first;
+  } else {
+    for (size_t i = argv->size(); i-- > 1;) {
+      if ((*argv)[i] == args.container_id()) {
+        at = i;
+        break;
+      }
     }
   }
   argv->insert(argv->begin() + static_cast<std::ptrdiff_t>(at), "--" + name + "=" + std::to_string(value));
