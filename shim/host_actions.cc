@@ -25,30 +25,14 @@
 #include <mutex>
 #include <sstream>
 
+#include "lexical_path.hh"
+
 namespace oci_harden {
 
 namespace {
 
 Error os_error(const std::string& what, int err) {
   return make_error(ErrorCode::kIo, what + ": " + std::strerror(err));
-}
-
-std::vector<std::string> components(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string seg = path.substr(i, j - i);
-    i = j + 1;
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(seg);
-  }
-  return parts;
 }
 
 Status write_file(const std::string& path, const std::string& text) {
@@ -65,7 +49,7 @@ Status write_file(const std::string& path, const std::string& text) {
 // here; the directories oci-harden owns are checked by check_private_dir).
 Status make_dirs(const std::string& path, mode_t mode) {
   std::string so_far;
-  for (const std::string& seg : components(path)) {
+  for (const std::string& seg : lexical_parts(path)) {
     so_far += "/" + seg;
     if (::mkdir(so_far.c_str(), mode) == 0) continue;
     if (errno != EEXIST) return os_error("mkdir " + so_far, errno);
@@ -93,7 +77,7 @@ Status check_private_dir(const std::string& path) {
 // with the directory named, rather than as runc's "permission denied" on the rootfs mount.
 Status check_searchable_by_others(const std::string& path) {
   std::string so_far;
-  for (const std::string& seg : components(path)) {
+  for (const std::string& seg : lexical_parts(path)) {
     so_far += "/" + seg;
     struct stat st;
     if (::stat(so_far.c_str(), &st) != 0) return os_error("stat " + so_far, errno);
@@ -168,7 +152,7 @@ Status mkdir_in_rootfs(const HostAction& a) {
   UniqueFd root(::open(a.source.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root.valid()) return os_error("open rootfs " + a.source, errno);
   std::string rel = ".";
-  std::vector<std::string> segs = components(a.target);
+  std::vector<std::string> segs = lexical_parts(a.target);
   for (size_t i = 0; i < segs.size(); ++i) {
     const std::string& seg = segs[i];
     struct open_how how {};
