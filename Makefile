@@ -11,6 +11,9 @@
 #   hold sanitizer builds until the next plain `make` relinks them (bin/.flavour records which);
 #   `make unit SANITIZE=address,undefined` runs only the unit tests under the sanitizers.
 
+# `make` alone builds the three binaries (the flavour stamp below would otherwise be the first goal).
+.DEFAULT_GOAL := all
+
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 BINDIR   := $(PREFIX)/bin
@@ -64,11 +67,11 @@ SECCOMP_GROUPS ?= profiles/seccomp-capability-groups.json
 EMBEDDED := profiles/policy-default.json $(SECCOMP_DEFAULT) $(SECCOMP_GROUPS) \
             profiles/engine-seccomp-docker.json profiles/engine-seccomp-podman.json
 
-LIB_SRCS  := $(filter-out shim/main.cc shim/hardenctl_main.cc,$(wildcard shim/*.cc shim/rules/*.cc))
+LIB_SRCS  := $(filter-out shim/cli/main.cc shim/cli/hardenctl_main.cc,$(wildcard shim/*/*.cc shim/core/rules/*.cc))
 LIB_OBJS  := $(LIB_SRCS:%.cc=$(B)/%.o) $(B)/gen/embedded.o
 HOOK_SRCS := $(wildcard hooks/*.cc)
 HOOK_LIB_SRCS := $(filter-out hooks/hook_main.cc,$(HOOK_SRCS))
-TEST_SRCS := $(wildcard tests/unit/*_test.cc) tests/unit/main.cc
+TEST_SRCS := $(wildcard tests/unit/*/*_test.cc) tests/unit/main.cc
 TEST_OBJS := $(TEST_SRCS:%.cc=$(B)/%.o)
 
 BINS := bin/oci-harden bin/oci-hardenctl $(if $(HOOK_SRCS),bin/oci-harden-hook,)
@@ -108,11 +111,11 @@ $(B)/liboci-harden.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-bin/oci-harden: $(B)/shim/main.o $(B)/liboci-harden.a bin/.flavour
+bin/oci-harden: $(B)/shim/cli/main.o $(B)/liboci-harden.a bin/.flavour
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(STATIC_LINK) $(filter-out bin/.flavour,$^) $(RUNTIME_LIBS) -o $@
 
-bin/oci-hardenctl: $(B)/shim/hardenctl_main.o $(B)/liboci-harden.a bin/.flavour
+bin/oci-hardenctl: $(B)/shim/cli/hardenctl_main.o $(B)/liboci-harden.a bin/.flavour
 	@mkdir -p $(@D)
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(STATIC_LINK) $(filter-out bin/.flavour,$^) $(RUNTIME_LIBS) -lz -o $@
 
@@ -146,7 +149,7 @@ demo:
 # $(B)/oci-harden-dynlibc is oci-harden linked as it was before the static PIE (libc and libm
 # shared, the rest static), for part 5's side-by-side start-up figures.
 BENCH_TOOLS := $(B)/harden-bench $(B)/bench-timeit $(if $(SANITIZE),,$(B)/oci-harden-dynlibc)
-$(B)/oci-harden-dynlibc: $(B)/shim/main.o $(B)/liboci-harden.a
+$(B)/oci-harden-dynlibc: $(B)/shim/cli/main.o $(B)/liboci-harden.a
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ $(LIBC_SHARED_LIBS) -o $@
 $(B)/harden-bench: $(B)/bench/harden_bench.o $(B)/liboci-harden.a
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(STATIC_LINK) $^ $(RUNTIME_LIBS) -o $@

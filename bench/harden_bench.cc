@@ -15,7 +15,7 @@
 // runtime (bundle_command.cc), on DIR/config.json: the policy load (ownership checks, built-in
 // defaults, the file, the seccomp profile), reading config.json, parsing it, the rules, the
 // idmap probe that a fresh process makes once (RealHost caches it, so it is timed apart here
-// with the same system calls as host.cc's probe), serializing, writing + fsync of the new file,
+// with the same system calls as real_host.cc's probe), serializing, writing + fsync of the new file,
 // the audit record (append + fdatasync), the host actions (idmapped root), the rename + fsync.
 // After each iteration, untimed: the original config.json is put back and the container's
 // state (the idmapped mount) removed. Prints the median and p90 of each step in microseconds.
@@ -27,13 +27,13 @@
 #include <string>
 #include <vector>
 
-#include "shim/atomic_file.hh"
-#include "shim/audit.hh"
-#include "shim/harden.hh"
-#include "shim/host_actions.hh"
-#include "shim/policy.hh"
-#include "shim/real_host.hh"
-#include "shim/spec.hh"
+#include "shim/host/atomic_file.hh"
+#include "shim/host/audit.hh"
+#include "shim/core/harden.hh"
+#include "shim/host/host_actions.hh"
+#include "shim/core/policy.hh"
+#include "shim/host/real_host.hh"
+#include "shim/core/spec.hh"
 
 using namespace oci_harden;
 

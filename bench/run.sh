@@ -490,7 +490,7 @@ if part 2; then
     echo "### inside one \`oci-harden create\` (build/harden-bench --phases, $N iterations, runc-spec config)"
     echo
     echo "The steps of bundle_command.cc timed in-process with the same library calls; the idmap"
-    echo "probe, which RealHost makes once per process, is timed apart with host.cc's system calls."
+    echo "probe, which RealHost makes once per process, is timed apart with real_host.cc's system calls."
     echo
     echo "| step | tmpfs audit: median µs | p90 µs | disk audit: median µs | p90 µs |"
     echo "|---|---:|---:|---:|---:|"

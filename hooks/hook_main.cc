@@ -14,11 +14,11 @@
 #include <string>
 
 #include "hooks/verify.hh"
-#include "shim/atomic_file.hh"
-#include "shim/audit.hh"
-#include "shim/host_actions.hh"
-#include "shim/policy.hh"
-#include "shim/spec.hh"
+#include "shim/host/atomic_file.hh"
+#include "shim/host/audit.hh"
+#include "shim/host/host_actions.hh"
+#include "shim/core/policy.hh"
+#include "shim/core/spec.hh"
 
 using namespace oci_harden;
 

@@ -1,6 +1,6 @@
 // The checks of oci-harden-hook poststart.
 
-#include "verify.hh"
+#include "hooks/verify.hh"
 
 #include <cap-ng.h>
 #include <fcntl.h>
@@ -11,8 +11,8 @@
 #include <memory>
 #include <sstream>
 
-#include "shim/handles.hh"
-#include "shim/spec.hh"
+#include "shim/core/handles.hh"
+#include "shim/core/spec.hh"
 
 namespace oci_harden {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "shim/json.hh"
+#include "shim/core/json.hh"
 
 namespace oci_harden {
 

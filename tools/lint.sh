@@ -3,7 +3,7 @@
 # tools/cppcheck-suppressions.txt) over shim/ and hooks/, with the Makefile's own compile flags
 # written to build-lint/compile_commands.json. Any finding fails the run.
 #   LINT_JOBS=N    clang-tidy processes in parallel (default: the number of CPUs)
-#   LINT_FILES="shim/json.cc ..."   only these files (both tools)
+#   LINT_FILES="shim/core/json.cc ..."   only these files (both tools)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=build-lint
@@ -24,7 +24,7 @@ make -s build/gen/embedded.cc  # included by nothing in shim/, but on the includ
 if [[ -n "${LINT_FILES:-}" ]]; then
   read -r -a files <<<"$LINT_FILES"
 else
-  mapfile -t files < <(ls shim/*.cc shim/rules/*.cc hooks/*.cc)
+  mapfile -t files < <(ls shim/*/*.cc shim/core/rules/*.cc hooks/*.cc)
 fi
 
 python3 - "$PWD" "$out/compile_commands.json" "$flags" "${files[@]}" <<'EOF'

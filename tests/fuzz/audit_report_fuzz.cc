@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "shim/report.hh"
+#include "shim/cli/report.hh"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The reader takes paths: hand it an anonymous in-memory file through /proc/self/fd.

@@ -9,11 +9,11 @@
 #include <string_view>
 #include <vector>
 
-#include "shim/json.hh"
-#include "shim/operation_rules.hh"
-#include "shim/policy.hh"
-#include "shim/runc_args.hh"
-#include "shim/spec.hh"
+#include "shim/core/json.hh"
+#include "shim/core/operation_rules.hh"
+#include "shim/core/policy.hh"
+#include "shim/core/runc_args.hh"
+#include "shim/core/spec.hh"
 #include "tests/unit/fake_host.hh"
 
 using namespace oci_harden;

@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <string>
 
-#include "shim/policy.hh"
+#include "shim/core/policy.hh"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);

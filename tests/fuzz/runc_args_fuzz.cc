@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "shim/runc_args.hh"
+#include "shim/core/runc_args.hh"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::string> argv = {"oci-harden"};

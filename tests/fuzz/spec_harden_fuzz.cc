@@ -5,9 +5,9 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "shim/harden.hh"
-#include "shim/policy.hh"
-#include "shim/spec.hh"
+#include "shim/core/harden.hh"
+#include "shim/core/policy.hh"
+#include "shim/core/spec.hh"
 #include "tests/unit/fake_host.hh"
 
 using namespace oci_harden;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Faults: what the real bin/oci-harden does when its inputs or the machine fail it. For each: the
-# exit status (shim/exit_codes.hh), one line on stderr naming the file (and the field, where one
+# exit status (shim/cli/exit_codes.hh), one line on stderr naming the file (and the field, where one
 # is at fault), config.json intact byte for byte (or whole and hardened), no temporary file left,
 # and, through a logging fake runtime, proof that the runtime was not executed when it must not be.
 #

@@ -4,18 +4,18 @@
 # status, command, flag, audit field or hook check added to the code without its man page entry
 # fails this test:
 #   - each page renders with no warning (groff -man -ww -z, man --warnings -l);
-#   - oci-harden(8): every rule id of shim/rules/registry.cc (and of `oci-hardenctl rules` and
+#   - oci-harden(8): every rule id of shim/core/rules/registry.cc (and of `oci-hardenctl rules` and
 #     `oci-harden --help`), every pseudo-rule id that refusals use, is an entry of RULES, and the
 #     entry names the rule's CIS checks and cheat-sheet practices as the registry does; every
-#     subcommand of shim/main.cc's table is in COMMANDS; every status of shim/exit_codes.hh is
-#     an entry of EXIT STATUS; every audit record field of shim/audit.cc (and the event-specific
-#     ones of hooks/ and shim/operation_command.cc) is in AUDIT LOG; $OCI_HARDEN_POLICY is in
+#     subcommand of shim/cli/main.cc's table is in COMMANDS; every status of shim/cli/exit_codes.hh is
+#     an entry of EXIT STATUS; every audit record field of shim/host/audit.cc (and the event-specific
+#     ones of hooks/ and shim/cli/operation_command.cc) is in AUDIT LOG; $OCI_HARDEN_POLICY is in
 #     ENVIRONMENT;
 #   - oci-harden.json(5): every key path of profiles/policy-default.json (nested ones too) is an
-#     entry of KEYS, every key name shim/policy.cc reads is in the page (and in the default
+#     entry of KEYS, every key name shim/core/policy.cc reads is in the page (and in the default
 #     policy), and the DEFAULTS block equals profiles/policy-default.json;
 #   - oci-hardenctl(8): every command of its table is an entry of COMMANDS, every option of
-#     shim/hardenctl_main.cc is in the page, its exit statuses are entries of EXIT STATUS;
+#     shim/cli/hardenctl_main.cc is in the page, its exit statuses are entries of EXIT STATUS;
 #   - oci-harden-hook(8): every check name of hooks/ is in the page, its exit statuses are
 #     entries of EXIT STATUS.
 # MANPAGES_DIR (default man) checks the pages of another directory against this tree's code: a
@@ -112,7 +112,7 @@ perl -0777 -ne '
   my ($c, $o) = split /const std::vector<RuleInfo>& operation_rules\(\)/, $_, 2;
   while ($c =~ /\{"([a-z][a-z-]*)",\s*"([^"]*)",\s*"([^"]*)",/g) { print "container\t$1\t$2\t$3\n" }
   while ($o =~ /\{"([a-z][a-z-]*)",\s*"([^"]*)",\s*"([^"]*)",/g) { print "operation\t$1\t$2\t$3\n" }
-' shim/rules/registry.cc > "$T/registry"
+' shim/core/rules/registry.cc > "$T/registry"
 mapfile -t container_ids < <(awk -F'\t' '$1 == "container" { print $2 }' "$T/registry")
 mapfile -t operation_ids < <(awk -F'\t' '$1 == "operation" { print $2 }' "$T/registry")
 
@@ -133,7 +133,7 @@ fi
 # Pseudo-rules: rule ids refusals are made under that no registry entry has (opt-out, spec, ...).
 mapfile -t pseudo_ids < <(
   perl -0777 -ne 'while (/(?:begin_rule\(|Refusal\{)"([a-z][a-z-]*)"/g) { print "$1\n" }' \
-    shim/*.cc shim/rules/*.cc hooks/*.cc | sort -u |
+    shim/*/*.cc shim/core/rules/*.cc hooks/*.cc | sort -u |
     grep -vxF -f <(printf '%s\n' "${container_ids[@]}" "${operation_ids[@]}"))
 
 check_all "oci-harden(8) RULES has an entry for every container rule" has_tag "$T/rules" "${container_ids[@]}"
@@ -167,26 +167,26 @@ else
   fail "every rule entry names its CIS checks and practices as registry.cc does" "${bad[*]}"
 fi
 
-mapfile -t subcommands < <(perl -ne 'print "$1\n" if /^\s*\{"([a-z]+)", \w+, "/' shim/main.cc)
-check_all "oci-harden(8) COMMANDS names every subcommand of shim/main.cc" has_token "$T/commands" "${subcommands[@]}"
+mapfile -t subcommands < <(perl -ne 'print "$1\n" if /^\s*\{"([a-z]+)", \w+, "/' shim/cli/main.cc)
+check_all "oci-harden(8) COMMANDS names every subcommand of shim/cli/main.cc" has_token "$T/commands" "${subcommands[@]}"
 
-mapfile -t codes < <(perl -ne 'print "$1\n" if /constexpr int kExit\w+ = (\d+);/' shim/exit_codes.hh)
+mapfile -t codes < <(perl -ne 'print "$1\n" if /constexpr int kExit\w+ = (\d+);/' shim/cli/exit_codes.hh)
 check_all "oci-harden(8) EXIT STATUS has an entry for every status of exit_codes.hh" has_tag "$T/exit" "${codes[@]}"
 
 # Audit fields: the record's own (entries), those of its nested objects (named in the section).
 mapfile -t top_fields < <(
-  { perl -ne 'print "$1\n" while /\br\.set\("(\w+)"/g' shim/audit.cc
-    perl -ne 'print "$1\n" while /\b(?:e\.)?extra\.set\("(\w+)"/g' hooks/hook_main.cc shim/operation_command.cc
+  { perl -ne 'print "$1\n" while /\br\.set\("(\w+)"/g' shim/host/audit.cc
+    perl -ne 'print "$1\n" while /\b(?:e\.)?extra\.set\("(\w+)"/g' hooks/hook_main.cc shim/cli/operation_command.cc
   } | sort -u)
 mapfile -t nested_fields < <(perl -ne 'print "$1\n" while /\b(?:pol|ch|opt|x|out|j)\.set\("(\w+)"/g' \
-  shim/audit.cc hooks/hook_main.cc | sort -u)
+  shim/host/audit.cc hooks/hook_main.cc | sort -u)
 mapfile -t decisions < <(perl -ne 'if (/kDecisions\[\] = \{([^}]*)\}/) { my $l = $1; print "$1\n" while $l =~ /"(\w+)"/g }' \
-  shim/report.cc)
+  shim/cli/report.cc)
 check_all "oci-harden(8) AUDIT LOG has an entry for every record field" has_tag "$T/audit" "${top_fields[@]}"
 check_all "oci-harden(8) AUDIT LOG names every nested record field" has_token "$T/audit" "${nested_fields[@]}"
 check_all "oci-harden(8) AUDIT LOG names every decision" has_token "$T/audit" "${decisions[@]}"
 
-mapfile -t env_vars < <(perl -ne 'print "$1\n" while /getenv\("(\w+)"\)/g' shim/*.cc hooks/*.cc | sort -u)
+mapfile -t env_vars < <(perl -ne 'print "$1\n" while /getenv\("(\w+)"\)/g' shim/*/*.cc hooks/*.cc | sort -u)
 check_all "oci-harden(8) ENVIRONMENT has an entry for every variable the code reads" has_tag "$T/env" "${env_vars[@]}"
 
 # ---------------------------------------------------------------- oci-harden.json(5)
@@ -202,12 +202,12 @@ check_all "oci-harden.json(5) KEYS has an entry for every key of policy-default.
 check_all "oci-harden.json(5) KEYS names every object of policy-default.json" has_token "$T/keys" "${object_keys[@]}"
 
 mapfile -t code_keys < <(perl -0777 -ne 'print "$1\n" while /(?:read_\w+(?:<\w+>)?\(\s*(?:r|sub),\s*|\btake\()"(\w+)"/g' \
-  shim/policy.cc | sort -u)
+  shim/core/policy.cc | sort -u)
 jq -r '[paths | .[-1] | strings] | unique | .[]' profiles/policy-default.json > "$T/default-names"
 # shellcheck disable=SC2317
 in_default() { grep -qxF "$2" "$1"; }
-check_all "every key shim/policy.cc reads is in profiles/policy-default.json" in_default "$T/default-names" "${code_keys[@]}"
-check_all "oci-harden.json(5) names every key shim/policy.cc reads" has_token "$T/keys" "${code_keys[@]}"
+check_all "every key shim/core/policy.cc reads is in profiles/policy-default.json" in_default "$T/default-names" "${code_keys[@]}"
+check_all "oci-harden.json(5) names every key shim/core/policy.cc reads" has_token "$T/keys" "${code_keys[@]}"
 
 norm "$J5" | awk '/^\.\\" BEGIN DEFAULT POLICY/ { on = 1; next } /^\.\\" END DEFAULT POLICY/ { on = 0 }
                   on && !/^\./ { print }' > "$T/defaults.json"
@@ -224,7 +224,7 @@ C8=$MAN/oci-hardenctl.8
 section "$C8" COMMANDS > "$T/ctl-commands"
 section "$C8" "EXIT STATUS" > "$T/ctl-exit"
 norm "$C8" > "$T/ctl"
-mapfile -t ctl_commands < <(perl -ne 'print "$1\n" if /^\s*\{"([a-z]+)", cmd_\w+,/' shim/hardenctl_main.cc)
+mapfile -t ctl_commands < <(perl -ne 'print "$1\n" if /^\s*\{"([a-z]+)", cmd_\w+,/' shim/cli/hardenctl_main.cc)
 bin/oci-hardenctl --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }' > "$T/ctl-help"
 if diff <(printf '%s\n' "${ctl_commands[@]}") "$T/ctl-help" > "$T/diff" 2>&1; then
   pass "hardenctl_main.cc's commands are what oci-hardenctl --help lists (${#ctl_commands[@]})"
@@ -232,9 +232,9 @@ else
   fail "hardenctl_main.cc's commands are what oci-hardenctl --help lists" "$(cat "$T/diff")"
 fi
 check_all "oci-hardenctl(8) COMMANDS has an entry for every command" has_tag "$T/ctl-commands" "${ctl_commands[@]}"
-mapfile -t ctl_flags < <(perl -ne 'print "$1\n" while /"(--[a-z][a-z-]*)"/g' shim/hardenctl_main.cc | sort -u)
+mapfile -t ctl_flags < <(perl -ne 'print "$1\n" while /"(--[a-z][a-z-]*)"/g' shim/cli/hardenctl_main.cc | sort -u)
 check_all "oci-hardenctl(8) names every option of hardenctl_main.cc" has_token "$T/ctl" "${ctl_flags[@]}"
-mapfile -t ctl_codes < <(perl -ne 'if (/constexpr int kOk = /) { print "$1\n" while /= (\d+)/g }' shim/hardenctl_main.cc)
+mapfile -t ctl_codes < <(perl -ne 'if (/constexpr int kOk = /) { print "$1\n" while /= (\d+)/g }' shim/cli/hardenctl_main.cc)
 check_all "oci-hardenctl(8) EXIT STATUS has an entry for every status" has_tag "$T/ctl-exit" "${ctl_codes[@]}"
 
 # ---------------------------------------------------------------- oci-harden-hook(8)

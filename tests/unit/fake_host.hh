@@ -9,7 +9,7 @@
 #include <set>
 #include <string>
 
-#include "shim/host.hh"
+#include "shim/core/host.hh"
 
 namespace oci_harden {
 

@@ -1,0 +1,40 @@
+// The whole decision for one spec: opt-outs read from the annotation, every enabled rule run,
+// all refusals collected. Pure: nothing is written and nothing executed here.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "shim/core/host.hh"
+#include "shim/core/json.hh"
+#include "shim/core/policy.hh"
+#include "shim/core/rule.hh"
+
+namespace oci_harden {
+
+struct OptOuts {
+  std::vector<std::string> requested;
+  std::vector<std::string> granted;
+  std::vector<std::string> denied;  // not allowed by policy, or unknown rule ids
+};
+
+struct Decision {
+  Json spec;  // the hardened spec (in audit mode: what it would be)
+  std::vector<Change> changes;
+  std::vector<Refusal> refusals;
+  std::vector<Note> notes;  // what a rule could not do on this host; changes nothing
+  std::vector<HostAction> actions;
+  OptOuts opt_outs;
+  bool refused() const { return !refusals.empty(); }
+};
+
+// Parses the opt-out annotation value: comma-separated rule ids, whitespace around each ignored,
+// empty items and duplicates dropped.
+std::vector<std::string> parse_opt_out_list(const std::string& value);
+
+Decision harden_spec(Json spec, const Policy& policy, const Host& host, const Invocation& inv);
+
+// One line per refusal, all rules named: "refused by a, b: reason; reason".
+std::string refusal_message(const std::vector<Refusal>& refusals);
+
+}  // namespace oci_harden

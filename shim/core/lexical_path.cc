@@ -1,0 +1,43 @@
+// Lexical path cleaning and prefix tests (see lexical_path.hh).
+
+#include "shim/core/lexical_path.hh"
+
+namespace oci_harden {
+
+std::vector<std::string> lexical_parts(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    std::string seg = path.substr(i, j - i);
+    i = j + 1;
+    if (seg.empty() || seg == ".") continue;
+    if (seg == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(std::move(seg));
+  }
+  return parts;
+}
+
+std::string join_parts(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+std::string lexical(const std::string& path) { return join_parts(lexical_parts(path)); }
+
+bool strictly_under(const std::string& parent, const std::string& child) {
+  if (parent == "/") return !child.empty() && child[0] == '/' && child != "/";
+  return child.size() > parent.size() && child.compare(0, parent.size(), parent) == 0 &&
+         child[parent.size()] == '/';
+}
+
+bool same_or_under(const std::string& parent, const std::string& child) {
+  return parent == child || strictly_under(parent, child);
+}
+
+}  // namespace oci_harden

@@ -1,0 +1,575 @@
+// Loading the policy: file permissions checked, every key known and typed, errors naming the key.
+
+#include "shim/core/policy.hh"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <map>
+
+#include "shim/core/embedded.hh"
+#include "shim/core/handles.hh"
+#include "shim/core/rule.hh"
+#include "shim/core/sha256.hh"
+
+namespace oci_harden {
+
+namespace {
+
+constexpr const char* kDefaultPolicyPath = "/etc/oci-harden/policy.json";
+constexpr size_t kMaxPolicyBytes = 1 << 20;
+constexpr size_t kMaxProfileBytes = 4 << 20;
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// Walks one JSON object of the policy, remembering which keys were used, so unknown keys are
+// reported by name.
+class ObjectReader {
+ public:
+  ObjectReader(const Json& obj, std::string path) : obj_(obj), path_(std::move(path)) {}
+
+  const Json* take(const std::string& key) {
+    used_.push_back(key);
+    return obj_.get_exact(key);
+  }
+  std::string where(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
+  Status check_unknown() const {
+    for (const auto& [key, value] : obj_.members()) {
+      if (std::find(used_.begin(), used_.end(), key) == used_.end()) {
+        return make_error(ErrorCode::kPolicy, where(key) + ": unknown key");
+      }
+    }
+    return Ok{};
+  }
+
+ private:
+  const Json& obj_;
+  std::string path_;
+  std::vector<std::string> used_;
+};
+
+Error type_error(const std::string& where, const char* expected) {
+  return make_error(ErrorCode::kPolicy, where + ": expected " + expected);
+}
+
+Status read_string(ObjectReader& r, const std::string& key, std::string* out) {
+  const Json* v = r.take(key);
+  if (v == nullptr) return Ok{};
+  if (!v->is_string()) return type_error(r.where(key), "a string");
+  *out = v->text();
+  return Ok{};
+}
+
+Status read_bool(ObjectReader& r, const std::string& key, bool* out) {
+  const Json* v = r.take(key);
+  if (v == nullptr) return Ok{};
+  if (!v->is_bool()) return type_error(r.where(key), "true or false");
+  *out = v->as_bool();
+  return Ok{};
+}
+
+Status read_strings(ObjectReader& r, const std::string& key, std::vector<std::string>* out) {
+  const Json* v = r.take(key);
+  if (v == nullptr) return Ok{};
+  if (!v->is_array()) return type_error(r.where(key), "an array of strings");
+  out->clear();
+  for (const Json& item : v->items()) {
+    if (!item.is_string()) return type_error(r.where(key), "an array of strings");
+    out->push_back(item.text());
+  }
+  return Ok{};
+}
+
+Status read_int(ObjectReader& r, const std::string& key, int64_t min, int64_t* out) {
+  const Json* v = r.take(key);
+  if (v == nullptr) return Ok{};
+  int64_t n;
+  if (!v->to_int64(&n) || n < min) {
+    return type_error(r.where(key), min == 0 ? "a non-negative integer" : "a positive integer");
+  }
+  *out = n;
+  return Ok{};
+}
+
+// Reads one of a fixed set of words into an enum; a switch with no default over the result.
+template <typename E>
+Status read_enum(ObjectReader& r, const std::string& key,
+                 std::initializer_list<std::pair<const char*, E>> words, E* out) {
+  const Json* v = r.take(key);
+  if (v == nullptr) return Ok{};
+  std::string allowed;
+  for (const auto& [word, value] : words) {
+    if (v->is_string() && v->text() == word) {
+      *out = value;
+      return Ok{};
+    }
+    allowed += allowed.empty() ? "" : " or ";
+    allowed += std::string("\"") + word + "\"";
+  }
+  return make_error(ErrorCode::kPolicy, r.where(key) + ": expected " + allowed);
+}
+
+// Opens a sub-object and applies `body` to it, then rejects its unknown keys.
+Status read_object(ObjectReader& r, const std::string& key,
+                   const std::function<Status(ObjectReader&)>& body) {
+  const Json* v = r.take(key);
+  if (v == nullptr) return Ok{};
+  if (!v->is_object()) return type_error(r.where(key), "an object");
+  ObjectReader sub(*v, r.where(key));
+  auto st = body(sub);
+  if (!st) return st;
+  return sub.check_unknown();
+}
+
+// A limit's default (a number) and max (a number, or "host" for the host's size).
+// `scale` converts the file's unit to the internal one (CPUs to milli-CPUs).
+Status read_limit(ObjectReader& r, const std::string& key, int64_t scale, Limit* limit,
+                  uint64_t* period) {
+  return read_object(r, key, [&](ObjectReader& sub) -> Status {
+    auto number = [&](const std::string& k, const Json& v) -> Result<int64_t> {
+      if (scale == 1) {
+        int64_t n;
+        if (!v.to_int64(&n) || n <= 0) return type_error(sub.where(k), "a positive integer");
+        return n;
+      }
+      char* end = nullptr;
+      double d = std::strtod(v.text().c_str(), &end);
+      if (!v.is_number() || *end != '\0' || !(d > 0) || d > 1e6) {
+        return type_error(sub.where(k), "a positive number");
+      }
+      auto scaled = static_cast<int64_t>(std::llround(d * static_cast<double>(scale)));
+      // Rounded to 0 it would become a quota of 0, which runc reads as "no limit".
+      if (scaled < 1) return make_error(ErrorCode::kPolicy, sub.where(k) + ": too small (at least 0.001)");
+      return scaled;
+    };
+    if (const Json* v = sub.take("default")) {
+      if (v->is_null()) {
+        limit->default_value.reset();
+      } else {
+        auto n = number("default", *v);
+        if (!n) return n.error();
+        limit->default_value = *n;
+      }
+    }
+    if (const Json* v = sub.take("max")) {
+      if (v->is_string() && v->text() == "host") {
+        limit->max.reset();
+      } else {
+        auto n = number("max", *v);
+        if (!n) return make_error(ErrorCode::kPolicy, sub.where("max") + ": expected a positive number or \"host\"");
+        limit->max = *n;
+      }
+    }
+    if (period != nullptr) {
+      int64_t p = static_cast<int64_t>(*period);
+      auto st = read_int(sub, "period", 1000, &p);
+      if (!st) return make_error(ErrorCode::kPolicy, sub.where("period") + ": expected an integer from 1000 to 1000000");
+      if (p > 1000000) return make_error(ErrorCode::kPolicy, sub.where("period") + ": expected an integer from 1000 to 1000000");
+      *period = static_cast<uint64_t>(p);
+    }
+    if (period != nullptr) {
+      // The kernel refuses a CFS quota under 1 ms: the runtime would fail at start.
+      for (const char* k : {"default", "max"}) {
+        const auto& v = std::string(k) == "default" ? limit->default_value : limit->max;
+        if (v && *v * static_cast<int64_t>(*period) / scale < 1000) {
+          return make_error(ErrorCode::kPolicy,
+                            sub.where(k) + ": a quota under 1000 microseconds per period");
+        }
+      }
+    }
+    if (limit->default_value && limit->max && *limit->default_value > *limit->max) {
+      return make_error(ErrorCode::kPolicy, sub.where("default") + ": larger than max");
+    }
+    return Ok{};
+  });
+}
+
+Status check_absolute_paths(const std::vector<std::string>& paths, const std::string& where) {
+  for (const auto& p : paths) {
+    if (p.empty() || p[0] != '/') {
+      return make_error(ErrorCode::kPolicy, where + ": \"" + p + "\" is not an absolute path");
+    }
+  }
+  return Ok{};
+}
+
+std::string dir_of(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Why this is safe: a policy or profile that anyone but root could have written is not the
+// administrator's policy (cheat-sheet practice 4), so it is refused rather than trusted.
+Status check_trusted(const struct stat& st, const std::string& path, const char* what) {
+  if (st.st_uid != 0) {
+    return make_error(ErrorCode::kPolicy, path + ": " + what + " is not owned by root (uid " +
+                                              std::to_string(st.st_uid) + ")");
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return make_error(ErrorCode::kPolicy, path + ": " + what +
+                                              " is writable by group or others; run chmod go-w");
+  }
+  return Ok{};
+}
+
+namespace {
+
+// Reads an open descriptor to its end; `path` names it in errors.
+Result<std::string> read_fd(int fd_in, const std::string& path, size_t max_bytes, ErrorCode too_big) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd_in, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      return make_error(ErrorCode::kIo, path + ": " + errno_text(errno));
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<size_t>(n) > max_bytes) {
+      return make_error(too_big, path + ": larger than " + std::to_string(max_bytes) + " bytes");
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> read_trusted_file(const std::string& path, size_t max_bytes, const char* what) {
+  struct stat dst;
+  std::string dir = dir_of(path);
+  if (::stat(dir.c_str(), &dst) != 0) {
+    return make_error(ErrorCode::kPolicy, dir + ": " + errno_text(errno));
+  }
+  // A directory others can write to lets them replace the file (sticky /tmp included).
+  auto st = check_trusted(dst, dir, "the directory holding the policy");
+  if (!st) return st.error();
+  // O_NONBLOCK: a FIFO put where the policy belongs must fail the S_ISREG check below, not
+  // block every container start waiting for a writer.
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd.valid()) return make_error(ErrorCode::kPolicy, path + ": " + errno_text(errno));
+  struct stat fst;
+  if (::fstat(fd.get(), &fst) != 0) return make_error(ErrorCode::kPolicy, path + ": " + errno_text(errno));
+  if (!S_ISREG(fst.st_mode)) return make_error(ErrorCode::kPolicy, path + ": not a regular file");
+  st = check_trusted(fst, path, what);
+  if (!st) return st.error();
+  // Read what was checked: the same descriptor, not the path again.
+  return read_fd(fd.get(), path, max_bytes, ErrorCode::kPolicy);
+}
+
+Status load_seccomp_profile(Policy* p, const std::string& origin) {
+  std::string text;
+  std::string where;
+  if (p->seccomp_profile_path.empty()) {
+    text = std::string(embedded_file("seccomp-default.json"));
+    where = "built-in seccomp-default.json";
+  } else {
+    std::string path = p->seccomp_profile_path;
+    if (path[0] != '/') path = dir_of(origin) + "/" + path;
+    auto bytes = read_trusted_file(path, kMaxProfileBytes, "the seccomp profile");
+    if (!bytes) return Error{ErrorCode::kPolicy, "seccomp.profile: " + bytes.error().message};
+    text = std::move(*bytes);
+    where = path;
+    p->seccomp_profile_path = path;
+  }
+  auto parsed = parse_json(text);
+  if (!parsed) return make_error(ErrorCode::kPolicy, "seccomp.profile: " + where + ": " + parsed.error().message);
+  const Json* action = parsed->get_exact("defaultAction");
+  if (!parsed->is_object() || action == nullptr || !action->is_string()) {
+    return make_error(ErrorCode::kPolicy, "seccomp.profile: " + where +
+                                              ": not an OCI linux.seccomp object (no defaultAction)");
+  }
+  p->seccomp_profile = std::move(*parsed);
+  return Ok{};
+}
+
+// "" means oci-harden-hook beside the running binary, when it is there; "none" turns it off.
+Status resolve_hook(Policy* p) {
+  if (p->hook_path == "none") {
+    p->hook_path.clear();
+    return Ok{};
+  }
+  if (!p->hook_path.empty()) {
+    if (p->hook_path[0] != '/') {
+      return make_error(ErrorCode::kPolicy, "hook: \"" + p->hook_path + "\" is not an absolute path");
+    }
+    return Ok{};
+  }
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) return Ok{};
+  std::string exe(self, static_cast<size_t>(n));
+  std::string candidate = exe.substr(0, exe.rfind('/') + 1) + "oci-harden-hook";
+  if (::access(candidate.c_str(), X_OK) == 0) p->hook_path = candidate;
+  return Ok{};
+}
+
+Status apply_policy_json(const Json& root, Policy* p) {
+  if (!root.is_object()) return make_error(ErrorCode::kPolicy, "expected a JSON object");
+  ObjectReader r(root, "");
+  Status st = Ok{};
+  auto run = [&](const Status& s) {
+    if (st && !s) st = s;
+  };
+  run(read_enum<Mode>(r, "mode", {{"enforce", Mode::kEnforce}, {"audit", Mode::kAudit}}, &p->mode));
+  run(read_string(r, "runtime", &p->runtime));
+  run(read_string(r, "audit_log", &p->audit_log));
+  run(read_enum<AuditFailure>(r, "audit_failure",
+                              {{"refuse", AuditFailure::kRefuse}, {"allow", AuditFailure::kAllow}},
+                              &p->audit_failure));
+  run(read_bool(r, "audit_syslog", &p->audit_syslog));
+  run(read_strings(r, "disabled_rules", &p->disabled_rules));
+  run(read_strings(r, "capabilities", &p->capabilities));
+  run(read_object(r, "readonly_rootfs", [&](ObjectReader& sub) -> Status {
+    auto s = read_strings(sub, "tmpfs", &p->readonly_tmpfs);
+    if (!s) return s;
+    s = check_absolute_paths(p->readonly_tmpfs, sub.where("tmpfs"));
+    if (!s) return s;
+    return read_int(sub, "tmpfs_size", 4096, &p->readonly_tmpfs_size);
+  }));
+  run(read_object(r, "limits", [&](ObjectReader& sub) -> Status {
+    auto s = read_enum<AboveMax>(sub, "above_max",
+                                 {{"clamp", AboveMax::kClamp}, {"refuse", AboveMax::kRefuse}},
+                                 &p->above_max);
+    if (!s) return s;
+    s = read_limit(sub, "pids", 1, &p->pids, nullptr);
+    if (!s) return s;
+    s = read_limit(sub, "memory", 1, &p->memory, nullptr);
+    if (!s) return s;
+    return read_limit(sub, "cpu", 1000, &p->cpu, &p->cpu_period);
+  }));
+  run(read_object(r, "user_namespace", [&](ObjectReader& sub) -> Status {
+    int64_t uid = p->userns_uid, gid = p->userns_gid, size = p->userns_size;
+    auto s = read_int(sub, "uid", 1, &uid);
+    if (!s) return s;
+    s = read_int(sub, "gid", 1, &gid);
+    if (!s) return s;
+    s = read_int(sub, "size", 1, &size);
+    if (!s) return s;
+    if (uid + size > 0xFFFFFFFFLL || gid + size > 0xFFFFFFFFLL) {
+      return make_error(ErrorCode::kPolicy, sub.where("size") + ": the range passes 4294967295");
+    }
+    p->userns_uid = static_cast<uint32_t>(uid);
+    p->userns_gid = static_cast<uint32_t>(gid);
+    p->userns_size = static_cast<uint32_t>(size);
+    s = read_enum<UsernsUnavailable>(
+        sub, "unavailable",
+        {{"record", UsernsUnavailable::kRecord}, {"refuse", UsernsUnavailable::kRefuse}},
+        &p->userns_unavailable);
+    if (!s) return s;
+    s = read_string(sub, "state_dir", &p->state_dir);
+    if (!s) return s;
+    return check_absolute_paths({p->state_dir}, sub.where("state_dir"));
+  }));
+  run(read_object(r, "seccomp", [&](ObjectReader& sub) -> Status {
+    auto s = read_string(sub, "profile", &p->seccomp_profile_path);
+    if (!s) return s;
+    s = read_bool(sub, "replace", &p->seccomp_replace);
+    if (!s) return s;
+    s = read_enum<SeccompWeaker>(sub, "weaker",
+                                 {{"replace", SeccompWeaker::kReplace}, {"refuse", SeccompWeaker::kRefuse}},
+                                 &p->seccomp_weaker);
+    if (!s) return s;
+    s = read_strings(sub, "accepted_defaults", &p->seccomp_accepted_defaults);
+    if (!s) return s;
+    for (const std::string& name : p->seccomp_accepted_defaults) {
+      if (embedded_file("engine-seccomp-" + name + ".json").empty())
+        return make_error(ErrorCode::kPolicy, sub.where("accepted_defaults") + ": \"" + name +
+                                                  "\" is not a built-in engine default (docker, podman)");
+    }
+    s = read_strings(sub, "allowed_listeners", &p->seccomp_allowed_listeners);
+    if (!s) return s;
+    return check_absolute_paths(p->seccomp_allowed_listeners, sub.where("allowed_listeners"));
+  }));
+  run(read_object(r, "apparmor", [&](ObjectReader& sub) -> Status {
+    auto s = read_string(sub, "profile", &p->apparmor_profile);
+    if (!s) return s;
+    // Why refuse "unconfined": it names no profile, so setting it would only look like hardening;
+    // disabled_rules is the honest way to turn the rule off.
+    if (p->apparmor_profile == "unconfined") {
+      return make_error(ErrorCode::kPolicy, sub.where("profile") +
+                                                ": \"unconfined\" confines nothing; add \"apparmor\" to "
+                                                "disabled_rules instead");
+    }
+    if (p->apparmor_profile.find_first_of(std::string("\n\0", 2)) != std::string::npos) {
+      return make_error(ErrorCode::kPolicy, sub.where("profile") + ": not a profile name");
+    }
+    return read_enum<AppArmorUnconfined>(
+        sub, "unconfined",
+        {{"replace", AppArmorUnconfined::kReplace}, {"refuse", AppArmorUnconfined::kRefuse}},
+        &p->apparmor_unconfined);
+  }));
+  run(read_strings(r, "sensitive_paths", &p->sensitive_paths));
+  run(check_absolute_paths(p->sensitive_paths, "sensitive_paths"));
+  run(read_strings(r, "allowed_paths", &p->allowed_paths));
+  run(check_absolute_paths(p->allowed_paths, "allowed_paths"));
+  run(read_strings(r, "allowed_readonly_paths", &p->allowed_readonly_paths));
+  run(check_absolute_paths(p->allowed_readonly_paths, "allowed_readonly_paths"));
+  run(read_strings(r, "engine_sockets", &p->engine_sockets));
+  run(check_absolute_paths(p->engine_sockets, "engine_sockets"));
+  run(read_strings(r, "allowed_mount_types", &p->allowed_mount_types));
+  run(read_strings(r, "allowed_devices", &p->allowed_devices));
+  run(read_strings(r, "allowed_sysctls", &p->allowed_sysctls));
+  run(read_string(r, "opt_out_annotation", &p->opt_out_annotation));
+  run(read_strings(r, "opt_out_allowed", &p->opt_out_allowed));
+  run(read_enum<OptOutDenied>(r, "opt_out_denied",
+                              {{"refuse", OptOutDenied::kRefuse}, {"ignore", OptOutDenied::kIgnore}},
+                              &p->opt_out_denied));
+  run(read_object(r, "exec", [&](ObjectReader& sub) -> Status {
+    return read_enum<ExecEscalation>(
+        sub, "escalation", {{"refuse", ExecEscalation::kRefuse}, {"clamp", ExecEscalation::kClamp}},
+        &p->exec_escalation);
+  }));
+  run(read_string(r, "hook", &p->hook_path));
+  run(read_enum<Verify>(r, "verify", {{"record", Verify::kRecord}, {"enforce", Verify::kEnforce}},
+                        &p->verify));
+  // oom-score-adj: the kernel's range is -1000..1000.
+  run([&]() -> Status {
+    const Json* v = r.take("oom_score_adj_min");
+    int64_t n;
+    if (v == nullptr) return Ok{};
+    if (!v->to_int64(&n) || n < -1000 || n > 1000) {
+      return type_error(r.where("oom_score_adj_min"), "an integer from -1000 to 1000");
+    }
+    p->oom_score_adj_min = n;
+    return Ok{};
+  }());
+  // Hooks.
+  run(read_strings(r, "allowed_hooks", &p->allowed_hooks));
+  run(check_absolute_paths(p->allowed_hooks, "allowed_hooks"));
+  // Mount identity (sensitive-mounts).
+  run(read_strings(r, "refused_source_fstypes", &p->refused_source_fstypes));
+  run(read_strings(r, "engine_binaries", &p->engine_binaries));
+  run(read_enum<Binds>(r, "binds", {{"any", Binds::kAny}, {"allowed-only", Binds::kAllowedOnly}},
+                       &p->binds));
+  if (!st) return st;
+  return r.check_unknown();
+}
+
+Status validate_policy(Policy* p, const std::string& origin) {
+  for (const auto& cap : p->capabilities) {
+    bool ok = cap.size() > 4 && cap.compare(0, 4, "CAP_") == 0 &&
+              std::all_of(cap.begin(), cap.end(),
+                          [](char c) { return (c >= 'A' && c <= 'Z') || c == '_' || (c >= '0' && c <= '9'); });
+    if (!ok) return make_error(ErrorCode::kPolicy, "capabilities: \"" + cap + "\" is not a capability name (CAP_...)");
+  }
+  // A misspelt id would otherwise disable nothing, or allow nothing, without a word.
+  auto known = [](const std::string& id) {
+    if (find_rule(id) != nullptr) return true;
+    for (const RuleInfo& r : operation_rules()) {
+      if (id == r.id) return true;
+    }
+    return false;
+  };
+  for (const char* key : {"disabled_rules", "opt_out_allowed"}) {
+    const auto& ids = std::string(key) == "disabled_rules" ? p->disabled_rules : p->opt_out_allowed;
+    for (const auto& id : ids) {
+      if (!known(id)) {
+        return make_error(ErrorCode::kPolicy, std::string(key) + ": \"" + id +
+                                                  "\" is not a rule id (oci-hardenctl rules lists them)");
+      }
+    }
+  }
+  if (p->audit_log.empty() || p->audit_log[0] != '/') {
+    return make_error(ErrorCode::kPolicy, "audit_log: expected an absolute path");
+  }
+  if (p->opt_out_annotation.empty()) {
+    return make_error(ErrorCode::kPolicy, "opt_out_annotation: must not be empty");
+  }
+  if (p->runtime.empty()) {
+    for (const char* candidate : {"/usr/bin/runc", "/usr/sbin/runc"}) {
+      if (::access(candidate, X_OK) == 0) {
+        p->runtime = candidate;
+        break;
+      }
+    }
+    if (p->runtime.empty()) {
+      return make_error(ErrorCode::kRuntime,
+                        "runtime: not set, and neither /usr/bin/runc nor /usr/sbin/runc exists");
+    }
+  } else if (p->runtime[0] != '/') {
+    // Why this is safe: a name would be searched in $PATH, which differs between engines and
+    // could resolve back to oci-harden itself.
+    return make_error(ErrorCode::kPolicy, "runtime: \"" + p->runtime + "\" is not an absolute path");
+  }
+  auto st = resolve_hook(p);
+  if (!st) return st;
+  return load_seccomp_profile(p, origin);
+}
+
+}  // namespace
+
+bool Policy::rule_enabled(const std::string& id) const {
+  return std::find(disabled_rules.begin(), disabled_rules.end(), id) == disabled_rules.end();
+}
+
+
+Result<std::string> read_file(const std::string& path, size_t max_bytes) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return make_error(ErrorCode::kIo, path + ": " + errno_text(errno));
+  return read_fd(fd.get(), path, max_bytes, ErrorCode::kIo);
+}
+
+
+namespace {
+
+Result<Policy> parse_onto(Policy base, const std::string& bytes, const std::string& origin) {
+  auto json = parse_json(bytes);
+  if (!json) return make_error(ErrorCode::kPolicy, json.error().message);
+  auto st = apply_policy_json(*json, &base);
+  if (!st) return st.error();
+  base.path = origin;
+  base.digest = "sha256:" + sha256_hex(bytes);
+  st = validate_policy(&base, origin.empty() ? "/" : origin);
+  if (!st) return st.error();
+  return base;
+}
+
+}  // namespace
+
+Result<Policy> builtin_policy() {
+  auto p = parse_onto(Policy{}, std::string(embedded_file("policy-default.json")), "");
+  if (!p) return std::move(p).context("built-in policy");
+  return p;
+}
+
+Result<Policy> parse_policy(const std::string& bytes, const std::string& origin) {
+  // The built-in defaults are applied but not validated or resolved here: the file's policy is
+  // validated whole below (runtime, hook and seccomp profile resolved once, for the file).
+  // builtin_policy() validates the same defaults, and its unit tests hold it to that.
+  auto defaults = parse_json(embedded_file("policy-default.json"));
+  if (!defaults) return make_error(ErrorCode::kPolicy, "built-in policy: " + defaults.error().message);
+  Policy base;
+  auto applied = apply_policy_json(*defaults, &base);
+  if (!applied) return std::move(applied).context("built-in policy").error();
+  auto p = parse_onto(std::move(base), bytes, origin);
+  if (!p) return std::move(p).context("policy " + (origin.empty() ? std::string("(built-in)") : origin));
+  return p;
+}
+
+Result<Policy> load_policy_file(const std::string& path) {
+  auto bytes = read_trusted_file(path, kMaxPolicyBytes, "the policy");
+  if (!bytes) return std::move(Result<Policy>(bytes.error())).context("policy");
+  return parse_policy(*bytes, path);
+}
+
+Result<Policy> load_policy() {
+  if (const char* env = std::getenv("OCI_HARDEN_POLICY"); env != nullptr && *env != '\0') {
+    return load_policy_file(env);
+  }
+  struct stat st;
+  if (::stat(kDefaultPolicyPath, &st) == 0 || errno != ENOENT) return load_policy_file(kDefaultPolicyPath);
+  return builtin_policy();
+}
+
+}  // namespace oci_harden

@@ -1,0 +1,124 @@
+// The administrator's policy: what every container gets, and what a container may opt out of.
+// Loaded from $OCI_HARDEN_POLICY, /etc/oci-harden/policy.json, or the built-in default
+// (profiles/policy-default.json compiled in). A file's keys override the built-in defaults;
+// an unknown key, a wrong type or a bad value is an error naming the key.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shim/core/json.hh"
+#include "shim/core/result.hh"
+
+namespace oci_harden {
+
+// oci-harden-hook's own deadline (it ends itself with SIGALRM), and the timeout oci-harden puts
+// on its hook entries for runtimes that keep one reliably (shim/core/rules/verify-hook.cc).
+constexpr unsigned kHookTimeoutSeconds = 10;
+
+enum class Mode { kEnforce, kAudit };
+enum class AboveMax { kClamp, kRefuse };          // limits above the policy maximum
+enum class UsernsUnavailable { kRecord, kRefuse };  // no user namespace can be added
+enum class AuditFailure { kRefuse, kAllow };      // the audit record cannot be written
+enum class OptOutDenied { kRefuse, kIgnore };     // an opt-out the policy does not allow
+enum class Verify { kRecord, kEnforce };          // what the hook does on a failed check
+enum class ExecEscalation { kRefuse, kClamp };    // an exec asking for more than the container has
+enum class AppArmorUnconfined { kReplace, kRefuse };  // a spec that asks for no AppArmor profile
+enum class SeccompWeaker { kReplace, kRefuse };   // a spec's own profile lets through more
+enum class Binds { kAny, kAllowedOnly };          // which host paths a bind may have as source
+
+// A default set where the spec has none, and a maximum above which the value is clamped.
+// max = nullopt means "the host's size" (RAM, CPU count), resolved by the rule.
+struct Limit {
+  std::optional<int64_t> default_value;
+  std::optional<int64_t> max;
+};
+
+struct Policy {
+  std::string path;    // file it came from; "" for the built-in default
+  std::string digest;  // "sha256:<hex>" of the policy bytes
+  Mode mode = Mode::kEnforce;
+  std::string runtime;  // absolute path of runc/crun
+  std::string audit_log;
+  AuditFailure audit_failure = AuditFailure::kRefuse;
+  bool audit_syslog = false;
+  std::vector<std::string> disabled_rules;
+
+  std::vector<std::string> capabilities;  // allow-list, canonical "CAP_X" names
+
+  std::vector<std::string> readonly_tmpfs;  // paths that get a tmpfs under a read-only root
+  int64_t readonly_tmpfs_size = 0;          // bytes per tmpfs
+
+  AboveMax above_max = AboveMax::kClamp;
+  Limit pids;
+  Limit memory;           // bytes
+  Limit cpu;              // milli-CPUs (1000 = one CPU); the file gives CPUs (2, 0.5)
+  uint64_t cpu_period = 100000;
+
+  uint32_t userns_uid = 0;
+  uint32_t userns_gid = 0;
+  uint32_t userns_size = 0;
+  UsernsUnavailable userns_unavailable = UsernsUnavailable::kRecord;
+  std::string state_dir;  // where idmapped root filesystems are mounted, per container
+
+  std::string seccomp_profile_path;  // "" = built-in profiles/seccomp-default.json
+  Json seccomp_profile;              // the loaded profile (OCI linux.seccomp form)
+  bool seccomp_replace = false;      // replace a profile the spec already has
+
+  // The AppArmor profile the apparmor rule sets; "" = docker-default (resolved by the rule).
+  std::string apparmor_profile;
+
+  std::vector<std::string> sensitive_paths;
+  std::vector<std::string> allowed_paths;           // patterns; '*' matches one component
+  std::vector<std::string> allowed_readonly_paths;  // allowed only as read-only binds
+  std::vector<std::string> engine_sockets;          // destinations a bind may never have
+  std::vector<std::string> allowed_mount_types;     // non-bind mount types allowed
+  std::vector<std::string> allowed_devices;         // device nodes (linux.devices[].path)
+  std::vector<std::string> allowed_sysctls;         // names; a trailing '*' is a prefix
+
+  std::string opt_out_annotation;
+  std::vector<std::string> opt_out_allowed;
+  OptOutDenied opt_out_denied = OptOutDenied::kRefuse;
+
+  Verify verify = Verify::kRecord;
+  // oci-harden-hook's absolute path; "" = none (not installed, or "hook": "none").
+  std::string hook_path;
+
+  ExecEscalation exec_escalation = ExecEscalation::kRefuse;
+
+  // apparmor, oom-score-adj: a spec's "unconfined" AppArmor profile; the lowest oomScoreAdj.
+  AppArmorUnconfined apparmor_unconfined = AppArmorUnconfined::kReplace;
+  int64_t oom_score_adj_min = -997;
+  // Seccomp by effect (shim/core/seccomp_effect.hh): what to do with a spec's own profile that lets
+  // through calls the policy's denies; the engine default profiles it may be as open as
+  // (built-in names: "docker", "podman"); the SCMP_ACT_NOTIFY listener sockets allowed.
+  SeccompWeaker seccomp_weaker = SeccompWeaker::kReplace;
+  std::vector<std::string> seccomp_accepted_defaults;
+  std::vector<std::string> seccomp_allowed_listeners;
+  // Hooks (rule "hooks"): the binaries a spec's own hooks may run, judged by identity; the
+  // policy's oci-harden-hook is allowed besides.
+  std::vector<std::string> allowed_hooks;
+  // Mount identity (sensitive-mounts).
+  std::vector<std::string> refused_source_fstypes;  // a bind source on one of these is refused
+  std::vector<std::string> engine_binaries;         // a socket they listen on is an engine socket
+  Binds binds = Binds::kAny;                        // allowed-only: only the allowed lists
+
+  bool rule_enabled(const std::string& id) const;
+};
+
+// The built-in policy (profiles/policy-default.json, compiled in).
+Result<Policy> builtin_policy();
+// Parses policy bytes on top of the built-in defaults. `origin` names the file in errors and
+// anchors relative profile paths (its folder).
+Result<Policy> parse_policy(const std::string& bytes, const std::string& origin);
+// $OCI_HARDEN_POLICY, else /etc/oci-harden/policy.json, else the built-in default.
+// A file that is not owned by root or is writable by group or others is refused.
+Result<Policy> load_policy();
+Result<Policy> load_policy_file(const std::string& path);
+
+// Reads a whole file (bounded), for policy, profiles and specs.
+Result<std::string> read_file(const std::string& path, size_t max_bytes);
+
+}  // namespace oci_harden

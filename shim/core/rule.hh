@@ -1,0 +1,140 @@
+// The shape of a rule. A rule is a pure function: the spec (a JSON tree), the policy and a view
+// of the host go in; it rewrites the spec through its RuleContext, which records each change,
+// and it records refusals. No I/O happens here; side effects on the host (an idmapped mount, a
+// mountpoint to create) are requested as HostActions and carried out by the caller.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "shim/core/host.hh"
+#include "shim/core/json.hh"
+#include "shim/core/policy.hh"
+
+namespace oci_harden {
+
+struct Change {
+  std::string rule;
+  std::string path;  // JSON path, e.g. "process.capabilities.bounding"
+  Json before;       // null when the field was absent
+  Json after;        // null when the field was removed
+};
+
+struct Refusal {
+  std::string rule;
+  std::string reason;  // names the offending field or path
+};
+
+// Something a rule could not do and did not refuse (the host lacks what it needs), kept for the
+// audit record so that "nothing changed" is not mistaken for "nothing to change".
+struct Note {
+  std::string rule;
+  std::string text;
+};
+
+// Something the host must do before the runtime runs (executed at the edge, never in audit mode).
+struct HostAction {
+  enum class Kind { kIdmapRootfs, kMkdirInRootfs, kPrivateStdio };
+  Kind kind;
+  std::string source;  // kIdmapRootfs: the original root.path (absolute)
+  std::string target;  // kIdmapRootfs: where to mount it; kMkdirInRootfs: path inside rootfs
+  uint32_t uid = 0, gid = 0, size = 0;  // kIdmapRootfs: mapping of container 0
+  bool file = false;  // kMkdirInRootfs: the last component is an empty file (a bind of a file)
+};
+
+// Facts about this invocation that rules may read.
+struct Invocation {
+  std::string event;         // create, run, restore, exec, update
+  std::string container_id;
+  std::string bundle;        // absolute bundle directory
+  std::string runtime_root = {};  // the runtime's --root from the command line ("" = its default)
+};
+
+class RuleContext {
+ public:
+  RuleContext(Json& spec, const Policy& policy, const Host& host, const Invocation& inv)
+      : spec_(spec), policy_(policy), host_(host), inv_(inv) {}
+
+  Json& spec() { return spec_; }
+  const Policy& policy() const { return policy_; }
+  const Host& host() const { return host_; }
+  const Invocation& invocation() const { return inv_; }
+
+  // Sets parent[key] = value (struct-field semantics) and records the change under `path`.
+  // Records nothing when the value is already equal.
+  void set(Json& parent, const std::string& key, Json value, const std::string& path);
+  // Removes parent[key] and records the change.
+  void erase(Json& parent, const std::string& key, const std::string& path);
+  // Records a change made by hand (e.g. inside an array).
+  void record(const std::string& path, Json before, Json after);
+  void refuse(const std::string& reason);
+  void note(const std::string& text) { notes_.push_back(Note{rule_, text}); }
+  void request(HostAction action) { actions_.push_back(std::move(action)); }
+
+  void begin_rule(const std::string& id) { rule_ = id; }
+  const std::string& rule() const { return rule_; }
+
+  std::vector<Change>& changes() { return changes_; }
+  std::vector<Refusal>& refusals() { return refusals_; }
+  std::vector<Note>& notes() { return notes_; }
+  std::vector<HostAction>& actions() { return actions_; }
+
+ private:
+  Json& spec_;
+  const Policy& policy_;
+  const Host& host_;
+  const Invocation& inv_;
+  std::string rule_;
+  std::vector<Change> changes_;
+  std::vector<Refusal> refusals_;
+  std::vector<Note> notes_;
+  std::vector<HostAction> actions_;
+};
+
+using RuleFn = void (*)(RuleContext&);
+
+struct RuleInfo {
+  const char* id;          // stable id: errors, audit records, opt-outs, man pages
+  const char* cis;         // CIS Docker Benchmark check, e.g. "5.3"
+  const char* practice;    // docker-security-cheat-sheet.txt practice number, "" if none
+  const char* summary;     // one line for --help and explain
+  RuleFn apply;            // nullptr for rules judged elsewhere (exec, update, opt-out)
+};
+
+// Every rule, in the order they run: rules that judge the engine's original request run before
+// rules that rewrite it (privileged must see the capabilities before they are dropped).
+const std::vector<RuleInfo>& all_rules();
+const RuleInfo* find_rule(const std::string& id);
+// Rules of later operations (runc exec, runc update), judged by their own commands; they are
+// not container rules, so they cannot be opted out of.
+const std::vector<RuleInfo>& operation_rules();
+
+// One function per rule, each in shim/core/rules/<rule-id>.cc.
+void rule_privileged(RuleContext& ctx);
+void rule_host_namespaces(RuleContext& ctx);
+void rule_sensitive_mounts(RuleContext& ctx);
+void rule_devices(RuleContext& ctx);
+void rule_sysctls(RuleContext& ctx);
+void rule_capabilities(RuleContext& ctx);
+void rule_no_new_privileges(RuleContext& ctx);
+void rule_masked_paths(RuleContext& ctx);
+void rule_readonly_engine_files(RuleContext& ctx);
+void rule_mount_propagation(RuleContext& ctx);
+void rule_pids_limit(RuleContext& ctx);
+void rule_memory_limit(RuleContext& ctx);
+void rule_cpu_limit(RuleContext& ctx);
+void rule_seccomp(RuleContext& ctx);
+void rule_apparmor(RuleContext& ctx);
+void rule_user_namespace(RuleContext& ctx);
+void rule_pseudo_filesystems(RuleContext& ctx);
+void rule_readonly_rootfs(RuleContext& ctx);
+void rule_verify_hook(RuleContext& ctx);
+void rule_cgroups_path(RuleContext& ctx);
+void rule_oom_score_adj(RuleContext& ctx);
+// The spec with a user namespace joined by path given its real maps (Host::user_namespace_map),
+// for the audit record's user even where user-namespace did not run (opted out, disabled).
+Json with_real_user_maps(const Json& spec, const Host& host, const std::string& bundle);
+void rule_hooks(RuleContext& ctx);
+void rule_runtime_annotations(RuleContext& ctx);
+
+}  // namespace oci_harden

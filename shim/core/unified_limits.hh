@@ -1,0 +1,43 @@
+// linux.resources.unified: cgroup v2 file names and the values runc 1.1.5 (fs2 setUnified) and
+// crun 1.8.1 (write_unified_resources) write into the container's cgroup AFTER the typed
+// resources, so an entry overrides the pids, memory and cpu limits the rules set. The entries
+// that carry a limit the policy bounds are judged here, pure, for both create and update.
+
+#ifndef OCI_HARDEN_UNIFIED_LIMITS_HH_
+#define OCI_HARDEN_UNIFIED_LIMITS_HH_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "shim/core/json.hh"
+
+namespace oci_harden {
+
+enum class UnifiedController { kPids, kMemory, kCpu };
+
+struct UnifiedBounds {
+  int64_t pids = INT64_MAX;        // pids.max
+  int64_t memory = INT64_MAX;      // memory.max, bytes
+  int64_t cpu_milli = INT64_MAX;   // cpu.max, thousandths of a CPU
+  uint64_t period = 0;             // the cpu period a cpu.max without one keeps; 0: unknown
+};
+
+// The cgroup v2 file names judged for a controller ("pids.max"; "memory.max",
+// "memory.swap.max"; "cpu.max", "cpu.max.burst").
+bool unified_key_is_limit(const std::string& key, UnifiedController c);
+
+// A key that is not one file name of the container's cgroup directory: it contains "/" or "..",
+// is empty, or contains a NUL. Returns the reason, or "" for a plain file name.
+std::string unified_key_bad_name(const std::string& key);
+
+// Judges every limit entry of `unified` (the JSON object) for controller c against bounds.
+// Returns one message per entry refused: above the bound, unlimited ("max"), or a value the
+// kernel reads otherwise than as a plain decimal (suffixes, signs, ...). `where` prefixes the
+// field name (e.g. "linux.resources.unified").
+std::vector<std::string> judge_unified(const Json& unified, UnifiedController c, const UnifiedBounds& bounds,
+                                       const std::string& where);
+
+}  // namespace oci_harden
+
+#endif  // OCI_HARDEN_UNIFIED_LIMITS_HH_

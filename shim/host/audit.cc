@@ -1,0 +1,236 @@
+// Building an audit record and appending it durably.
+
+#include "shim/host/audit.hh"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+
+#include "shim/core/handles.hh"
+#include "shim/core/spec.hh"
+
+namespace oci_harden {
+
+int64_t now_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string rfc3339_utc(int64_t unix_time_us) {
+  time_t secs = static_cast<time_t>(unix_time_us / 1000000);
+  int64_t micros = unix_time_us % 1000000;
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%06lldZ", static_cast<long long>(micros));
+  return buf;
+}
+
+namespace {
+
+Json str(const std::string& s) { return Json::string(s); }
+
+Json strings(const std::vector<std::string>& v) { return string_array(v); }
+
+// Host uid for a container uid under the spec's mappings; -1 when unmapped.
+int64_t map_id(const Json* mappings, uint32_t id) {
+  if (mappings == nullptr || !mappings->is_array() || mappings->items().empty()) return id;
+  for (const Json& m : mappings->items()) {
+    auto c = int_field(&m, "containerID"), h = int_field(&m, "hostID"), s = int_field(&m, "size");
+    if (c && h && s && id >= *c && id < *c + *s) return *h + (id - *c);
+  }
+  return -1;
+}
+
+bool has_user_namespace(const Json& spec) {
+  const Json* ns = field_at(spec, "linux.namespaces");
+  if (ns == nullptr || !ns->is_array()) return false;
+  for (const Json& n : ns->items()) {
+    if (string_field(&n, "type").value_or("") == "user") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Json user_summary(const Json& spec) {
+  const Json* process = field(&spec, "process");
+  const Json* user = field(process ? process : &spec, "user");
+  uint32_t uid = static_cast<uint32_t>(int_field(user, "uid").value_or(0));
+  uint32_t gid = static_cast<uint32_t>(int_field(user, "gid").value_or(0));
+  Json out = Json::object();
+  out.set("uid", Json::integer(uid));
+  out.set("gid", Json::integer(gid));
+  bool userns = has_user_namespace(spec);
+  int64_t host_uid = userns ? map_id(field_at(spec, "linux.uidMappings"), uid) : uid;
+  out.set("user_namespace", Json::boolean(userns));
+  out.set("host_uid", host_uid < 0 ? Json() : Json::integer(host_uid));
+  out.set("root_on_host", Json::boolean(host_uid == 0));
+  return out;
+}
+
+Json interesting_annotations(const Json& spec, const std::string& opt_out_key) {
+  static const char* const kPrefixes[] = {
+      "io.kubernetes.", "io.podman.", "io.containerd.", "org.opencontainers.image.", "com.docker.",
+  };
+  Json out = Json::object();
+  const Json* ann = field(&spec, "annotations");
+  if (ann == nullptr || !ann->is_object()) return out;
+  for (const auto& [key, value] : ann->members()) {
+    bool keep = key == opt_out_key;
+    for (const char* p : kPrefixes) keep = keep || key.compare(0, std::strlen(p), p) == 0;
+    // Bounded: an annotation is the container author's text, so cap what reaches the log.
+    if (keep && value.is_string() && out.members().size() < 32) {
+      out.set_exact(key, Json::string(value.text().substr(0, 1024)));
+    }
+  }
+  return out;
+}
+
+std::string guess_engine(const Json& spec, const std::string& bundle) {
+  const Json* ann = field(&spec, "annotations");
+  if (ann != nullptr && ann->is_object()) {
+    // Podman writes io.kubernetes.cri-o.* annotations too: look for its own marks first.
+    bool kubernetes = false;
+    for (const auto& [key, value] : ann->members()) {
+      if (key.compare(0, 10, "io.podman.") == 0) return "podman";
+      if (key == "io.container.manager" && value.is_string() && value.text() == "libpod") {
+        return "podman";
+      }
+      if (key.compare(0, 14, "io.kubernetes.") == 0) kubernetes = true;
+    }
+    if (kubernetes) return "kubernetes";
+  }
+  const Json* hooks = field(&spec, "hooks");
+  if (hooks != nullptr && to_json(*hooks).find("libnetwork-setkey") != std::string::npos) {
+    return "docker";
+  }
+  auto root = string_field(field(&spec, "root"), "path").value_or("");
+  if (root.find("/docker/") != std::string::npos) return "docker";
+  if (root.find("/containers/storage/") != std::string::npos) return "podman";
+  if (root.find("containerd") != std::string::npos) return "containerd";
+  // Why the bundle: `ctr run` and containerd clients write root.path "rootfs" (relative) or
+  // the caller's own directory, so the spec alone never says containerd. dockerd's containerd
+  // keeps its tasks in the namespace "moby".
+  const std::string task_dir = "/io.containerd.runtime.v2.task/";
+  size_t at = bundle.find(task_dir);
+  if (at != std::string::npos) {
+    return bundle.compare(at + task_dir.size(), 5, "moby/") == 0 ? "docker" : "containerd";
+  }
+  return "unknown";
+}
+
+std::string audit_record(const AuditEvent& e, int64_t unix_time_us) {
+  Json r = Json::object();
+  r.set("v", Json::integer(1));
+  r.set("time", str(rfc3339_utc(unix_time_us)));
+  r.set("event", str(e.event));
+  r.set("decision", str(e.decision));
+  r.set("container", str(e.container));
+  r.set("bundle", str(e.bundle));
+  r.set("runtime", str(e.runtime));
+  if (e.policy != nullptr) {
+    r.set("mode", str(e.policy->mode == Mode::kAudit ? "audit" : "enforce"));
+    Json pol = Json::object();
+    pol.set("path", str(e.policy->path.empty() ? "(built-in)" : e.policy->path));
+    pol.set("digest", str(e.policy->digest));
+    r.set("policy", std::move(pol));
+  }
+  r.set("engine", str(e.engine));
+  r.set("annotations", e.annotations);
+  Json changes = Json::array();
+  if (e.changes != nullptr) {
+    for (const Change& c : *e.changes) {
+      Json ch = Json::object();
+      ch.set("rule", str(c.rule));
+      ch.set("path", str(c.path));
+      ch.set("before", c.before);
+      ch.set("after", c.after);
+      changes.push_back(std::move(ch));
+    }
+  }
+  r.set("changes", std::move(changes));
+  Json opt = Json::object();
+  opt.set("requested", strings(e.opt_outs ? e.opt_outs->requested : std::vector<std::string>{}));
+  opt.set("granted", strings(e.opt_outs ? e.opt_outs->granted : std::vector<std::string>{}));
+  opt.set("denied", strings(e.opt_outs ? e.opt_outs->denied : std::vector<std::string>{}));
+  r.set("opt_outs", std::move(opt));
+  Json refused = Json::array();
+  for (const Refusal& f : e.refused) {
+    Json x = Json::object();
+    x.set("rule", str(f.rule));
+    x.set("reason", str(f.reason));
+    refused.push_back(std::move(x));
+  }
+  r.set("refused", std::move(refused));
+  Json notes = Json::array();
+  if (e.notes != nullptr) {
+    for (const Note& n : *e.notes) {
+      Json x = Json::object();
+      x.set("rule", str(n.rule));
+      x.set("note", str(n.text));
+      notes.push_back(std::move(x));
+    }
+  }
+  r.set("notes", std::move(notes));
+  r.set("user", e.user.is_null() ? Json::object() : e.user);
+  if (e.extra.is_object()) {
+    for (const auto& [k, v] : e.extra.members()) r.set(k, v);
+  }
+  r.set("duration_us", Json::integer(e.duration_us));
+  return to_json(r);
+}
+
+Status append_audit_line(const std::string& path, const std::string& line) {
+  size_t slash = path.rfind('/');
+  if (slash != std::string::npos && slash > 0) {
+    std::string dir = path.substr(0, slash);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return make_error(ErrorCode::kAudit, dir + ": " + std::strerror(errno));
+    }
+  }
+  // Why O_NOFOLLOW: the log lives in a root-owned directory, but a symlink planted there must
+  // not redirect root's appends into another file.
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd.valid()) return make_error(ErrorCode::kAudit, path + ": " + std::strerror(errno));
+  if (::flock(fd.get(), LOCK_EX) != 0) {
+    return make_error(ErrorCode::kAudit, path + ": lock: " + std::strerror(errno));
+  }
+  std::string buf = line + "\n";
+  // One write() of the whole record: with O_APPEND and the lock, no other writer can interleave.
+  ssize_t n;
+  do {
+    n = ::write(fd.get(), buf.data(), buf.size());
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 || static_cast<size_t>(n) != buf.size()) {
+    int err = n < 0 ? errno : ENOSPC;
+    // A short write leaves a partial line; cut it off again so the log stays line-valid.
+    if (n > 0) {
+      struct stat st;
+      if (::fstat(fd.get(), &st) == 0 && st.st_size >= n) {
+        (void)!::ftruncate(fd.get(), st.st_size - n);
+      }
+    }
+    return make_error(ErrorCode::kAudit, path + ": write: " + std::strerror(err));
+  }
+  if (::fdatasync(fd.get()) != 0) {
+    return make_error(ErrorCode::kAudit, path + ": fdatasync: " + std::strerror(errno));
+  }
+  return Ok{};  // the lock is released when fd closes
+}
+
+void audit_to_syslog(const std::string& line) {
+  openlog("oci-harden", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+  syslog(LOG_NOTICE, "%s", line.c_str());
+  closelog();
+}
+
+}  // namespace oci_harden

@@ -1,0 +1,58 @@
+// The audit log: one JSON object per line (schema version 1, documented in oci-harden(8)),
+// appended whole under an exclusive lock and flushed to disk before the runtime is executed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "shim/core/harden.hh"
+#include "shim/core/json.hh"
+#include "shim/core/policy.hh"
+#include "shim/core/result.hh"
+
+namespace oci_harden {
+
+struct AuditEvent {
+  std::string event;     // create, run, restore, exec, update, verify, stop
+  std::string decision;  // applied, unchanged, refused, audited
+  std::string container;
+  std::string bundle;
+  std::string runtime;
+  const Policy* policy = nullptr;
+  Json annotations = Json::object();  // the ones that say who asked: engine, image, pod
+  std::string engine;                 // docker, podman, kubernetes, containerd, unknown
+  const std::vector<Change>* changes = nullptr;
+  const OptOuts* opt_outs = nullptr;
+  std::vector<Refusal> refused;
+  const std::vector<Note>* notes = nullptr;
+  Json user;          // {"uid":…, "gid":…, "host_uid":…, "root_on_host":…}
+  Json extra;         // event-specific fields (verify checks, exec request), merged in
+  int64_t duration_us = 0;
+};
+
+// The record as one line of JSON, without the trailing newline.
+std::string audit_record(const AuditEvent& e, int64_t unix_time_us);
+
+// Appends `line` + "\n" to `path` with one write() under flock(LOCK_EX), then fdatasync().
+// Creates the file (0600) and its directory (0700) when missing; reopens by path on every call
+// so logrotate works.
+Status append_audit_line(const std::string& path, const std::string& line);
+
+// Also sends the record to syslog (facility authpriv) when the policy asks.
+void audit_to_syslog(const std::string& line);
+
+// RFC 3339, UTC, microseconds: 2026-11-28T18:19:14.123456Z
+std::string rfc3339_utc(int64_t unix_time_us);
+int64_t now_us();
+
+// Who the container's process is: uid/gid and whether it is root on the host once the spec's
+// user namespace mapping (if any) is applied. Works for a spec or a process object.
+Json user_summary(const Json& spec);
+// The annotations an operator wants to see (engine, image, pod), and which engine sent it.
+Json interesting_annotations(const Json& spec, const std::string& opt_out_key);
+// `bundle` (the bundle directory, when known) names the engine where the spec does not:
+// containerd's shims run the runtime in <state>/io.containerd.runtime.v2.task/<namespace>/<id>.
+std::string guess_engine(const Json& spec, const std::string& bundle = "");
+
+}  // namespace oci_harden

@@ -1,0 +1,68 @@
+// Carrying out, at the edge, what the rules asked of the host (HostAction, rule.hh) before the
+// runtime runs, and undoing it when the container goes away. Never called in audit mode.
+//
+//   kIdmapRootfs    source = the original root filesystem (absolute), target = where the rule
+//                   pointed root.path (<state_dir>/<id>/rootfs); uid/gid/size = the mapping of
+//                   container id 0. An idmapped bind of source appears at target, so that files
+//                   owned by host 0 in source are owned by the container's root inside.
+//   kMkdirInRootfs  source = the ORIGINAL host-side root filesystem (never the idmapped target),
+//                   target = a mount destination inside it ("/tmp"). The directory is created
+//                   as host root, because the container's remapped root cannot create it in a
+//                   root-owned tree.
+//   kPrivateStdio   no paths. Each of descriptors 0-2 that is a device node and not a terminal
+//                   (/dev/null, /dev/zero) is replaced by a private node of the same device,
+//                   so that a runtime that chowns its standard streams to the container's root
+//                   (crun before 1.24 does, as host root, before it enters the user namespace)
+//                   chowns that node and not the host's /dev/null.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shim/core/handles.hh"
+#include "shim/core/result.hh"
+#include "shim/core/rule.hh"
+
+namespace oci_harden {
+
+// Performs every action in order; the first failure stops and is returned with the path named.
+// Idempotent: an idmapped rootfs already at its target and directories that exist are fine,
+// so a retried `runc run` succeeds.
+Status perform_host_actions(const std::vector<HostAction>& actions);
+
+// Lazily unmounts <state_dir>/<id>/rootfs where mounted, then removes it and <state_dir>/<id>.
+// What is missing is fine (idempotent). Ids that could leave state_dir ("", ".", "..", any '/')
+// are refused.
+Status cleanup_container_state(const std::string& state_dir, const std::string& container_id);
+
+// A descriptor of a new user namespace whose uid and gid maps are "0 <uid> <size>" and
+// "0 <gid> <size>": a short-lived child is cloned into it, its maps are written, its
+// /proc/PID/ns/user is opened, and it is killed and reaped. Used for idmapped mounts (here and
+// by RealHost's probe).
+Result<UniqueFd> make_user_namespace(uint32_t uid, uint32_t gid, uint32_t size);
+
+// The user namespace of this mapping, made by make_user_namespace once per process and kept
+// open (close-on-exec) until exit: RealHost's idmap probe and the idmapped rootfs of the same
+// create share it, since making one costs about 0.2 ms. The descriptor stays valid until
+// drop_shared_user_namespaces.
+Result<int> shared_user_namespace(uint32_t uid, uint32_t gid, uint32_t size);
+// Closes them: for harden-bench, which times many creates in one process as fresh ones.
+void drop_shared_user_namespaces();
+
+// Whether `path` is the root of a mount (statx STATX_ATTR_MOUNT_ROOT; no symlink followed).
+bool is_mount_root(const std::string& path);
+
+// The real uid and gid maps of the user namespace at `path`, as seen from ours: a child enters
+// it (setns) and we read /proc/CHILD/uid_map and gid_map, which the kernel shows relative to
+// the reader's user namespace. Our own namespace is the identity map. nullopt when `path` is
+// not a user namespace or cannot be entered.
+std::optional<UserNamespaceMap> read_user_namespace_map(const std::string& path);
+// The text of a uid_map/gid_map file; nullopt when a line is not three numbers.
+std::optional<std::vector<IdMapRange>> parse_id_map(const std::string& text);
+
+// kPrivateStdio on its own (perform_host_actions calls it).
+Status private_stdio_devices();
+
+}  // namespace oci_harden
