@@ -338,6 +338,19 @@ out=$(jq -r '.stdout' <<<"$r" 2>/dev/null)
 check "exec of a setuid-root binary: euid stays 1000" grep -q '^ruid=1000 euid=1000$' <<<"$out" || echo "$r"
 check "exec of a setuid-root binary: CapEff stays empty" test "$(status_hex CapEff "$out")" = 0000000000000000
 
+# ---- 4b. container_annotations "org.oci-harden.*": an allowed opt-out reaches oci-harden
+out=$(create_start "$pod_id" "$(container_config optout \
+  '.annotations = {"org.oci-harden.opt-out": "readonly-rootfs", "example.com/not-passed": "x"}')" "$POD" 2>&1)
+check "a container annotated org.oci-harden.opt-out=readonly-rootfs starts" test $? -eq 0 || echo "$out"
+optout=$(tail -n 1 <<<"$out")
+r=$(exec_sync "${optout:-none}" /bin/sh -c 'touch /rootfile && echo root-write: ok' 2>&1)
+check "opt-out readonly-rootfs: writing to / works" grep -q 'root-write: ok' <<<"$(jq -r '.stdout' <<<"$r")" || echo "$r"
+check "audit: the opt-out granted, the annotation passed through, the other one not" \
+  audit ".container == \"${optout:-none}\" and .event == \"create\" and .opt_outs.granted == [\"readonly-rootfs\"]"
+f=$(ls "$T"/captured/config-*-"${optout:-none}".json 2>/dev/null | head -n 1)
+check "the CRI plugin passed org.oci-harden.opt-out and dropped example.com/not-passed" \
+  jq -e '.annotations["org.oci-harden.opt-out"] == "readonly-rootfs" and (.annotations | has("example.com/not-passed") | not)' "${f:-/dev/null}"
+
 # ---- 5. user namespaces
 # containerd 1.6 has no userns_options (CRI API 1.27 / containerd 1.7): a pod asking for one
 # (hostUsers: false) gets none. oci-harden cannot add its own here either: containerd's bundle

@@ -7,8 +7,8 @@
         call runtime.v1.RuntimeService/METHOD on the unix socket SOCKET with the request given in
         protobuf's JSON form (field names as in the .proto, e.g. pod_sandbox_id); print the
         response as JSON (bytes fields of ExecSync decoded as UTF-8 text).
-        A gRPC error prints "rpc error: code = CODE desc = DETAILS" on stderr (the form kubelet
-        shows in events) and exits 1.
+        A gRPC error prints "rpc error: code = CODE desc = DETAILS" on stderr, spelled as
+        grpc-go spells it (what kubelet puts in a pod's events), and exits 1.
 
 Needs Debian's python3-grpcio and python3-grpc-tools (tools/install-deps.sh).
 """
@@ -31,6 +31,14 @@ def generate(stub_dir):
     return rc
 
 
+def go_code(code):
+    """The status code as grpc-go spells it (codes.Code.String()), as kubelet's events show it:
+    UNKNOWN -> Unknown, NOT_FOUND -> NotFound, OK -> OK."""
+    if code.name == "OK":
+        return "OK"
+    return "".join(word.capitalize() for word in code.name.split("_"))
+
+
 def call(stub_dir, socket, method, request_json):
     sys.path.insert(0, stub_dir)
     import grpc
@@ -48,7 +56,7 @@ def call(stub_dir, socket, method, request_json):
         try:
             response = getattr(stub, method)(request, timeout=TIMEOUT)
         except grpc.RpcError as err:
-            sys.stderr.write("rpc error: code = %s desc = %s\n" % (err.code().name, err.details()))
+            sys.stderr.write("rpc error: code = %s desc = %s\n" % (go_code(err.code()), err.details()))
             return 1
     out = json_format.MessageToDict(response, preserving_proto_field_name=True,
                                     including_default_value_fields=True)
