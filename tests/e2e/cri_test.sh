@@ -15,7 +15,7 @@
 # the host's cgroup files of the container's process.
 # CRI_KEEP=DIR keeps containerd's log, the audit log and the captured config.json files there.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/common.sh
 source tests/e2e/engines.sh
 
