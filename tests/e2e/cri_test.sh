@@ -295,9 +295,9 @@ refused() {  # refused NAME RULE MSG_REGEX OUTPUT RC
   echo "    CRI error: $(head -c 600 <<<"$output")"
 }
 out=$(run_pod "$(pod_config hostpid '.linux.security_context.namespace_options.pid = "NODE"')" 2>&1)
-refused "pod with host PID" host-namespaces 'pid namespace' "$out" $?
+refused "pod with host PID" host-namespaces 'pid namespace missing from linux\.namespaces' "$out" $?
 out=$(run_pod "$(pod_config hostnet '.linux.security_context.namespace_options.network = "NODE"')" 2>&1)
-refused "pod with host network" host-namespaces 'network namespace' "$out" $?
+refused "pod with host network" host-namespaces 'network namespace missing from linux\.namespaces' "$out" $?
 check "no refused sandbox is left READY" \
   test -z "$(cri ListPodSandbox | jq -r '.items[] | select(.metadata.name == "hostpid" or .metadata.name == "hostnet") | select(.state == "SANDBOX_READY") | .id')"
 
