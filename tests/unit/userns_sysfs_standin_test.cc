@@ -85,7 +85,7 @@ TEST_CASE("userns sysfs stand-in: a hardened pod container hardens again unrefus
   CHECK_FALSE(second.refused());
 }
 
-TEST_CASE("userns sysfs stand-in: the same bind asked for without what makes it is refused", "[userns-sysfs]") {
+TEST_CASE("userns sysfs stand-in: the same bind asked for without what makes it is refused", "[userns-sysfs][bypass]") {
   FakeHost host = pod_host();
   SECTION("no user namespace") {
     Decision d = harden(pod_container(kSysBind, kJoinedNet), host);
@@ -105,7 +105,7 @@ TEST_CASE("userns sysfs stand-in: the same bind asked for without what makes it 
   }
 }
 
-TEST_CASE("userns sysfs stand-in: its options made writable or widened are not it", "[userns-sysfs]") {
+TEST_CASE("userns sysfs stand-in: its options made writable or widened are not it", "[userns-sysfs][bypass]") {
   FakeHost host = pod_host();
   for (const char* options : {R"(["rbind","nosuid","noexec","nodev","ro","rw"])",
                               R"(["rbind","nosuid","noexec","nodev","ro","rro","rrw"])",
