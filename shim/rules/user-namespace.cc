@@ -136,7 +136,9 @@ std::string unmapped_process_id(const Json& spec, int64_t size) {
 void unavailable(RuleContext& ctx, const std::string& why) {
   switch (ctx.policy().userns_unavailable) {
     case UsernsUnavailable::kRecord:
-      return;  // the audit record shows root_on_host from the unchanged spec
+      // The audit record shows root_on_host from the unchanged spec; the note says why.
+      ctx.note("no user namespace added (user_namespace.unavailable is \"record\"): " + why);
+      return;
     case UsernsUnavailable::kRefuse:
       ctx.refuse("no user namespace can be added: " + why +
                  "; enable the engine's user namespaces (Docker \"userns-remap\", Podman "

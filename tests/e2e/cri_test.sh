@@ -360,6 +360,8 @@ check "the CRI plugin passed org.oci-harden.opt-out and dropped example.com/not-
 echo "    uid_map inside the busybox container: $uidmap"
 check "default policy (unavailable: record): the audit record says the container runs as host root" \
   audit ".container == \"${app:-none}\" and .event == \"create\" and .user.user_namespace == false and .user.root_on_host == true"
+check "... and notes why: the bundle's rootfs is not reachable by the mapped root" \
+  audit ".container == \"${app:-none}\" and .event == \"create\" and (.notes | any(.rule == \"user-namespace\" and (.note | test(\"no user namespace added .*not reachable by the mapped root\"))))"
 USERNS_POD=$(pod_config userns '.linux.security_context.namespace_options.userns_options =
   {mode: "POD", uids: [{host_id: 2000000, container_id: 0, length: 65536}], gids: [{host_id: 2000000, container_id: 0, length: 65536}]}')
 out=$(run_pod "$USERNS_POD" 2>&1)
