@@ -9,6 +9,8 @@ packages=(
   runc crun containerd docker.io podman busybox-static
   jq groff-base man-db iproute2 uidmap e2fsprogs
   clang clang-tidy clang-tools libclang-rt-14-dev cppcheck python3
+  # tests/e2e/cri_test.sh: the CRI client (gRPC, stubs generated at test time), CNI loopback
+  python3-grpcio python3-grpc-tools containernetworking-plugins
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -134,6 +134,9 @@ void rule_oom_score_adj(RuleContext& ctx);
 // The spec with a user namespace joined by path given its real maps (Host::user_namespace_map),
 // for the audit record's user even where user-namespace did not run (opted out, disabled).
 Json with_real_user_maps(const Json& spec, const Host& host, const std::string& bundle);
+// Whether `mount` is the read-only bind of /sys that user-namespace puts in place of sysfs (a new
+// user namespace, its mappings, a network namespace not its own): a spec it hardened has it.
+bool is_user_namespace_sysfs_standin(const Json& spec, const Json& mount);
 void rule_hooks(RuleContext& ctx);
 void rule_runtime_annotations(RuleContext& ctx);
 

@@ -513,3 +513,59 @@ podman_stop() {
   _engine_umount_under "$dir"
   return 0
 }
+
+# ---------------------------------------------------------------- containerd with its CRI plugin (issue 13)
+# containerd_cri_start DIR TOML_BODY: a containerd whose config is written here whole: version 2,
+# root DIR/root, state DIR/state, socket DIR/containerd.sock, DIR/opt, then TOML_BODY (the CRI
+# plugin's tables: sandbox_image, cni, runtimes, ...). The CRI plugin stays enabled; everything it
+# would otherwise put on the host's own paths must be moved by TOML_BODY (cni bin_dir/conf_dir,
+# netns_mounts_under_state_dir, each runtime's options.Root). Stop it with containerd_stop.
+# cri_image_archive OUT NAME ROOTFS ENTRYPOINT_JSON: a one-layer image of ROOTFS in Docker's
+#   `docker save` form, tagged NAME, for `ctr -n k8s.io images import` (nothing is pulled).
+containerd_cri_start() {
+  local dir=${1:?containerd_cri_start DIR TOML_BODY} body=${2:?containerd_cri_start DIR TOML_BODY}
+  mkdir -p "$dir" || return 1
+  dir=$(cd "$dir" && pwd)
+  chmod 0711 "$dir"
+  mkdir -p "$dir/root" "$dir/state" "$dir/opt"
+  {
+    printf 'version = 2\nroot = "%s"\nstate = "%s"\n\n[grpc]\n  address = "%s"\n\n' \
+      "$dir/root" "$dir/state" "$dir/containerd.sock"
+    printf '[plugins."io.containerd.internal.v1.opt"]\n  path = "%s"\n\n' "$dir/opt"
+    printf '%s\n' "$body"
+  } > "$dir/config.toml" || return 1
+  : > "$dir/containerd.log"
+  setsid containerd --config "$dir/config.toml" --log-level info \
+    >>"$dir/containerd.log" 2>&1 < /dev/null &
+  echo $! > "$dir/containerd.pid"
+  disown $! 2>/dev/null
+  if _engine_wait_for "$ENGINE_WAIT" _containerd_answers "$dir" &&
+     kill -0 "$(cat "$dir/containerd.pid")" 2>/dev/null; then
+    return 0
+  fi
+  echo "containerd_cri_start: containerd did not answer within ${ENGINE_WAIT}s; log tail:" >&2
+  tail -n 15 "$dir/containerd.log" >&2
+  containerd_stop "$dir"
+  return 1
+}
+
+cri_image_archive() {
+  local out=${1:?cri_image_archive OUT NAME ROOTFS ENTRYPOINT_JSON} name=${2:?} rootfs=${3:?}
+  local entry=${4:?} work diff cfg
+  work=$(mktemp -d) || return 1
+  tar -C "$rootfs" --numeric-owner -cf "$work/layer.tar" . || { rm -rf "$work"; return 1; }
+  diff=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
+  jq -n --arg d "sha256:$diff" --arg arch "$(dpkg --print-architecture 2>/dev/null || echo amd64)" \
+    --argjson e "$entry" \
+    '{architecture: $arch, os: "linux", created: "2026-01-01T00:00:00Z",
+      config: {Entrypoint: $e, Env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]},
+      rootfs: {type: "layers", diff_ids: [$d]}}' > "$work/config.json" || { rm -rf "$work"; return 1; }
+  cfg=$(sha256sum "$work/config.json" | cut -d' ' -f1)
+  mv "$work/config.json" "$work/$cfg.json"
+  jq -n --arg c "$cfg.json" --arg n "$name" '[{Config: $c, RepoTags: [$n], Layers: ["layer.tar"]}]' \
+    > "$work/manifest.json"
+  tar -C "$work" -cf "$out" manifest.json "$cfg.json" layer.tar
+  local rc=$?
+  rm -rf "$work"
+  return "$rc"
+}

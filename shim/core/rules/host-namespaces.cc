@@ -100,7 +100,8 @@ void rule_host_namespaces(RuleContext& ctx) {
   for (const NamespaceKind& kind : kKinds) {
     if (kind.required && seen.count(kind.type) == 0) {
       ctx.refuse(std::string(kind.type) +
-                 " namespace missing: the container would share the host's" + kind.flag);
+                 " namespace missing from linux.namespaces: the container would share the host's" +
+                 kind.flag);
     }
   }
 }

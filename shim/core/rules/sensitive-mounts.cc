@@ -749,6 +749,9 @@ void rule_sensitive_mounts(RuleContext& ctx) {
     if (!mount.is_object()) continue;  // null decodes to an empty mount, which runc rejects
     std::string where = json_path_index("mounts", i);
     if (judge_mount_options(ctx, mount, where)) continue;
+    // A spec hardened before (runc run after delete in the same bundle): the bind of /sys that
+    // user-namespace made is its sysfs, not a bind of a sensitive host path asked for.
+    if (is_user_namespace_sysfs_standin(ctx.spec(), mount)) continue;
     if (is_bind_mount(mount)) {
       judge_bind(ctx, judge, mount, where, roots);
     } else {

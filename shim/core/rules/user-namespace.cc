@@ -136,7 +136,9 @@ std::string unmapped_process_id(const Json& spec, int64_t size) {
 void unavailable(RuleContext& ctx, const std::string& why) {
   switch (ctx.policy().userns_unavailable) {
     case UsernsUnavailable::kRecord:
-      return;  // the audit record shows root_on_host from the unchanged spec
+      // The audit record shows root_on_host from the unchanged spec; the note says why.
+      ctx.note("no user namespace added (user_namespace.unavailable is \"record\"): " + why);
+      return;
     case UsernsUnavailable::kRefuse:
       ctx.refuse("no user namespace can be added: " + why +
                  "; enable the engine's user namespaces (Docker \"userns-remap\", Podman "
@@ -341,6 +343,16 @@ void replace_mounts(RuleContext& ctx, const std::string& type, const Json& repla
   }
 }
 
+// What stands in for sysfs where the network namespace is not the container's own.
+Json sysfs_standin() {
+  Json bind = Json::object();
+  bind.set("destination", Json::string("/sys"));
+  bind.set("type", Json::string("bind"));
+  bind.set("source", Json::string("/sys"));
+  bind.set("options", string_array({"rbind", "nosuid", "noexec", "nodev", "ro"}));
+  return bind;
+}
+
 // A namespace joined by path, or shared with the runtime by being absent, belongs to another
 // user namespace (the host's, the engine's, a pod sandbox's): root in the new user namespace
 // has no privilege over it. What runc would do
@@ -350,12 +362,7 @@ void adapt_to_joined_namespaces(RuleContext& ctx) {
   if (not_new(spec, "network")) {
     // sysfs can only be mounted by the network namespace's owner: bind the host's read-only,
     // as rootless runc does (masked paths still apply on top).
-    Json bind = Json::object();
-    bind.set("destination", Json::string("/sys"));
-    bind.set("type", Json::string("bind"));
-    bind.set("source", Json::string("/sys"));
-    bind.set("options", string_array({"rbind", "nosuid", "noexec", "nodev", "ro"}));
-    replace_mounts(ctx, "sysfs", bind);
+    replace_mounts(ctx, "sysfs", sysfs_standin());
     drop_sysctls(ctx, net_sysctl);
   }
   if (not_new(spec, "ipc")) {
@@ -505,6 +512,33 @@ Json with_real_user_maps(const Json& spec, const Host& host, const std::string& 
   linux.set("uidMappings", mappings_json(real->uid));
   linux.set("gidMappings", mappings_json(real->gid));
   return out;
+}
+
+// The stand-in as the later rules leave it: its own options (read-only, no way to a device,
+// program or setuid file) plus what they add (pseudo-filesystems' rro, a private propagation),
+// and nothing that would undo one of them.
+bool is_user_namespace_sysfs_standin(const Json& spec, const Json& mount) {
+  const Json* userns = namespace_entry(spec, "user");
+  if (userns == nullptr || !string_field(userns, "path").value_or("").empty() ||
+      !has_items(field_at(spec, "linux.uidMappings")) || !has_items(field_at(spec, "linux.gidMappings")) ||
+      !not_new(spec, "network")) {
+    return false;
+  }
+  const Json standin = sysfs_standin();
+  for (const char* key : {"destination", "type", "source"}) {
+    if (string_field(&mount, key) != string_field(&standin, key)) return false;
+  }
+  std::vector<std::string> options = string_items(field(&mount, "options"));
+  for (const std::string& required : string_items(field(&standin, "options"))) {
+    if (std::find(options.begin(), options.end(), required) == options.end()) return false;
+  }
+  const std::vector<std::string> added = {"rro", "private", "rprivate", "slave", "rslave"};
+  for (const std::string& o : options) {
+    bool own = std::find(added.begin(), added.end(), o) != added.end();
+    for (const std::string& required : string_items(field(&standin, "options"))) own = own || o == required;
+    if (!own) return false;
+  }
+  return mount.members().size() == standin.members().size();
 }
 
 void rule_user_namespace(RuleContext& ctx) {

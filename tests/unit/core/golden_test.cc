@@ -52,6 +52,16 @@ FakeHost capture_host() {
     h.own_ns[t] = NamespaceId{1, static_cast<uint64_t>(4026531830 + std::string(t).size())};
   }
   h.ns_paths["/var/tmp/ocih-golden/docker/exec/netns/default"] = h.own_ns["network"];
+  // CRI captures (tests/e2e/cri_test.sh): the pods' CNI netns under containerd's state, and the
+  // pause processes' namespaces that the pods' containers join; none of them the host's.
+  uint64_t next = 4026532900;
+  const std::string netns = "/var/tmp/ocih-golden/cri/containerd/state/io.containerd.grpc.v1.cri/netns/";
+  for (const char* id : {"cni-1e5cf3d1-db69-e94d-8e32-04aeafcf0db2", "cni-873e73f6-1b00-4a39-ac64-c6b03163996f"}) {
+    h.ns_paths[netns + id] = NamespaceId{1, next++};
+  }
+  for (const char* pause : {"/proc/28884/ns/", "/proc/29325/ns/"}) {
+    for (const char* t : {"ipc", "uts", "net"}) h.ns_paths[std::string(pause) + t] = NamespaceId{1, next++};
+  }
   return h;
 }
 
@@ -99,6 +109,7 @@ TEST_CASE("golden: hardening a hardened config changes nothing", "[golden]") {
     auto again = parse_spec(to_json(first.spec));
     REQUIRE(again.ok());
     Decision second = harden_spec(std::move(*again), *policy, host, inv);
+    INFO(refusal_message(second.refusals));
     CHECK_FALSE(second.refused());
     for (const auto& c : second.changes) {
       UNSCOPED_INFO("changed again: " << c.rule << " " << c.path << ": " << to_json(c.before) << " -> "

@@ -124,14 +124,14 @@ TEST_CASE("host-namespaces: a missing namespace is refused", "[host-namespaces]"
   SECTION("--pid host") {
     REQUIRE(run(spec_text(R"([{"type": "mount"}, {"type": "network"}, {"type": "uts"},
                               {"type": "ipc"}])"),
-                host) == Reasons{"pid namespace missing: the container would share the host's "
+                host) == Reasons{"pid namespace missing from linux.namespaces: the container would share the host's "
                                  "(--pid host)"});
   }
   SECTION("no mount namespace") {
     REQUIRE(run(spec_text(R"([{"type": "pid"}, {"type": "network"}, {"type": "uts"},
                               {"type": "ipc"}])"),
                 host) ==
-            Reasons{"mount namespace missing: the container would share the host's"});
+            Reasons{"mount namespace missing from linux.namespaces: the container would share the host's"});
   }
   SECTION("no namespaces at all, or no linux object") {
     REQUIRE(run(spec_text("[]"), host).size() == 5);
@@ -142,7 +142,7 @@ TEST_CASE("host-namespaces: a missing namespace is refused", "[host-namespaces]"
     Reasons r = run(spec_text(R"([{"type": "PID"}, {"type": "network"}, {"type": "uts"},
                                   {"type": "ipc"}, {"type": "mount"}])"),
                     host);
-    REQUIRE(r == Reasons{"pid namespace missing: the container would share the host's "
+    REQUIRE(r == Reasons{"pid namespace missing from linux.namespaces: the container would share the host's "
                          "(--pid host)"});
   }
 }
