@@ -20,9 +20,8 @@
 #include <utility>
 #include <vector>
 
-#include <spdlog/details/null_mutex.h>
 #include <spdlog/logger.h>
-#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/sink.h>
 
 #include "shim/core/handles.hh"
 
@@ -264,14 +263,14 @@ class BareFormatter final : public spdlog::formatter {
 };
 
 // Writes each formatted record with one write(2) on a descriptor: an O_APPEND file gets whole
-// lines even when runc's own records land in it too. Single-threaded programs: no mutex.
-class FdSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+// lines even when runc's own records land in it too. Single-threaded programs: no mutex, so a
+// plain spdlog sink rather than base_sink; a pattern is ignored (the format is runc's, fixed).
+class FdSink final : public spdlog::sinks::sink {
  public:
   FdSink(int fd, UniqueFd owned, std::unique_ptr<spdlog::formatter> formatter)
-      : base_sink(std::move(formatter)), fd_(fd), owned_(std::move(owned)) {}
+      : fd_(fd), owned_(std::move(owned)), formatter_(std::move(formatter)) {}
 
- protected:
-  void sink_it_(const Record& r) override {
+  void log(const Record& r) override {
     Buffer line;
     formatter_->format(r, line);
     const char* p = line.data();
@@ -284,11 +283,14 @@ class FdSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex
       left -= static_cast<size_t>(n);
     }
   }
-  void flush_() override {}
+  void flush() override {}
+  void set_pattern(const std::string&) override {}
+  void set_formatter(std::unique_ptr<spdlog::formatter> formatter) override { formatter_ = std::move(formatter); }
 
  private:
   int fd_;
   UniqueFd owned_;
+  std::unique_ptr<spdlog::formatter> formatter_;
 };
 
 struct Settings {
