@@ -344,9 +344,9 @@ void set_runc_log(const std::string& path, const std::string& format, bool debug
   logger_slot().reset();
 }
 
-void log_error(const std::string& msg, LogSite site) { log_at(spdlog::level::err, msg, site); }
+void log_error(const std::string& msg, const LogSite& site) { log_at(spdlog::level::err, msg, site); }
 
-void log_debug(const std::string& msg, LogSite site) {
+void log_debug(const std::string& msg, const LogSite& site) {
   const Settings& s = settings();
   if (!s.debug || s.path.empty()) return;  // nothing would be written: build nothing
   log_at(spdlog::level::debug, msg, site);

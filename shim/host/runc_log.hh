@@ -29,10 +29,10 @@ void set_runc_log(const std::string& path, const std::string& format, bool debug
 
 // One error record: stderr, and the --log file if any (best effort: a file that cannot be
 // opened is skipped, stderr still has the record).
-void log_error(const std::string& msg, LogSite site = LogSite::here());
+void log_error(const std::string& msg, const LogSite& site = LogSite::here());
 
 // One debug record, only under --debug and only to the --log file: never stderr, which engines
 // read (go-runc merges it into `state`'s output).
-void log_debug(const std::string& msg, LogSite site = LogSite::here());
+void log_debug(const std::string& msg, const LogSite& site = LogSite::here());
 
 }  // namespace oci_harden
