@@ -34,7 +34,9 @@ OPT      := $(if $(DEBUG),-O0 -g,$(if $(SANITIZE),-O1 -g,-O2 -g))
 CXX_IS_CLANG := $(shell $(CXX) --version 2>/dev/null | grep -q clang && echo 1)
 SAN      := $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer \
               $(if $(CXX_IS_CLANG),,-Wno-maybe-uninitialized),)
-# spdlog and fmt header-only, so the runtime loads neither library at start.
+# spdlog (shim/host/runc_log.cc: the diagnostic logger, writing runc's --log format) and fmt,
+# both header-only: nothing to link, static or shared, and nothing to load at start. Their price
+# is code size, about 190 KB per binary (bench/results.md, issue 16 item 5).
 SPDLOG   := -DSPDLOG_HEADER_ONLY -DSPDLOG_FMT_EXTERNAL -DFMT_HEADER_ONLY
 CPPFLAGS += -I. -I$(B)/gen -DOCI_HARDEN_VERSION='"$(VERSION)"' $(SPDLOG)
 CXXFLAGS += -std=c++17 $(OPT) $(WARN) $(HARDEN) $(SAN) -MD -MP

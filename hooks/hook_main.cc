@@ -17,6 +17,7 @@
 #include "shim/host/atomic_file.hh"
 #include "shim/host/audit.hh"
 #include "shim/host/host_actions.hh"
+#include "shim/host/runc_log.hh"
 #include "shim/core/policy.hh"
 #include "shim/core/spec.hh"
 
@@ -46,7 +47,7 @@ int record(const Policy& policy, AuditEvent& e, int64_t start) {
   auto st = append_audit_line(policy.audit_log, line);
   if (policy.audit_syslog) audit_to_syslog(line);
   if (!st) {
-    std::fprintf(stderr, "oci-harden-hook: %s\n", st.error().message.c_str());
+    log_error("oci-harden-hook: " + st.error().message);
     return policy.audit_failure == AuditFailure::kAllow ? 0 : 1;
   }
   return 0;
@@ -79,12 +80,12 @@ int main(int argc, char** argv) {
   int64_t start = now_us();
   auto policy = load_policy();
   if (!policy) {
-    std::fprintf(stderr, "oci-harden-hook: %s\n", policy.error().message.c_str());
+    log_error("oci-harden-hook: " + policy.error().message);
     return 1;
   }
   auto state = parse_json(read_stdin());
   if (!state || !state->is_object()) {
-    std::fprintf(stderr, "oci-harden-hook: the runtime's state on stdin is not a JSON object\n");
+    log_error("oci-harden-hook: the runtime's state on stdin is not a JSON object");
     return 1;
   }
   std::string id = string_field(&*state, "id").value_or("");
@@ -148,8 +149,8 @@ int main(int argc, char** argv) {
   e.extra.set("killed", Json::boolean(kill_it));
   int rc = record(*policy, e, start);
   if (failed > 0) {
-    std::fprintf(stderr, "oci-harden-hook: %d verification check(s) failed for %s%s\n", failed, id.c_str(),
-                 kill_it ? "; container killed" : "");
+    log_error("oci-harden-hook: " + std::to_string(failed) + " verification check(s) failed for " + id +
+              (kill_it ? "; container killed" : ""));
   }
   return rc != 0 ? rc : (kill_it ? 1 : 0);
 }

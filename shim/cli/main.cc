@@ -119,10 +119,8 @@ Status replace_stdin(const std::string& data) {
 }
 
 // Reports a failure the way runc would, so `docker run` and `ctr run` print it.
-int fail(const RuncArgs& args, int code, const std::string& message) {
-  std::string line = "oci-harden: " + message;
-  std::fprintf(stderr, "%s\n", line.c_str());
-  write_runc_log(args.log, args.log_format, line);
+int fail(const RuncArgs& /*args: their --log was given to set_runc_log*/, int code, const std::string& message) {
+  log_error("oci-harden: " + message);
   return code;
 }
 
@@ -136,6 +134,7 @@ int main(int argc, char** argv) {
     return fail(none, kExitUsage, parsed.error().message);
   }
   const RuncArgs& args = *parsed;
+  set_runc_log(args.log, args.log_format, args.debug);
   if (args.command.empty() && args.help) {
     print_help();
     return 0;
@@ -163,6 +162,7 @@ int main(int argc, char** argv) {
     auto st = replace_stdin(outcome.stdin_data);
     if (!st) return fail(args, kExitIo, st.error().message);
   }
+  log_debug("oci-harden: " + args.command + ": exec " + policy->runtime);
   std::fflush(nullptr);
   Error err = exec_runtime(policy->runtime, outcome.argv.empty() ? args.argv : outcome.argv);
   return fail(args, kExitRuntime, err.message);
