@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -139,6 +140,7 @@ int decide(const std::vector<std::string>& args, bool explain) {
   }
   for (const auto& [k, v] : o.annotations) ensure_object(*spec, "annotations").set_exact(k, Json::string(v));
   Invocation inv{"create", o.id, bundle_of(o.operands[0])};
+  inv.now = static_cast<int64_t>(::time(nullptr));  // the clock exceptions end by (opt-out-until)
   Decision d = harden_spec(std::move(*spec), *policy, real_host(), inv);
   if (explain) {
     std::printf("policy: %s (%s)\n", policy->path.empty() ? "(built-in)" : policy->path.c_str(),
