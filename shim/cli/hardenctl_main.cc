@@ -203,6 +203,7 @@ int cmd_report(const std::vector<std::string>& args) {
   if (o.format == "json") ro.format = ReportFormat::kJson;
   else if (o.format == "table") ro.format = ReportFormat::kTable;
   else return usage_error("--format takes table or json");
+  ro.now_us = now_us();  // exceptions: days left, and which have ended
   std::vector<std::string> warnings;
   auto out = run_report(ro, &warnings);
   for (const auto& w : warnings) std::fprintf(stderr, "oci-hardenctl: %s\n", w.c_str());

@@ -105,4 +105,15 @@ check "unknown image (unknown_image: record): runs" test $? -eq 0 || echo "$out"
 check "unknown image: the audit record says the image is unknown" \
   jq -e '[.notes[] | select(.rule == "trusted-registries" and (.note | test("no image name")))] | length == 1' <<<"$(record_of it-unknown)"
 
+# ---- 5. oci-hardenctl report lists the live exception (ending today: within a week), not the expired one
+rep=$(bin/oci-hardenctl report "$T/audit.jsonl" 2>&1)
+check "report: the live exception with owner, reason and days left, marked as ending within a week" \
+  bash -c 'grep -A1 "^! it-live  until $1 (0 days left)  owner team-b@example.com  skips readonly-rootfs\$" <<<"$0" |
+           grep -q "^    reason: writes its cache under /\$"' "$rep" "$today" \
+  || echo "$rep" | sed -n '/Live exceptions/,/^$/p'
+check "report: the expired exception is not listed as live" bash -c '! grep -q "it-expired  until" <<<"$0"' "$rep"
+check "report --format json: totals.exceptions" \
+  jq -e '.totals.exceptions.live == 1 and .totals.exceptions.ending_within_week == 1' \
+  <<<"$(bin/oci-hardenctl report --format json "$T/audit.jsonl" 2>/dev/null)"
+
 exit_summary
