@@ -19,11 +19,13 @@ namespace oci_harden {
 
 namespace {
 
-// Where engines name the image in the spec: containerd's CRI plugin; CRI-O (and Podman's
-// CRI-O-style keys); containerd's image-name annotation. Docker 20.10, Podman 4.3 `run` and
-// containerd 1.6 `ctr run` write none of them (tests/golden/*-captured).
+// Where engines name the image in the spec: containerd's CRI plugin (a container's image; the
+// pod sandbox's pause image from containerd 2.0, none before); CRI-O; containerd's image-name
+// annotation. Docker 20.10, Podman 4.3 `run` and containerd 1.6 `ctr run` write none of them
+// (tests/golden/*-captured).
 const char* const kImageAnnotations[] = {
     "io.kubernetes.cri.image-name",
+    "io.kubernetes.cri.podsandbox.image-name",
     "io.kubernetes.cri-o.ImageName",
     "io.containerd.image.name",
 };
@@ -62,8 +64,8 @@ void rule_trusted_registries(RuleContext& ctx) {
   }
   if (first_key == nullptr) {
     std::string text = "no image name in the spec (no io.kubernetes.cri.image-name, "
-                       "io.kubernetes.cri-o.ImageName or io.containerd.image.name annotation): "
-                       "the registry is unknown";
+                       "io.kubernetes.cri.podsandbox.image-name, io.kubernetes.cri-o.ImageName or "
+                       "io.containerd.image.name annotation): the registry is unknown";
     if (policy.unknown_image == UnknownImage::kRefuse) {
       ctx.refuse(text + " (unknown_image: refuse)");
     } else {

@@ -137,6 +137,11 @@ TEST_CASE("bypass/registries: two image annotations that disagree are refused",
   std::string reversed = "{" + to_json(Json::string(kCri)) + ":\"registry.example.com/x\"," +
                          to_json(Json::string("io.containerd.image.name")) + ":\"evil.com/x\"}";
   CHECK_THAT(verdict(with_annotations(reversed), policy), Contains("two image names that disagree"));
+  std::string sandbox = "{" + to_json(Json::string(kCri)) + ":\"registry.example.com/x\"," +
+                        to_json(Json::string("io.kubernetes.cri.podsandbox.image-name")) + ":\"evil.com/pause\"}";
+  CHECK_THAT(verdict(with_annotations(sandbox), policy), Contains("two image names that disagree"));
+  CHECK_THAT(verdict(with_annotations(one("io.kubernetes.cri.podsandbox.image-name", "evil.com/pause:3.9")), policy),
+             Contains("from registry evil.com"));
   // Two spellings of the same image agree.
   std::string same = "{" + to_json(Json::string(kCri)) + ":\"busybox:1\"," + to_json(Json::string(kCrio)) +
                      ":\"docker.io/library/busybox@sha256:0123456789abcdef0123456789abcdef\"}";
