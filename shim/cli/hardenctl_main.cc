@@ -14,6 +14,7 @@
 #include "shim/host/audit.hh"
 #include "shim/core/harden.hh"
 #include "shim/core/policy.hh"
+#include "shim/core/rfc3339.hh"
 #include "shim/host/real_host.hh"
 #include "shim/cli/report.hh"
 #include "shim/core/rule.hh"
@@ -147,6 +148,13 @@ int decide(const std::vector<std::string>& args, bool explain) {
                 policy->digest.c_str());
     for (const auto& id : d.opt_outs.granted) std::printf("opt-out granted: %s\n", id.c_str());
     for (const auto& id : d.opt_outs.denied) std::printf("opt-out denied:  %s\n", id.c_str());
+    if (!d.opt_outs.requested.empty() &&
+        !(d.opt_outs.owner.empty() && d.opt_outs.reason.empty() && d.opt_outs.until.empty())) {
+      // The author's text, JSON-quoted: no control character reaches the terminal as it is.
+      std::printf("exception: owner %s, reason %s, until %s%s\n", to_json(Json::string(d.opt_outs.owner)).c_str(),
+                  to_json(Json::string(d.opt_outs.reason)).c_str(), to_json(Json::string(d.opt_outs.until)).c_str(),
+                  d.opt_outs.until_end ? (" (ends " + format_utc(*d.opt_outs.until_end) + ")").c_str() : "");
+    }
     if (d.changes.empty()) std::printf("no changes\n");
     for (const Change& c : d.changes) {
       std::printf("%-22s %s: %s -> %s\n", c.rule.c_str(), c.path.c_str(),

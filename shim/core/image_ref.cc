@@ -4,9 +4,15 @@
 
 #include <algorithm>
 
+#include "shim/core/json.hh"
+
 namespace oci_harden {
 
 namespace {
+
+// The container author's text in a message: JSON-quoted, so no control character reaches a
+// terminal or a log line as it is.
+std::string quoted(const std::string& s) { return to_json(Json::string(s)); }
 
 constexpr size_t kMaxNameLength = 255;  // distribution's NameTotalLengthMax
 
@@ -101,7 +107,7 @@ bool valid_digest(const std::string& d) {
 }
 
 Error bad(const std::string& text, const std::string& why) {
-  return Error{ErrorCode::kSpec, "\"" + text + "\" is not an image reference: " + why};
+  return Error{ErrorCode::kSpec, quoted(text) + " is not an image reference: " + why};
 }
 
 // The host part of a registry name as compared: lower case (host names are), Docker Hub's
@@ -119,14 +125,14 @@ Result<ImageRef> parse_image_ref(const std::string& text) {
   if (size_t at = rest.find('@'); at != std::string::npos) {
     ref.digest = rest.substr(at + 1);
     rest = rest.substr(0, at);
-    if (!valid_digest(ref.digest)) return bad(text, "\"" + ref.digest + "\" after '@' is not a digest");
+    if (!valid_digest(ref.digest)) return bad(text, quoted(ref.digest) + " after '@' is not a digest");
   }
   size_t slash = rest.find('/');
   if (size_t colon = rest.rfind(':'); colon != std::string::npos &&
                                       (slash == std::string::npos || colon > rest.rfind('/'))) {
     ref.tag = rest.substr(colon + 1);
     rest = rest.substr(0, colon);
-    if (!valid_tag(ref.tag)) return bad(text, "\"" + ref.tag + "\" is not a tag");
+    if (!valid_tag(ref.tag)) return bad(text, quoted(ref.tag) + " is not a tag");
   }
   if (rest.empty()) return bad(text, "no repository name");
   // Docker's splitDockerDomain: the first component is a registry when it has a '.' or ':', is
@@ -137,7 +143,7 @@ Result<ImageRef> parse_image_ref(const std::string& text) {
                      lower(first) != first);
   std::string path;
   if (has_domain) {
-    if (!valid_domain(first)) return bad(text, "\"" + first + "\" is not a registry host[:port]");
+    if (!valid_domain(first)) return bad(text, quoted(first) + " is not a registry host[:port]");
     ref.domain = canonical_domain(first);
     path = rest.substr(slash + 1);
   } else {
@@ -147,7 +153,7 @@ Result<ImageRef> parse_image_ref(const std::string& text) {
   if (ref.domain == "docker.io" && path.find('/') == std::string::npos) path = "library/" + path;
   for (const std::string& c : split(path, '/')) {
     if (!valid_path_component(c)) {
-      return bad(text, "\"" + c + "\" is not a repository path component (lower-case letters, digits, "
+      return bad(text, quoted(c) + " is not a repository path component (lower-case letters, digits, "
                        "and . _ __ - between them)");
     }
   }
@@ -161,7 +167,7 @@ Status check_registry_entry(const std::string& entry) {
   size_t slash = entry.find('/');
   std::string host = entry.substr(0, slash);
   if (!valid_domain(host)) {
-    return make_error(ErrorCode::kPolicy, "\"" + entry + "\": \"" + host + "\" is not a registry host[:port]");
+    return make_error(ErrorCode::kPolicy, quoted(entry) + ": " + quoted(host) + " is not a registry host[:port]");
   }
   if (slash == std::string::npos) return Ok{};
   std::string path = entry.substr(slash + 1);
@@ -169,7 +175,7 @@ Status check_registry_entry(const std::string& entry) {
   if (path.empty()) return Ok{};
   for (const std::string& c : split(path, '/')) {
     if (!valid_path_component(c)) {
-      return make_error(ErrorCode::kPolicy, "\"" + entry + "\": \"" + c + "\" is not a repository path component");
+      return make_error(ErrorCode::kPolicy, quoted(entry) + ": " + quoted(c) + " is not a repository path component");
     }
   }
   return Ok{};

@@ -4,9 +4,15 @@
 
 #include <cstdio>
 
+#include "shim/core/json.hh"
+
 namespace oci_harden {
 
 namespace {
+
+// The container author's text in a message: JSON-quoted, so no control character reaches a
+// terminal or a log line as it is.
+std::string quoted(const std::string& s) { return to_json(Json::string(s)); }
 
 bool leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
@@ -46,7 +52,7 @@ bool expect(const std::string& text, size_t* pos, char c) {
 }
 
 Error bad(const std::string& text, const std::string& why) {
-  return Error{ErrorCode::kSpec, "\"" + text + "\" is not an RFC 3339 date (2027-01-31) or date-time "
+  return Error{ErrorCode::kSpec, quoted(text) + " is not an RFC 3339 date (2027-01-31) or date-time "
                                      "(2027-01-31T12:00:00Z): " + why};
 }
 
