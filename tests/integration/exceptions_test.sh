@@ -105,6 +105,17 @@ check "unknown image (unknown_image: record): runs" test $? -eq 0 || echo "$out"
 check "unknown image: the audit record says the image is unknown" \
   jq -e '[.notes[] | select(.rule == "trusted-registries" and (.note | test("no image name")))] | length == 1' <<<"$(record_of it-unknown)"
 
+# ---- 4b. in audit mode an expired exception is recorded, not refused, and the skipped rule is what would apply
+jq '.mode = "audit"' "$T/etc/policy.json" > "$T/etc/audit-policy.json"
+chmod 0644 "$T/etc/audit-policy.json"
+B=$(new_bundle audited '["true"]' "$optout | .annotations[\"org.oci-harden.opt-out-until\"] = \"2020-01-31\" |
+  .annotations[\"org.oci-harden.opt-out-reason\"] = \"x\"")
+out=$(cd "$B" && OCI_HARDEN_POLICY=$T/etc/audit-policy.json "$OCIH" --root "$T/state" run it-audited 2>&1)
+check "audit mode: an expired exception runs" test $? -eq 0 || echo "$out"
+check "audit mode: recorded 'audited' with the expiry as what would refuse it, readonly-rootfs not granted" \
+  jq -e '.decision == "audited" and ([.refused[] | select(.rule == "opt-out" and (.reason | test("expired at 2020-01-31T23:59:59Z")))] | length == 1)
+         and .opt_outs.granted == [] and ([.changes[] | select(.rule == "readonly-rootfs")] | length > 0)' <<<"$(record_of it-audited)"
+
 # ---- 5. oci-hardenctl report lists the live exception (ending today: within a week), not the expired one
 rep=$(bin/oci-hardenctl report "$T/audit.jsonl" 2>&1)
 check "report: the live exception with owner, reason and days left, marked as ending within a week" \
