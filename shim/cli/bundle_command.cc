@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <ctime>
 
 #include "shim/host/atomic_file.hh"
 #include "shim/host/audit.hh"
@@ -119,6 +120,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
     if (::getcwd(cwd, sizeof cwd) != nullptr) runtime_root = std::string(cwd) + "/" + runtime_root;
   }
   Invocation inv{args.command, args.container_id(), *dir, runtime_root};
+  inv.now = static_cast<int64_t>(::time(nullptr));  // the clock exceptions end by (opt-out-until)
   Decision d = harden_spec(std::move(*spec), policy, host, inv);
   // A standard stream crun would chown on the host (a file, not a device): refused, recorded.
   for (std::string& r : stdio_the_runtime_would_chown(d.actions, policy.runtime)) {

@@ -7,12 +7,14 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <ctime>
 #include <string>
 #include <vector>
 
 #include "shim/host/audit.hh"
 #include "shim/core/harden.hh"
 #include "shim/core/policy.hh"
+#include "shim/core/rfc3339.hh"
 #include "shim/host/real_host.hh"
 #include "shim/cli/report.hh"
 #include "shim/core/rule.hh"
@@ -139,12 +141,20 @@ int decide(const std::vector<std::string>& args, bool explain) {
   }
   for (const auto& [k, v] : o.annotations) ensure_object(*spec, "annotations").set_exact(k, Json::string(v));
   Invocation inv{"create", o.id, bundle_of(o.operands[0])};
+  inv.now = static_cast<int64_t>(::time(nullptr));  // the clock exceptions end by (opt-out-until)
   Decision d = harden_spec(std::move(*spec), *policy, real_host(), inv);
   if (explain) {
     std::printf("policy: %s (%s)\n", policy->path.empty() ? "(built-in)" : policy->path.c_str(),
                 policy->digest.c_str());
     for (const auto& id : d.opt_outs.granted) std::printf("opt-out granted: %s\n", id.c_str());
     for (const auto& id : d.opt_outs.denied) std::printf("opt-out denied:  %s\n", id.c_str());
+    if (!d.opt_outs.requested.empty() &&
+        !(d.opt_outs.owner.empty() && d.opt_outs.reason.empty() && d.opt_outs.until.empty())) {
+      // The author's text, JSON-quoted: no control character reaches the terminal as it is.
+      std::printf("exception: owner %s, reason %s, until %s%s\n", to_json(Json::string(d.opt_outs.owner)).c_str(),
+                  to_json(Json::string(d.opt_outs.reason)).c_str(), to_json(Json::string(d.opt_outs.until)).c_str(),
+                  d.opt_outs.until_end ? (" (ends " + format_utc(*d.opt_outs.until_end) + ")").c_str() : "");
+    }
     if (d.changes.empty()) std::printf("no changes\n");
     for (const Change& c : d.changes) {
       std::printf("%-22s %s: %s -> %s\n", c.rule.c_str(), c.path.c_str(),
@@ -201,6 +211,7 @@ int cmd_report(const std::vector<std::string>& args) {
   if (o.format == "json") ro.format = ReportFormat::kJson;
   else if (o.format == "table") ro.format = ReportFormat::kTable;
   else return usage_error("--format takes table or json");
+  ro.now_us = now_us();  // exceptions: days left, and which have ended
   std::vector<std::string> warnings;
   auto out = run_report(ro, &warnings);
   for (const auto& w : warnings) std::fprintf(stderr, "oci-hardenctl: %s\n", w.c_str());

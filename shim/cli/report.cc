@@ -133,6 +133,9 @@ struct Record {
   int checks_failed = 0;
   std::vector<std::string> failed_checks;
   bool killed = false;
+  // Exceptions (opt_outs.owner, reason, until, expires).
+  std::string exc_owner, exc_reason, exc_until;
+  std::optional<int64_t> exc_end_us;
 };
 
 Error bad(const std::string& reason) { return make_error(ErrorCode::kSpec, reason); }
@@ -345,6 +348,21 @@ Result<Record> parse_record(const std::string& line) {
   if (!denied) return denied.error();
   rec.granted = std::move(*granted);
   rec.denied = std::move(*denied);
+  if (opt != nullptr) {
+    auto owner = optional_string(*opt, "owner");
+    auto reason = optional_string(*opt, "reason");
+    auto until = optional_string(*opt, "until");
+    auto expires = optional_string(*opt, "expires");
+    if (!owner || !reason || !until || !expires) return bad("\"opt_outs\" has a detail that is not a string");
+    rec.exc_owner = std::move(*owner);
+    rec.exc_reason = std::move(*reason);
+    rec.exc_until = std::move(*until);
+    if (!expires->empty()) {
+      auto end = parse_rfc3339(*expires);
+      if (!end) return bad("opt_outs.expires: " + end.error().message);
+      rec.exc_end_us = *end;
+    }
+  }
   const Json* user = member(&obj, "user");
   if (user != nullptr && !user->is_object()) return bad("\"user\" is not an object");
 
@@ -443,6 +461,11 @@ void fold(ContainerReport* c, const Record& r) {
       return;
     }
     for (const auto& rule : r.refused_rules) add_unique(&c->would_refuse, rule);
+    c->exception = !r.granted.empty();
+    c->exception_owner = r.exc_owner;
+    c->exception_reason = r.exc_reason;
+    c->exception_until = r.exc_until;
+    c->exception_end_us = r.exc_end_us;
     c->host_network_ran = c->host_network_ran || r.host_network;
     c->started = true;
     c->start_facts = true;
@@ -819,6 +842,70 @@ Json totals_json(const ReportTotals& t) {
 
 }  // namespace
 
+namespace {
+
+// ---- exceptions ----
+
+constexpr int64_t kDayUs = 86400LL * 1000000;
+
+// Whole days from now to the exception's end (0 on its last day); nullopt without an end or clock.
+std::optional<int64_t> days_left(const ContainerReport& c, std::optional<int64_t> now_us) {
+  if (!c.exception_end_us || !now_us) return std::nullopt;
+  return (*c.exception_end_us - *now_us) / kDayUs;
+}
+
+bool exception_live(const ContainerReport& c, std::optional<int64_t> now_us) {
+  if (!c.exception) return false;
+  return !c.exception_end_us || !now_us || *c.exception_end_us >= *now_us;
+}
+
+void count_exceptions(Report* report, std::optional<int64_t> now_us) {
+  report->now_us = now_us;
+  for (const ContainerReport& c : report->containers) {
+    if (!exception_live(c, now_us)) continue;
+    ++report->totals.exceptions_live;
+    auto left = days_left(c, now_us);
+    report->totals.exceptions_expiring += left && *c.exception_end_us - *now_us < 7 * kDayUs;
+  }
+}
+
+// One line per live exception: container, owner, reason, end, days left; those ending within a
+// week marked.
+std::string exceptions_block(const Report& report) {
+  std::string out;
+  for (const ContainerReport& c : report.containers) {
+    if (!exception_live(c, report.now_us)) continue;
+    auto left = days_left(c, report.now_us);
+    std::string when = c.exception_until.empty() ? "no end" : "until " + c.exception_until;
+    if (left) when += " (" + std::to_string(*left) + (*left == 1 ? " day left)" : " days left)");
+    bool soon = left && *c.exception_end_us - *report.now_us < 7 * kDayUs;
+    std::string line = std::string(soon ? "! " : "  ") + c.id + "  " + when + "  owner " +
+                       (c.exception_owner.empty() ? "-" : c.exception_owner) + "  skips " +
+                       join(c.opt_outs_granted, ",");
+    out += clip(line, kTableWidth) + "\n";
+    // The reason is the author's free text: a line of its own, clipped to the width.
+    out += clip("    reason: " + (c.exception_reason.empty() ? "-" : c.exception_reason), kTableWidth) + "\n";
+  }
+  if (out.empty()) return out;
+  return "Live exceptions (! ends within a week): " + std::to_string(report.totals.exceptions_live) +
+         " live, " + std::to_string(report.totals.exceptions_expiring) + " ending within a week\n" + out;
+}
+
+Json exception_json(const ContainerReport& c, std::optional<int64_t> now_us) {
+  if (!c.exception) return Json();
+  Json e = Json::object();
+  e.set("owner", opt_string(c.exception_owner));
+  e.set("reason", opt_string(c.exception_reason));
+  e.set("until", opt_string(c.exception_until));
+  e.set("expires", c.exception_end_us ? Json::string(rfc3339_utc(*c.exception_end_us)) : Json());
+  e.set("live", Json::boolean(exception_live(c, now_us)));
+  auto left = days_left(c, now_us);
+  e.set("days_left", left ? Json::integer(*left) : Json());
+  return e;
+}
+
+}  // namespace
+
 Result<int64_t> parse_rfc3339(const std::string& text) {
   auto fail = [&](const std::string& why) -> Error {
     return make_error(ErrorCode::kUsage, "\"" + text + "\" is not an RFC 3339 time (" + why +
@@ -888,7 +975,9 @@ Result<Report> read_audit_logs(const ReportOptions& opts, std::vector<std::strin
     auto st = reading.log(log);
     if (!st) return st.error();
   }
-  return summarise(std::move(reading.records), reading.malformed);
+  Report report = summarise(std::move(reading.records), reading.malformed);
+  count_exceptions(&report, opts.now_us);
+  return report;
 }
 
 std::string format_report_table(const Report& report) {
@@ -917,16 +1006,27 @@ std::string format_report_table(const Report& report) {
          "CAPABILITIES: bounding set kept.\n"
          "REFUSED rule*: audit mode, would be refused but ran. "
          "OPT-OUTS !rule: asked for, denied.\n";
-  out += "\n" + totals_block(report.totals) + "\n" + footer(report);
+  out += "\n" + totals_block(report.totals);
+  if (std::string exc = exceptions_block(report); !exc.empty()) out += "\n" + exc;
+  out += "\n" + footer(report);
   return out;
 }
 
 std::string format_report_json(const Report& report) {
   Json containers = Json::array();
-  for (const ContainerReport& c : report.containers) containers.push_back(container_json(c));
+  for (const ContainerReport& c : report.containers) {
+    Json cj = container_json(c);
+    if (c.exception) cj.set("exception", exception_json(c, report.now_us));
+    containers.push_back(std::move(cj));
+  }
   Json j = Json::object();
   j.set("containers", std::move(containers));
-  j.set("totals", totals_json(report.totals));
+  Json totals = totals_json(report.totals);
+  Json exc = Json::object();
+  exc.set("live", Json::integer(report.totals.exceptions_live));
+  exc.set("ending_within_week", Json::integer(report.totals.exceptions_expiring));
+  totals.set("exceptions", std::move(exc));
+  j.set("totals", std::move(totals));
   return to_json(j) + "\n";
 }
 

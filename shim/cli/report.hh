@@ -21,6 +21,8 @@ struct ReportOptions {
   std::vector<std::string> logs;    // in any order: records are sorted by their time
   std::optional<int64_t> since_us;  // keep records at or after this time (Unix microseconds)
   ReportFormat format = ReportFormat::kTable;
+  // Exceptions: "now" for days left and what has expired (the edge reads the clock).
+  std::optional<int64_t> now_us;
 };
 
 // What the log says about one container, from all its records (create/run/restore, verify,
@@ -53,6 +55,10 @@ struct ContainerReport {
   bool killed = false;                     // a verify record says the hook killed it
   int execs = 0, execs_refused = 0;
   int updates = 0, updates_refused = 0;
+  // Exceptions: the opt-out granted at its last start that was not refused, with its details.
+  bool exception = false;
+  std::string exception_owner, exception_reason, exception_until;
+  std::optional<int64_t> exception_end_us;  // the last second it covers; nullopt: no end given
 };
 
 struct ReportTotals {
@@ -73,11 +79,15 @@ struct ReportTotals {
   std::map<std::string, int> image_sources;         // registry -> containers
   int image_unknown = 0;
   int malformed_lines = 0;
+  // Exceptions, judged at Report::now_us: live ones (no end, or not yet ended), and those
+  // that end within a week.
+  int exceptions_live = 0, exceptions_expiring = 0;
 };
 
 struct Report {
   std::vector<ContainerReport> containers;  // by first seen, then id
   ReportTotals totals;
+  std::optional<int64_t> now_us;  // exceptions: the time days left are counted from
 };
 
 // RFC 3339 ("2026-11-28T18:00:00Z", "2026-11-28T18:00:00.123456+01:00") to Unix microseconds.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "shim/core/rfc3339.hh"
 #include "shim/core/spec.hh"
 
 namespace oci_harden {
@@ -38,7 +39,56 @@ OptOuts decide_opt_outs(const Json& spec, const Policy& policy) {
   return out;
 }
 
+std::string annotation_text(const Json& spec, const std::string& key) {
+  const Json* value = map_entry(field(&spec, "annotations"), key);
+  return value != nullptr && value->is_string() ? value->text() : "";
+}
+
+// Exceptions: an opt-out's owner, reason and end, read from their annotations and judged against
+// the policy's opt_out_requires and the invocation's clock. Returns why the exception does not
+// hold (nothing when it does). Only judged when an opt-out is asked for: details without an
+// opt-out except nothing.
+std::vector<std::string> judge_exception(const Json& spec, const Policy& policy, const Invocation& inv,
+                                         OptOuts* out) {
+  std::vector<std::string> why;
+  if (out->requested.empty()) return why;
+  const std::string owner_key = opt_out_detail_key(policy, "owner");
+  const std::string reason_key = opt_out_detail_key(policy, "reason");
+  const std::string until_key = opt_out_detail_key(policy, "until");
+  out->owner = annotation_text(spec, owner_key);
+  out->reason = annotation_text(spec, reason_key);
+  out->until = annotation_text(spec, until_key);
+  for (const std::string& required : policy.opt_out_requires) {
+    const std::string& key = required == "owner" ? owner_key : required == "reason" ? reason_key : until_key;
+    if (annotation_text(spec, key).empty()) {
+      why.push_back("annotations[" + to_json(Json::string(key)) + "] is missing or empty: the policy "
+                    "requires every opt-out to carry its " + required + " (opt_out_requires)");
+    }
+  }
+  if (out->until.empty()) return why;
+  const std::string field_name = "annotations[" + to_json(Json::string(until_key)) + "] = " +
+                                 to_json(Json::string(out->until));
+  auto end = parse_until(out->until);
+  if (!end) {
+    why.push_back(field_name + ": " + end.error().message);
+    return why;
+  }
+  out->until_end = *end;
+  // Why fail closed: without a clock nobody can tell the exception is still live.
+  if (!inv.now) {
+    why.push_back(field_name + ": no clock to judge the end of the exception against");
+  } else if (*inv.now > *end) {
+    std::string who = out->owner.empty() ? "" : ", owner " + to_json(Json::string(out->owner));
+    why.push_back(field_name + ": the exception expired at " + format_utc(*end) + who);
+  }
+  return why;
+}
+
 }  // namespace
+
+std::string opt_out_detail_key(const Policy& policy, const char* detail) {
+  return policy.opt_out_annotation + "-" + detail;
+}
 
 std::vector<std::string> parse_opt_out_list(const std::string& value) {
   std::vector<std::string> out;
@@ -80,6 +130,14 @@ void want_private_stdio(const Json& spec, std::vector<HostAction>& actions) {
 Decision harden_spec(Json spec, const Policy& policy, const Host& host, const Invocation& inv) {
   Decision d;
   d.opt_outs = decide_opt_outs(spec, policy);
+  const std::vector<std::string> denied_by_policy = d.opt_outs.denied;
+  // An exception that is expired, malformed or lacks what the policy requires grants nothing:
+  // every rule runs (in audit mode the record shows what they would do), and it is refused.
+  const std::vector<std::string> void_exception = judge_exception(spec, policy, inv, &d.opt_outs);
+  if (!void_exception.empty()) {
+    for (std::string& id : d.opt_outs.granted) d.opt_outs.denied.push_back(std::move(id));
+    d.opt_outs.granted.clear();
+  }
   RuleContext ctx(spec, policy, host, inv);
   for (const RuleInfo& rule : all_rules()) {
     if (!policy.rule_enabled(rule.id) || contains(d.opt_outs.granted, rule.id)) continue;
@@ -88,13 +146,15 @@ Decision harden_spec(Json spec, const Policy& policy, const Host& host, const In
   }
   if (policy.opt_out_denied == OptOutDenied::kRefuse) {
     ctx.begin_rule("opt-out");
-    for (const std::string& id : d.opt_outs.denied) {
+    for (const std::string& id : denied_by_policy) {
       ctx.refuse(find_rule(id) == nullptr
                      ? "annotation " + policy.opt_out_annotation + " names unknown rule \"" + id + "\""
                      : "annotation " + policy.opt_out_annotation + " asks to skip " + id +
                            ", which the policy does not allow (opt_out_allowed)");
     }
   }
+  ctx.begin_rule("opt-out");
+  for (const std::string& why : void_exception) ctx.refuse(why);
   d.changes = std::move(ctx.changes());
   d.refusals = std::move(ctx.refusals());
   d.notes = std::move(ctx.notes());

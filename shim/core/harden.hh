@@ -2,6 +2,8 @@
 // all refusals collected. Pure: nothing is written and nothing executed here.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,12 @@ struct OptOuts {
   std::vector<std::string> requested;
   std::vector<std::string> granted;
   std::vector<std::string> denied;  // not allowed by policy, or unknown rule ids
+  // Exceptions: who asked, why, and until when (the <opt_out_annotation>-owner, -reason and
+  // -until annotations, as written); until_end is the last second the exception covers.
+  std::string owner;
+  std::string reason;
+  std::string until;
+  std::optional<int64_t> until_end;
 };
 
 struct Decision {
@@ -31,6 +39,9 @@ struct Decision {
 // Parses the opt-out annotation value: comma-separated rule ids, whitespace around each ignored,
 // empty items and duplicates dropped.
 std::vector<std::string> parse_opt_out_list(const std::string& value);
+
+// The annotation keys of an exception's details: <opt_out_annotation>-owner, -reason, -until.
+std::string opt_out_detail_key(const Policy& policy, const char* detail);
 
 Decision harden_spec(Json spec, const Policy& policy, const Host& host, const Invocation& inv);
 

@@ -16,6 +16,7 @@
 
 #include "shim/core/embedded.hh"
 #include "shim/core/handles.hh"
+#include "shim/core/image_ref.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/sha256.hh"
 
@@ -452,6 +453,22 @@ Status apply_policy_json(const Json& root, Policy* p) {
   run(read_strings(r, "engine_binaries", &p->engine_binaries));
   run(read_enum<Binds>(r, "binds", {{"any", Binds::kAny}, {"allowed-only", Binds::kAllowedOnly}},
                        &p->binds));
+  // Exceptions and trusted sources.
+  run(read_strings(r, "opt_out_requires", &p->opt_out_requires));
+  for (const std::string& w : p->opt_out_requires) {
+    if (w != "owner" && w != "reason" && w != "until") {
+      run(make_error(ErrorCode::kPolicy, "opt_out_requires: \"" + w + "\" is not one of \"owner\", "
+                                         "\"reason\", \"until\""));
+    }
+  }
+  run(read_strings(r, "allowed_registries", &p->allowed_registries));
+  for (const std::string& entry : p->allowed_registries) {
+    auto ok = check_registry_entry(entry);
+    if (!ok) run(make_error(ErrorCode::kPolicy, "allowed_registries: " + ok.error().message));
+  }
+  run(read_enum<UnknownImage>(r, "unknown_image",
+                              {{"record", UnknownImage::kRecord}, {"refuse", UnknownImage::kRefuse}},
+                              &p->unknown_image));
   if (!st) return st;
   return r.check_unknown();
 }

@@ -28,6 +28,7 @@ enum class ExecEscalation { kRefuse, kClamp };    // an exec asking for more tha
 enum class AppArmorUnconfined { kReplace, kRefuse };  // a spec that asks for no AppArmor profile
 enum class SeccompWeaker { kReplace, kRefuse };   // a spec's own profile lets through more
 enum class Binds { kAny, kAllowedOnly };          // which host paths a bind may have as source
+enum class UnknownImage { kRecord, kRefuse };     // trusted-registries: no image name in the spec
 
 // A default set where the spec has none, and a maximum above which the value is clamped.
 // max = nullopt means "the host's size" (RAM, CPU count), resolved by the rule.
@@ -104,6 +105,10 @@ struct Policy {
   std::vector<std::string> refused_source_fstypes;  // a bind source on one of these is refused
   std::vector<std::string> engine_binaries;         // a socket they listen on is an engine socket
   Binds binds = Binds::kAny;                        // allowed-only: only the allowed lists
+  // Exceptions and trusted sources (opt-out owner/reason/until; rule trusted-registries).
+  std::vector<std::string> opt_out_requires;    // of "owner", "reason", "until"
+  std::vector<std::string> allowed_registries;  // registry hosts or name prefixes; empty = no check
+  UnknownImage unknown_image = UnknownImage::kRecord;
 
   bool rule_enabled(const std::string& id) const;
 };

@@ -4,6 +4,8 @@
 // mountpoint to create) are requested as HostActions and carried out by the caller.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,10 @@ struct Invocation {
   std::string container_id;
   std::string bundle;        // absolute bundle directory
   std::string runtime_root = {};  // the runtime's --root from the command line ("" = its default)
+  // Exceptions (opt-out-until): the clock, seconds since the epoch (UTC), read once at the edge;
+  // unit tests pass a fixed one. Unset, an opt-out with an end date is refused (no clock, no
+  // way to know it is still live).
+  std::optional<int64_t> now = std::nullopt;
 };
 
 class RuleContext {
@@ -139,5 +145,6 @@ Json with_real_user_maps(const Json& spec, const Host& host, const std::string& 
 bool is_user_namespace_sysfs_standin(const Json& spec, const Json& mount);
 void rule_hooks(RuleContext& ctx);
 void rule_runtime_annotations(RuleContext& ctx);
+void rule_trusted_registries(RuleContext& ctx);
 
 }  // namespace oci_harden

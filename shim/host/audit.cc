@@ -14,6 +14,7 @@
 #include <ctime>
 
 #include "shim/core/handles.hh"
+#include "shim/core/rfc3339.hh"
 #include "shim/core/spec.hh"
 
 namespace oci_harden {
@@ -162,6 +163,13 @@ std::string audit_record(const AuditEvent& e, int64_t unix_time_us) {
   opt.set("requested", strings(e.opt_outs ? e.opt_outs->requested : std::vector<std::string>{}));
   opt.set("granted", strings(e.opt_outs ? e.opt_outs->granted : std::vector<std::string>{}));
   opt.set("denied", strings(e.opt_outs ? e.opt_outs->denied : std::vector<std::string>{}));
+  // Exceptions: who owns an opt-out, why, and until when (only when the spec says).
+  if (e.opt_outs != nullptr) {
+    if (!e.opt_outs->owner.empty()) opt.set("owner", str(e.opt_outs->owner.substr(0, 1024)));
+    if (!e.opt_outs->reason.empty()) opt.set("reason", str(e.opt_outs->reason.substr(0, 1024)));
+    if (!e.opt_outs->until.empty()) opt.set("until", str(e.opt_outs->until.substr(0, 1024)));
+    if (e.opt_outs->until_end) opt.set("expires", str(format_utc(*e.opt_outs->until_end)));
+  }
   r.set("opt_outs", std::move(opt));
   Json refused = Json::array();
   for (const Refusal& f : e.refused) {

@@ -19,6 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto spec = parse_spec(text);
   if (!spec) return 0;
   Invocation inv{"create", "fuzz", "/bundle"};
+  inv.now = 1801439999;  // a fixed clock (2027-01-31T23:59:59Z) for opt-out-until
   Decision d = harden_spec(std::move(*spec), policy, host, inv);
   std::string out = to_json(d.spec);
   auto again = parse_spec(out);

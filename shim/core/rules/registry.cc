@@ -79,6 +79,10 @@ const std::vector<RuleInfo>& all_rules() {
       {"verify-hook", "-", "3",
        "add oci-harden-hook as poststart (verify) and poststop (stop record) hooks",
        rule_verify_hook},
+      {"trusted-registries", "-", "9",
+       "refuse an image the engine names from a registry allowed_registries does not list "
+       "(Kubernetes practice 7)",
+       rule_trusted_registries},
   };
   return kRules;
 }

@@ -428,7 +428,7 @@ TEST_CASE("report: JSON output for scripts", "[report]") {
         R"("opt_outs":{"granted":1,"denied":1},"audit_mode":1,"verify_failed":1,"would_refuse":1,)"
         R"("host_network":{"asked":1,"refused":1},"exec":{"total":2,"refused":1,"containers":1},)"
         R"("image_sources":{"docker.io":1,"quay.io":1,"registry.k8s.io":1},"image_unknown":3,)"
-        R"("malformed_lines":1})");
+        R"("malformed_lines":1,"exceptions":{"live":1,"ending_within_week":0}})");
 }
 
 TEST_CASE("report: --since keeps records at or after the time", "[report]") {
