@@ -25,6 +25,10 @@ void RuleContext::record(const std::string& path, Json before, Json after) {
 
 void RuleContext::refuse(const std::string& reason) { refusals_.push_back(Refusal{rule_, reason}); }
 
+void RuleContext::refuse(const std::string& field, const std::string& kind, const std::string& reason) {
+  refusals_.push_back(Refusal{rule_, reason, field, kind});
+}
+
 const std::vector<RuleInfo>& all_rules() {
   // Judging rules first: they must see what the engine asked for, before any rewrite.
   static const std::vector<RuleInfo> kRules = {
@@ -79,18 +83,24 @@ const std::vector<RuleInfo>& all_rules() {
       {"verify-hook", "-", "3",
        "add oci-harden-hook as poststart (verify) and poststop (stop record) hooks",
        rule_verify_hook},
+      // Later operations on the running container, judged by their own commands.
+      {"exec", "5.22, 5.23", "24",
+       "runc exec: no more capabilities or privilege than the container; no_new_privs",
+       nullptr, RuleKind::kExec},
+      {"update", "5.10, 5.11, 5.28", "20, 22", "runc update: limits stay within the policy's maxima",
+       nullptr, RuleKind::kUpdate},
   };
   return kRules;
 }
 
 const std::vector<RuleInfo>& operation_rules() {
-  static const std::vector<RuleInfo> kRules = {
-      {"exec", "5.22, 5.23", "24",
-       "runc exec: no more capabilities or privilege than the container; no_new_privs",
-       nullptr},
-      {"update", "5.10, 5.11, 5.28", "20, 22", "runc update: limits stay within the policy's maxima",
-       nullptr},
-  };
+  static const std::vector<RuleInfo> kRules = [] {
+    std::vector<RuleInfo> out;
+    for (const RuleInfo& r : all_rules()) {
+      if (r.kind != RuleKind::kCreate) out.push_back(r);
+    }
+    return out;
+  }();
   return kRules;
 }
 
