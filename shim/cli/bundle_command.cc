@@ -110,7 +110,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
   if (audit_only || d.refused()) {
     if (!record.write_or(&stopped)) return stopped;
     if (d.refused() && !audit_only) return stop(kExitRefused, refusal_message(d.refusals));
-    return proceed(args.argv);
+    return record.proceed_with(args.argv);
   }
 
   // Prepared (written and fsynced) before the record, renamed after it: a failed record leaves
@@ -129,7 +129,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
     st = file->commit();
     if (!st) return record.fail_after_decision(kExitIo, "cannot replace config.json: " + st.error().message);
   }
-  return proceed(args.argv);
+  return record.proceed_with(args.argv);
 }
 
 }  // namespace oci_harden

@@ -29,4 +29,26 @@ Outcome EdgeRecord::fail_after_decision(int code, const std::string& message) {
   return stop(code, message);
 }
 
+Outcome EdgeRecord::proceed_with(std::vector<std::string> argv) const {
+  Outcome o = proceed(std::move(argv));
+  AuditEvent e;
+  e.event = e_.event;
+  e.container = e_.container;
+  e.bundle = e_.bundle;
+  e.engine = e_.engine;
+  e.annotations = e_.annotations;
+  e.user = e_.user;
+  o.if_exec_fails = std::move(e);
+  o.start_us = start_us_;
+  return o;
+}
+
+void record_exec_failure(const Policy& policy, Outcome& o, const std::string& message) {
+  if (!o.if_exec_fails) return;
+  AuditEvent& e = *o.if_exec_fails;
+  e.decision = "refused";
+  e.refused = {Refusal{"host-action", message, "", "after-decision"}};
+  (void)record_event(policy, e, o.start_us);  // main reports the failure whatever the log says
+}
+
 }  // namespace oci_harden

@@ -14,6 +14,10 @@
 
 namespace oci_harden {
 
+// main(): the runtime could not be executed after `o`'s decision was recorded: record it as
+// refused (rule "host-action", kind "after-decision"). Nothing to do for an unrecorded outcome.
+void record_exec_failure(const Policy& policy, Outcome& o, const std::string& message);
+
 class EdgeRecord {
  public:
   // The event is the subcommand; `bundle` the bundle directory when known.
@@ -28,6 +32,8 @@ class EdgeRecord {
   // A step after the decision failed: recorded as refused (rule "host-action", kind
   // "after-decision", `message` the reason), then the stop with `code`.
   Outcome fail_after_decision(int code, const std::string& message);
+  // Go on with `argv`; should the runtime fail to execute, main records that (record_exec_failure).
+  Outcome proceed_with(std::vector<std::string> argv) const;
 
  private:
   const Policy& policy_;

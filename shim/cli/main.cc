@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "shim/cli/bundle_command.hh"
+#include "shim/cli/edge_record.hh"
 #include "shim/cli/outcome.hh"
 #include "shim/cli/exit_codes.hh"
 #include "shim/host/host_actions.hh"
@@ -147,5 +148,6 @@ int main(int argc, char** argv) {
 
   std::fflush(nullptr);
   Error err = exec_runtime(policy->runtime, outcome.argv);
+  record_exec_failure(*policy, outcome, err.message);
   return fail(args, kExitRuntime, err.message);
 }

@@ -209,7 +209,7 @@ Outcome harden_exec_command(const RuncArgs& args, const Policy& policy, const Ho
     Status st = private_stdio_devices();
     if (!st) return record.fail_after_decision(kExitIo, "exec: " + st.error().message);
   }
-  return proceed(std::move(in.argv));
+  return record.proceed_with(std::move(in.argv));
 }
 
 namespace {
@@ -309,7 +309,7 @@ Outcome harden_update_command(const RuncArgs& args, const Policy& policy, const 
     auto st = hand_stdin(*in.stdin_data);
     if (!st) return record.fail_after_decision(kExitIo, "update: " + st.error().message);
   }
-  return proceed(std::move(in.argv));
+  return record.proceed_with(std::move(in.argv));
 }
 
 }  // namespace oci_harden

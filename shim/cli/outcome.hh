@@ -3,9 +3,13 @@
 // with a message and an exit status. main() decides nothing more: it executes or reports.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "shim/host/audit.hh"
 
 namespace oci_harden {
 
@@ -14,6 +18,10 @@ struct Outcome {
   int exit_code = 0;
   std::string message;            // for stderr and runc's --log, without the "oci-harden: " prefix
   std::vector<std::string> argv;  // exec_runtime: the runtime's argument vector (argv[0] included)
+  // exec_runtime after a recorded decision: the record to write, as refused, should the runtime
+  // fail to execute (it owns what it says: no change list, the event's identity only).
+  std::optional<AuditEvent> if_exec_fails;
+  int64_t start_us = 0;
 };
 
 // Go on: execute the runtime with `argv`.

@@ -7,6 +7,7 @@
 #   - disabled_rules ["exec"] / ["update"]: the request reaches the runtime as it came, recorded
 #     "unchanged"; enabled, CAP_SYS_ADMIN is dropped and limits are clamped;
 #   - update -r -: the runtime reads the clamped resources on its stdin (audit mode: as sent);
+#   - the runtime failing to execute after an applied create is on record (refused, after-decision);
 #   - a host-network refusal is on record with its structured field and kind.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -125,6 +126,17 @@ check "disabled_rules update: the runtime reads the limit as sent" jq -e '.pids.
 rm -f "$T/update.stdin"
 upd "$T/etc/audit.json" '{"pids":{"limit":-1}}'
 check "audit mode: the runtime reads the limit as sent" jq -e '.pids.limit == -1' "$T/update.stdin"
+
+# ---- the runtime cannot be executed after an applied create: that is on record too
+printf '#!/nonexistent/interpreter\n' > "$T/bad-interp" && chmod 0755 "$T/bad-interp"
+policy "$T/etc/bad-runtime.json" ".runtime = \"$T/bad-interp\""
+mkdir -p "$T/bi/rootfs" && cp "$T/c1/config.json" "$T/bi/config.json"
+: > "$T/audit.jsonl"
+(cd "$T/bi" && OCI_HARDEN_POLICY=$T/etc/bad-runtime.json timeout 20 "$OCIH" --root "$T/rs" create bi </dev/null >/dev/null 2>&1)
+check "runtime exec fails: exit 7" test $? -eq 7
+check "runtime exec fails: applied, then a refused record naming the failure" \
+  jq -e -s 'map(select(.event == "create")) | length == 2 and .[0].decision == "applied" and .[1].decision == "refused"
+            and .[1].refused[0].rule == "host-action" and .[1].refused[0].kind == "after-decision"' "$T/audit.jsonl"
 
 # ---- a host-network refusal: structured field and kind on record
 mkdir -p "$T/hn/rootfs"
