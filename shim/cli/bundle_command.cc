@@ -7,9 +7,10 @@
 #include <climits>
 #include <ctime>
 
+#include "shim/cli/edge_record.hh"
+#include "shim/cli/exit_codes.hh"
 #include "shim/host/atomic_file.hh"
 #include "shim/host/audit.hh"
-#include "shim/cli/exit_codes.hh"
 #include "shim/core/harden.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/host/stdio_chown.hh"
@@ -32,35 +33,6 @@ bool valid_container_id(const std::string& id) {
   return true;
 }
 
-Outcome stop(int code, std::string message) {
-  Outcome o;
-  o.exit_code = code;
-  o.message = std::move(message);
-  return o;
-}
-
-struct Recorder {
-  const RuncArgs& args;
-  const Policy& policy;
-  int64_t start_us;
-  std::string bundle;
-
-  // Writes the record; on failure decides by audit_failure whether the run may go on.
-  Status write(AuditEvent& e) const {
-    e.event = args.command;
-    e.container = args.container_id();
-    e.bundle = bundle;
-    e.runtime = policy.runtime;
-    e.policy = &policy;
-    e.duration_us = now_us() - start_us;
-    std::string line = audit_record(e, now_us());
-    auto st = append_audit_line(policy.audit_log, line);
-    if (policy.audit_syslog) audit_to_syslog(line);
-    if (!st && policy.audit_failure == AuditFailure::kAllow) return Ok{};
-    return st;
-  }
-};
-
 }  // namespace
 
 Result<std::string> bundle_dir(const RuncArgs& args) {
@@ -77,27 +49,28 @@ Result<std::string> bundle_dir(const RuncArgs& args) {
 }
 
 Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& host) {
-  int64_t start = now_us();
   if (!valid_container_id(args.container_id())) {
     return stop(kExitUsage, args.command + ": missing or invalid container id \"" +
                                 args.container_id() + "\"");
   }
   auto dir = bundle_dir(args);
   if (!dir) return stop(exit_code_for(dir.error().code), dir.error().message);
-  Recorder recorder{args, policy, start, *dir};
+  EdgeRecord record(args, policy, *dir);
+  AuditEvent& e = record.event();
+  Outcome stopped;
 
   // crun's --config/-f FILE runs FILE instead of the bundle's config.json (only the exact word
   // "config.json" means the bundle's; any other value is taken from the caller's directory).
   // Why refuse rather than harden FILE: no engine passes it, and one file per container is what
   // the audit record, the hook and exec's lookup of the container's spec all assume.
   if (const std::string* config = args.flag("config"); config != nullptr && *config != "config.json") {
-    AuditEvent e;
     e.decision = "refused";
-    e.refused.push_back(Refusal{"runtime-flags", "--config \"" + *config +
-                                                     "\" would make the runtime read another spec than "
-                                                     "the bundle's config.json, the one oci-harden hardens"});
-    auto st = recorder.write(e);
-    if (!st) return stop(kExitAudit, "cannot write the audit record: " + st.error().message);
+    e.refused.push_back(Refusal{"runtime-flags",
+                                "--config \"" + *config +
+                                    "\" would make the runtime read another spec than "
+                                    "the bundle's config.json, the one oci-harden hardens",
+                                "--config", "another-spec"});
+    if (!record.write_or(&stopped)) return stopped;
     return stop(kExitRefused, refusal_message(e.refused));
   }
   auto file = AtomicFile::open(*dir, "config.json", kMaxConfigBytes);
@@ -106,10 +79,9 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
   if (!spec) {
     // An unreadable spec is recorded as refused too: every start attempt leaves a trace.
     std::string msg = file ? file->path() + ": " + spec.error().message : spec.error().message;
-    AuditEvent e;
     e.decision = "refused";
-    e.refused.push_back(Refusal{"spec", msg});
-    (void)recorder.write(e);
+    e.refused.push_back(Refusal{"spec", msg, "config.json", "unreadable"});
+    (void)record.write();
     return stop(exit_code_for(spec.error().code), msg);
   }
 
@@ -124,11 +96,10 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
   Decision d = harden_spec(std::move(*spec), policy, host, inv);
   // A standard stream crun would chown on the host (a file, not a device): refused, recorded.
   for (std::string& r : stdio_the_runtime_would_chown(d.actions, policy.runtime)) {
-    d.refusals.push_back(Refusal{"user-namespace", std::move(r)});
+    d.refusals.push_back(Refusal{"user-namespace", std::move(r), "process", "stdio-file"});
   }
   bool audit_only = policy.mode == Mode::kAudit;
 
-  AuditEvent e;
   e.changes = &d.changes;
   e.opt_outs = &d.opt_outs;
   e.refused = d.refusals;
@@ -136,22 +107,12 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
   e.annotations = interesting_annotations(d.spec, policy.opt_out_annotation);
   e.engine = guess_engine(d.spec, *dir);
   e.user = user_summary(with_real_user_maps(d.spec, host, *dir));  // a joined namespace's real maps
-  if (audit_only) {
-    e.decision = "audited";
-  } else if (d.refused()) {
-    e.decision = "refused";
-  } else {
-    e.decision = d.changes.empty() ? "unchanged" : "applied";
-  }
+  e.decision = decision_word(policy.mode, d.refused(), !d.changes.empty());
 
   if (audit_only || d.refused()) {
-    auto st = recorder.write(e);
-    if (!st) return stop(kExitAudit, "cannot write the audit record: " + st.error().message);
-    if (d.refused()) {
-      if (audit_only) return proceed();
-      return stop(kExitRefused, refusal_message(d.refusals));
-    }
-    return proceed();
+    if (!record.write_or(&stopped)) return stopped;
+    if (d.refused() && !audit_only) return stop(kExitRefused, refusal_message(d.refusals));
+    return record.proceed_with(args.argv);
   }
 
   // Prepared (written and fsynced) before the record, renamed after it: a failed record leaves
@@ -159,25 +120,18 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
   bool rewrite = !d.changes.empty();
   // Whatever stops the container after the decision is recorded too: the log must not be
   // silent (or say "applied") about a container that never started.
-  auto record_failure = [&](const std::string& msg) {
-    e.decision = "refused";
-    e.refused = {Refusal{"host-action", msg}};
-    (void)recorder.write(e);
-    return stop(kExitIo, msg);
-  };
   if (rewrite) {
     auto st = file->prepare(to_json(d.spec));
-    if (!st) return record_failure("cannot write the hardened config: " + st.error().message);
+    if (!st) return record.fail_after_decision(kExitIo, "cannot write the hardened config: " + st.error().message);
   }
-  auto st = recorder.write(e);
-  if (!st) return stop(kExitAudit, "cannot write the audit record: " + st.error().message);
-  st = perform_host_actions(d.actions);
-  if (!st) return record_failure("cannot prepare the host for the container: " + st.error().message);
+  if (!record.write_or(&stopped)) return stopped;
+  auto st = perform_host_actions(d.actions);
+  if (!st) return record.fail_after_decision(kExitIo, "cannot prepare the host for the container: " + st.error().message);
   if (rewrite) {
     st = file->commit();
-    if (!st) return record_failure("cannot replace config.json: " + st.error().message);
+    if (!st) return record.fail_after_decision(kExitIo, "cannot replace config.json: " + st.error().message);
   }
-  return proceed();
+  return record.proceed_with(args.argv);
 }
 
 }  // namespace oci_harden

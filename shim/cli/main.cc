@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "shim/cli/bundle_command.hh"
+#include "shim/cli/edge_record.hh"
+#include "shim/cli/outcome.hh"
 #include "shim/cli/exit_codes.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/cli/operation_command.hh"
@@ -26,7 +28,7 @@ namespace {
 
 using Handler = Outcome (*)(const RuncArgs&, const Policy&);
 
-Outcome pass_through(const RuncArgs&, const Policy&) { return proceed(); }
+Outcome pass_through(const RuncArgs& args, const Policy&) { return proceed(args.argv); }
 
 Outcome harden(const RuncArgs& args, const Policy& policy) {
   return harden_bundle(args, policy, real_host());
@@ -46,7 +48,7 @@ Outcome delete_container(const RuncArgs& args, const Policy& policy) {
   if (!args.container_id().empty()) {
     (void)cleanup_container_state(policy.state_dir, args.container_id());
   }
-  return proceed();
+  return proceed(args.argv);
 }
 
 struct Subcommand {
@@ -103,21 +105,6 @@ bool asks_for_help(const RuncArgs& args) {
   return false;
 }
 
-// update -r -: the runtime reads the (possibly clamped) resources from stdin, which oci-harden
-// has consumed; hand them over through a pipe (a resources object is far below its capacity).
-Status replace_stdin(const std::string& data) {
-  int fds[2];
-  if (::pipe(fds) != 0) return make_error(ErrorCode::kIo, "pipe for update's stdin failed");
-  ssize_t n = ::write(fds[1], data.data(), data.size());
-  ::close(fds[1]);
-  if (n != static_cast<ssize_t>(data.size()) || ::dup2(fds[0], 0) < 0) {
-    ::close(fds[0]);
-    return make_error(ErrorCode::kIo, "cannot pass the resources to the runtime's stdin");
-  }
-  ::close(fds[0]);
-  return Ok{};
-}
-
 // Reports a failure the way runc would, so `docker run` and `ctr run` print it.
 int fail(const RuncArgs& /*args: their --log was given to set_runc_log*/, int code, const std::string& message) {
   log_error("oci-harden: " + message);
@@ -158,12 +145,9 @@ int main(int argc, char** argv) {
   Outcome outcome = sub != nullptr ? sub->handler(args, *policy) : pass_through(args, *policy);
   if (!outcome.exec_runtime) return fail(args, outcome.exit_code, outcome.message);
 
-  if (outcome.replace_stdin) {
-    auto st = replace_stdin(outcome.stdin_data);
-    if (!st) return fail(args, kExitIo, st.error().message);
-  }
   log_debug("oci-harden: " + args.command + ": exec " + policy->runtime);
   std::fflush(nullptr);
-  Error err = exec_runtime(policy->runtime, outcome.argv.empty() ? args.argv : outcome.argv);
+  Error err = exec_runtime(policy->runtime, outcome.argv);
+  record_exec_failure(*policy, outcome, err.message);
   return fail(args, kExitRuntime, err.message);
 }

@@ -10,10 +10,12 @@
 #include <climits>
 #include <cstring>
 #include <iterator>
+#include <optional>
 
+#include "shim/cli/edge_record.hh"
+#include "shim/cli/exit_codes.hh"
 #include "shim/host/atomic_file.hh"
 #include "shim/host/audit.hh"
-#include "shim/cli/exit_codes.hh"
 #include "shim/core/handles.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/host/stdio_chown.hh"
@@ -26,13 +28,6 @@ namespace {
 
 constexpr size_t kMaxStateBytes = 1 << 20;
 constexpr size_t kMaxProcessBytes = 16 << 20;
-
-Outcome stop(int code, std::string message) {
-  Outcome o;
-  o.exit_code = code;
-  o.message = std::move(message);
-  return o;
-}
 
 // Runs `runtime [--root R] state ID` and returns its stdout (bounded).
 Result<std::string> runtime_state(const Policy& policy, const RuncArgs& args) {
@@ -73,13 +68,6 @@ Result<std::string> runtime_state(const Policy& policy, const RuncArgs& args) {
   return out;
 }
 
-// What the audit record says of the container: exec knows its bundle (and from it, and the
-// spec, the engine); update does not look it up (that would cost a `runc state`).
-struct Origin {
-  std::string bundle;
-  std::string engine = "unknown";
-};
-
 // The container's hardened spec: `state` names its bundle (put in *bundle_dir), whose
 // config.json oci-harden wrote.
 Result<Json> container_spec(const Policy& policy, const RuncArgs& args, std::string* bundle_dir) {
@@ -99,108 +87,129 @@ Result<Json> container_spec(const Policy& policy, const RuncArgs& args, std::str
   return spec;
 }
 
-Status record(const RuncArgs& args, const Policy& policy, const OperationDecision& d,
-              const std::string& decision, Json extra, int64_t start, const Origin& origin) {
-  AuditEvent e;
-  e.event = args.command;
-  e.decision = decision;
-  e.container = args.container_id();
-  e.runtime = policy.runtime;
-  e.policy = &policy;
-  e.changes = &d.changes;
-  e.refused = d.refusals;
-  e.extra = std::move(extra);
-  e.bundle = origin.bundle;
-  e.engine = origin.engine;
-  e.duration_us = now_us() - start;
-  std::string line = audit_record(e, now_us());
-  auto st = append_audit_line(policy.audit_log, line);
-  if (policy.audit_syslog) audit_to_syslog(line);
-  if (!st && policy.audit_failure == AuditFailure::kAllow) return Ok{};
-  return st;
+// What the runtime is handed, decided here once for exec and update: in audit mode the request
+// as it came (argv, and stdin as read), in enforce mode the rule's argv and rewritten resources.
+struct RuntimeInput {
+  std::vector<std::string> argv;
+  std::optional<std::string> stdin_data;  // update -r -: what the runtime reads on its stdin
+};
+
+RuntimeInput runtime_input(const RuncArgs& args, const Policy& policy, const OperationDecision& d,
+                           const std::optional<std::string>& stdin_read) {
+  if (policy.mode == Mode::kAudit) return RuntimeInput{args.argv, stdin_read};
+  RuntimeInput in{d.argv, stdin_read};
+  if (stdin_read && d.resources.is_object()) in.stdin_data = to_json(d.resources);
+  return in;
 }
 
-std::string decision_word(const Policy& policy, const OperationDecision& d) {
-  if (policy.mode == Mode::kAudit) return "audited";
-  if (d.refused()) return "refused";
-  return d.changes.empty() ? "unchanged" : "applied";
-}
-
-// Audits, then either stops (refused) or lets the runtime go on; shared by exec and update.
-Outcome finish(const RuncArgs& args, const Policy& policy, const OperationDecision& d, Json extra,
-               int64_t start, const Origin& origin) {
-  std::string decision = decision_word(policy, d);
-  auto st = record(args, policy, d, decision, std::move(extra), start, origin);
-  if (!st) return stop(kExitAudit, "cannot write the audit record: " + st.error().message);
-  if (decision == "refused") {
-    std::vector<Refusal> r = d.refusals;
-    return stop(kExitRefused, refusal_message(r));
+// update -r -: the runtime reads the (possibly clamped) resources from stdin, which oci-harden
+// has consumed; hand them over through a pipe made large enough to hold them whole.
+Status hand_stdin(const std::string& data) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return make_error(ErrorCode::kIo, std::string("pipe: ") + std::strerror(errno));
+  UniqueFd rd(fds[0]), wr(fds[1]);
+  if (data.size() > 65536 && ::fcntl(wr.get(), F_SETPIPE_SZ, static_cast<int>(data.size())) < 0) {
+    return make_error(ErrorCode::kIo, std::string("pipe size: ") + std::strerror(errno));
   }
-  Outcome o;
-  o.exec_runtime = true;
-  return o;
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(wr.get(), data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return make_error(ErrorCode::kIo, "cannot pass the resources to the runtime's stdin");
+    done += static_cast<size_t>(n);
+  }
+  wr.reset();
+  if (::dup2(rd.get(), 0) < 0) return make_error(ErrorCode::kIo, std::string("stdin: ") + std::strerror(errno));
+  return Ok{};
+}
+
+// A standard stream crun would chown on the host under the container's user namespace (a file,
+// not a device): a refusal of rule user-namespace, judged with the decision. Enforce mode only.
+void refuse_stdio_files(const Policy& policy, const Json& spec, OperationDecision* d) {
+  if (policy.mode != Mode::kEnforce || d->refused()) return;
+  const Json* maps = field_at(spec, "linux.uidMappings");
+  if (maps == nullptr || !maps->is_array() || maps->items().empty()) return;
+  std::vector<HostAction> wanted{HostAction{HostAction::Kind::kPrivateStdio, "", "", 0, 0, 0}};
+  for (std::string& why : stdio_the_runtime_would_chown(wanted, policy.runtime)) {
+    d->refusals.push_back(Refusal{"user-namespace", std::move(why), "process", "stdio-file"});
+  }
 }
 
 // With a user namespace, crun chowns its non-terminal standard streams to the container's root
 // for exec too: the device ones are replaced by private nodes first (kPrivateStdio).
-Outcome with_private_stdio(Outcome o, const Policy& policy, const Json& spec) {
-  if (!o.exec_runtime || policy.mode != Mode::kEnforce) return o;
+bool wants_private_stdio(const Policy& policy, const Json& spec) {
   const Json* maps = field_at(spec, "linux.uidMappings");
-  if (maps == nullptr || !maps->is_array() || maps->items().empty()) return o;
-  std::vector<HostAction> wanted{HostAction{HostAction::Kind::kPrivateStdio, "", "", 0, 0, 0}};
-  std::vector<std::string> files = stdio_the_runtime_would_chown(wanted, policy.runtime);
-  if (!files.empty()) {
-    return stop(kExitRefused, "exec: refused by user-namespace: " + files.front());
-  }
-  Status st = private_stdio_devices();
-  if (!st) return stop(kExitIo, "exec: " + st.error().message);
-  return o;
+  return policy.mode == Mode::kEnforce && maps != nullptr && maps->is_array() && !maps->items().empty();
+}
+
+// Records the decision; then stops (refused in enforce mode, or an audit log that failed) or
+// goes on (nullopt).
+std::optional<Outcome> record_decision(EdgeRecord& record, const Policy& policy, const OperationDecision& d) {
+  AuditEvent& e = record.event();
+  e.decision = decision_word(policy.mode, d.refused(), !d.changes.empty());
+  e.changes = &d.changes;
+  e.refused = d.refusals;
+  Outcome stopped;
+  if (!record.write_or(&stopped)) return stopped;
+  if (d.refused() && policy.mode == Mode::kEnforce) return stop(kExitRefused, refusal_message(d.refusals));
+  return std::nullopt;
 }
 
 }  // namespace
 
 Outcome harden_exec_command(const RuncArgs& args, const Policy& policy, const Host& host) {
-  int64_t start = now_us();
   std::string bundle;
   auto found = container_spec(policy, args, &bundle);
   if (!found) return stop(exit_code_for(found.error().code), "exec: " + found.error().message);
   const Json& spec = *found;
-  const Origin origin{bundle, guess_engine(spec, bundle)};
+  EdgeRecord record(args, policy, bundle);
+  record.event().engine = guess_engine(spec, bundle);
+  Json& extra = record.event().extra = Json::object();
 
   const std::string* process_path = args.flag("process");
+  std::optional<AtomicFile> file;
+  OperationDecision d;
   if (process_path == nullptr) {
-    OperationDecision d = harden_exec_flags(args, spec, policy, host);
-    Json extra = Json::object();
+    d = harden_exec_flags(args, spec, policy, host);
     Json asked = Json::array();
     for (const auto& [k, v] : args.flags) asked.push_back(Json::string("--" + k + "=" + v));
     extra.set("requested", std::move(asked));
-    Outcome o = finish(args, policy, d, std::move(extra), start, origin);
-    if (o.exec_runtime && policy.mode == Mode::kEnforce) o.argv = d.argv;
-    return with_private_stdio(std::move(o), policy, spec);
+  } else {
+    const std::string& path = *process_path;
+    size_t slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    auto opened = AtomicFile::open(dir, path.substr(slash == std::string::npos ? 0 : slash + 1), kMaxProcessBytes);
+    if (!opened) return stop(kExitSpec, "exec: " + opened.error().message);
+    file.emplace(std::move(*opened));
+    auto process = parse_process(file->text());
+    if (!process) return stop(kExitSpec, "exec: " + path + ": " + process.error().message);
+    d = harden_exec_process(*process, spec, policy, host, args.argv);
+    extra.set("requested", user_summary(*process));
+    extra.set("granted", user_summary(d.process));
   }
+  refuse_stdio_files(policy, spec, &d);
+  RuntimeInput in = runtime_input(args, policy, d, std::nullopt);
 
-  std::string path = *process_path;
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  auto file = AtomicFile::open(dir, path.substr(slash == std::string::npos ? 0 : slash + 1), kMaxProcessBytes);
-  if (!file) return stop(kExitSpec, "exec: " + file.error().message);
-  auto process = parse_process(file->text());
-  if (!process) return stop(kExitSpec, "exec: " + path + ": " + process.error().message);
-  OperationDecision d = harden_exec_process(*process, spec, policy, host, args.argv);
-  Json extra = Json::object();
-  extra.set("requested", user_summary(*process));
-  extra.set("granted", user_summary(d.process));
-  bool rewrite = policy.mode == Mode::kEnforce && !d.refused() && !d.changes.empty();
+  // Prepared (written and fsynced) before the record, renamed after it, as create does.
+  bool rewrite = file && policy.mode == Mode::kEnforce && !d.refused() && !d.changes.empty();
   if (rewrite) {
     auto st = file->prepare(to_json(d.process));
-    if (!st) return stop(kExitIo, "exec: " + st.error().message);
+    if (!st) return record.fail_after_decision(kExitIo, "exec: cannot write the judged process: " + st.error().message);
   }
-  Outcome o = finish(args, policy, d, std::move(extra), start, origin);
-  if (o.exec_runtime && rewrite) {
+  if (auto stopped = record_decision(record, policy, d)) {
+    // A standard-stream refusal names the operation it stopped, as it always has.
+    if (d.refused() && d.refusals.front().kind == "stdio-file") stopped->message = "exec: " + stopped->message;
+    return *stopped;
+  }
+  if (rewrite) {
     auto st = file->commit();
-    if (!st) return stop(kExitIo, "exec: " + st.error().message);
+    if (!st) return record.fail_after_decision(kExitIo, "exec: cannot replace the process file: " + st.error().message);
   }
-  return with_private_stdio(std::move(o), policy, spec);
+  if (wants_private_stdio(policy, spec)) {
+    Status st = private_stdio_devices();
+    if (!st) return record.fail_after_decision(kExitIo, "exec: " + st.error().message);
+  }
+  return record.proceed_with(std::move(in.argv));
 }
 
 namespace {
@@ -239,18 +248,17 @@ std::optional<Host::CpuBandwidth> current_cpu_bandwidth(const Policy& policy, co
 }  // namespace
 
 Outcome harden_update_command(const RuncArgs& args, const Policy& policy, const Host& host) {
-  int64_t start = now_us();
   const std::string* r = args.flag("resources");
   Json resources;
-  std::string stdin_text;
+  std::optional<std::string> stdin_read;
   std::optional<AtomicFile> file;
   if (r != nullptr) {
     std::string text;
     if (*r == "-") {
       auto in = read_stdin(1 << 20);
       if (!in) return stop(kExitSpec, "update -r -: " + in.error().message);
-      stdin_text = std::move(*in);
-      text = stdin_text;
+      stdin_read = std::move(*in);
+      text = *stdin_read;
     } else {
       size_t slash = r->rfind('/');
       std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : r->substr(0, slash));
@@ -265,29 +273,43 @@ Outcome harden_update_command(const RuncArgs& args, const Policy& policy, const 
     }
     resources = std::move(*parsed);
   }
+  EdgeRecord record(args, policy, "");
+  // The container's spec, only where the policy lets a container opt out of "update" (one
+  // `runtime state`, then its config.json).
+  std::optional<Json> spec;
+  if (update_needs_container_spec(policy)) {
+    std::string bundle;
+    auto found = container_spec(policy, args, &bundle);
+    if (!found) return stop(exit_code_for(found.error().code), "update: " + found.error().message);
+    spec = std::move(*found);
+    record.event().bundle = bundle;
+    record.event().engine = guess_engine(*spec, bundle);
+  } else {
+    record.event().engine = "unknown";
+  }
   // The container's CPU bandwidth now, only for an update that names one of quota and period
   // (one `runtime state` for its pid, then its cgroup): the two are judged together.
   std::optional<Host::CpuBandwidth> current;
   if (update_needs_current_cpu(args, resources)) current = current_cpu_bandwidth(policy, args, host);
-  OperationDecision d = harden_update(args, resources, policy, host, current);
-  Outcome o = finish(args, policy, d, Json::object(), start, Origin{});
-  if (!o.exec_runtime || policy.mode == Mode::kAudit) {
-    if (o.exec_runtime && r != nullptr && *r == "-") {
-      o.replace_stdin = true;  // what we read from stdin must still reach the runtime
-      o.stdin_data = stdin_text;
-    }
-    return o;
-  }
-  o.argv = d.argv;
-  if (r != nullptr && *r == "-") {
-    o.replace_stdin = true;
-    o.stdin_data = d.resources.is_object() ? to_json(d.resources) : stdin_text;
-  } else if (file && d.resources != resources) {
+  OperationDecision d = harden_update(args, resources, policy, host, current, spec ? &*spec : nullptr);
+  record.event().extra = Json::object();
+  RuntimeInput in = runtime_input(args, policy, d, stdin_read);
+
+  bool rewrite = file && policy.mode == Mode::kEnforce && !d.refused() && d.resources != resources;
+  if (rewrite) {
     auto st = file->prepare(to_json(d.resources));
-    if (st) st = file->commit();
-    if (!st) return stop(kExitIo, "update: " + st.error().message);
+    if (!st) return record.fail_after_decision(kExitIo, "update: cannot write the judged resources: " + st.error().message);
   }
-  return o;
+  if (auto stopped = record_decision(record, policy, d)) return *stopped;
+  if (rewrite) {
+    auto st = file->commit();
+    if (!st) return record.fail_after_decision(kExitIo, "update: cannot replace the resources file: " + st.error().message);
+  }
+  if (in.stdin_data) {
+    auto st = hand_stdin(*in.stdin_data);
+    if (!st) return record.fail_after_decision(kExitIo, "update: " + st.error().message);
+  }
+  return record.proceed_with(std::move(in.argv));
 }
 
 }  // namespace oci_harden

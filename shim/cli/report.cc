@@ -274,9 +274,15 @@ Status read_refusals(const Json* refused, Record* rec) {
     auto rule = required_string(r, "rule");
     if (!rule) return bad("refused[]: " + rule.error().message);
     add_unique(&rec->refused_rules, *rule);
+    if (*rule != "host-namespaces") continue;
+    // The refusal's structured kind says which host namespace it is about. Records written
+    // before refusals carried a kind (no "kind" member) are read by the reason host-namespaces
+    // wrote then, which began with the namespace's type.
+    const Json* kind = member(&r, "kind");
     const Json* reason = member(&r, "reason");
-    if (*rule == "host-namespaces" && reason != nullptr && reason->is_string() &&
-        reason->text().rfind("network namespace", 0) == 0) {
+    if (kind != nullptr) {
+      rec->host_network = rec->host_network || (kind->is_string() && kind->text() == "host-network-namespace");
+    } else if (reason != nullptr && reason->is_string() && reason->text().rfind("network namespace", 0) == 0) {
       rec->host_network = true;
     }
   }

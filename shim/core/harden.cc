@@ -127,6 +127,13 @@ void want_private_stdio(const Json& spec, std::vector<HostAction>& actions) {
 
 }  // namespace
 
+bool rule_runs(const std::string& id, const Policy& policy, const Json& container_spec) {
+  if (!policy.rule_enabled(id)) return false;
+  // Only a rule the policy lets be opted out of can be: skip the annotation otherwise.
+  if (!contains(policy.opt_out_allowed, id)) return true;
+  return !contains(decide_opt_outs(container_spec, policy).granted, id);
+}
+
 Decision harden_spec(Json spec, const Policy& policy, const Host& host, const Invocation& inv) {
   Decision d;
   d.opt_outs = decide_opt_outs(spec, policy);
@@ -140,6 +147,7 @@ Decision harden_spec(Json spec, const Policy& policy, const Host& host, const In
   }
   RuleContext ctx(spec, policy, host, inv);
   for (const RuleInfo& rule : all_rules()) {
+    if (rule.kind != RuleKind::kCreate) continue;
     if (!policy.rule_enabled(rule.id) || contains(d.opt_outs.granted, rule.id)) continue;
     ctx.begin_rule(rule.id);
     rule.apply(ctx);

@@ -43,6 +43,11 @@ std::vector<std::string> parse_opt_out_list(const std::string& value);
 // The annotation keys of an exception's details: <opt_out_annotation>-owner, -reason, -until.
 std::string opt_out_detail_key(const Policy& policy, const char* detail);
 
+// Whether rule `id` runs for the container whose spec is `container_spec`: not in
+// disabled_rules, and not opted out of by the spec's annotation with the policy's leave. The one
+// test harden_spec (create rules) and the exec and update operations apply.
+bool rule_runs(const std::string& id, const Policy& policy, const Json& container_spec);
+
 Decision harden_spec(Json spec, const Policy& policy, const Host& host, const Invocation& inv);
 
 // One line per refusal, all rules named: "refused by a, b: reason; reason".

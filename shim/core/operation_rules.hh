@@ -1,6 +1,8 @@
-// The rules of later operations on a running container: `runc exec` (rule id "exec") and
-// `runc update` (rule id "update"). Pure, like the container rules: the request and the
-// container's hardened spec go in; a rewritten request, changes and refusals come out.
+// The rules of later operations on a running container: `runc exec` (rule id "exec", kind exec)
+// and `runc update` (rule id "update", kind update), entries of the one rule table. Pure, like the
+// container rules: the request and the container's hardened spec go in; a rewritten request,
+// changes and refusals (recorded through a RuleContext) come out. A rule that is off for the
+// container (disabled_rules, a granted opt-out: rule_runs) leaves the request as it came.
 #pragma once
 
 #include <optional>
@@ -37,9 +39,15 @@ OperationDecision harden_exec_flags(const RuncArgs& args, const Json& container_
 // the -r resources object (`resources`, null when not given) held to the policy's maxima.
 // `current`: the container's CPU bandwidth now, for an update that names only one of quota and
 // period (nullopt: unknown, judged at the worst case).
+// `container_spec`: the container's spec, for its opt-out annotation (nullptr: not looked up;
+// needed only when update_needs_container_spec). Rule "update" off (disabled_rules, a granted
+// opt-out): the update goes through as asked, as exec's functions do for rule "exec".
 OperationDecision harden_update(const RuncArgs& args, const Json& resources, const Policy& policy,
                                 const Host& host,
-                                const std::optional<Host::CpuBandwidth>& current = std::nullopt);
+                                const std::optional<Host::CpuBandwidth>& current = std::nullopt,
+                                const Json* container_spec = nullptr);
+// Whether the policy lets a container opt out of "update" (then its spec is looked up).
+bool update_needs_container_spec(const Policy& policy);
 // Whether an update names one of the CPU quota and period but not the other (then the
 // container's current bandwidth is looked up: `update --cpus` names both, and costs nothing).
 bool update_needs_current_cpu(const RuncArgs& args, const Json& resources);

@@ -25,6 +25,9 @@ struct Change {
 struct Refusal {
   std::string rule;
   std::string reason;  // names the offending field or path
+  // Structured, for readers of the audit log (oci-hardenctl report) that must not parse reason:
+  std::string field = {};  // the JSON field or flag at fault ("linux.namespaces[2].path", "--cap"), "" if none
+  std::string kind = {};   // what is wrong, a short word of the rule's own ("host-network-namespace")
 };
 
 // Something a rule could not do and did not refuse (the host lacks what it needs), kept for the
@@ -74,6 +77,8 @@ class RuleContext {
   // Records a change made by hand (e.g. inside an array).
   void record(const std::string& path, Json before, Json after);
   void refuse(const std::string& reason);
+  // A refusal with its structured fields (Refusal::field, Refusal::kind).
+  void refuse(const std::string& field, const std::string& kind, const std::string& reason);
   void note(const std::string& text) { notes_.push_back(Note{rule_, text}); }
   void request(HostAction action) { actions_.push_back(std::move(action)); }
 
@@ -99,20 +104,26 @@ class RuleContext {
 
 using RuleFn = void (*)(RuleContext&);
 
+// The operation a rule judges: the container's spec (create, run, restore), the process of a
+// `runc exec`, or the resources of a `runc update`.
+enum class RuleKind { kCreate, kExec, kUpdate };
+
 struct RuleInfo {
   const char* id;          // stable id: errors, audit records, opt-outs, man pages
   const char* cis;         // CIS Docker Benchmark check, e.g. "5.3"
   const char* practice;    // docker-security-cheat-sheet.txt practice number, "" if none
   const char* summary;     // one line for --help and explain
-  RuleFn apply;            // nullptr for rules judged elsewhere (exec, update, opt-out)
+  RuleFn apply;            // kCreate: run by harden_spec; nullptr for exec and update, whose
+                           // operations call them (operation_rules.hh) with their own inputs
+  RuleKind kind = RuleKind::kCreate;
 };
 
-// Every rule, in the order they run: rules that judge the engine's original request run before
-// rules that rewrite it (privileged must see the capabilities before they are dropped).
+// Every rule: the create rules in the order they run (rules that judge the engine's original
+// request run before rules that rewrite it: privileged must see the capabilities before they are
+// dropped), then exec and update. disabled_rules and granted opt-outs apply to all alike.
 const std::vector<RuleInfo>& all_rules();
 const RuleInfo* find_rule(const std::string& id);
-// Rules of later operations (runc exec, runc update), judged by their own commands; they are
-// not container rules, so they cannot be opted out of.
+// The rules of later operations (kind exec and update), a view of all_rules().
 const std::vector<RuleInfo>& operation_rules();
 
 // One function per rule, each in shim/core/rules/<rule-id>.cc.

@@ -176,6 +176,8 @@ std::string audit_record(const AuditEvent& e, int64_t unix_time_us) {
     Json x = Json::object();
     x.set("rule", str(f.rule));
     x.set("reason", str(f.reason));
+    if (!f.field.empty()) x.set("field", str(f.field));
+    if (!f.kind.empty()) x.set("kind", str(f.kind));
     refused.push_back(std::move(x));
   }
   r.set("refused", std::move(refused));
@@ -233,6 +235,26 @@ Status append_audit_line(const std::string& path, const std::string& line) {
     return make_error(ErrorCode::kAudit, path + ": fdatasync: " + std::strerror(errno));
   }
   return Ok{};  // the lock is released when fd closes
+}
+
+Status record_event(const Policy& policy, AuditEvent& e, int64_t start_us, std::string* let_pass) {
+  e.policy = &policy;
+  e.runtime = policy.runtime;
+  e.duration_us = now_us() - start_us;
+  std::string line = audit_record(e, now_us());
+  auto st = append_audit_line(policy.audit_log, line);
+  if (policy.audit_syslog) audit_to_syslog(line);
+  if (!st && policy.audit_failure == AuditFailure::kAllow) {
+    if (let_pass != nullptr) *let_pass = st.error().message;
+    return Ok{};
+  }
+  return st;
+}
+
+std::string decision_word(Mode mode, bool refused, bool changed) {
+  if (mode == Mode::kAudit) return "audited";
+  if (refused) return "refused";
+  return changed ? "applied" : "unchanged";
 }
 
 void audit_to_syslog(const std::string& line) {

@@ -42,6 +42,15 @@ Status append_audit_line(const std::string& path, const std::string& line);
 // Also sends the record to syslog (facility authpriv) when the policy asks.
 void audit_to_syslog(const std::string& line);
 
+// The one way an event is recorded (create, run, restore, exec, update, verify, stop): sets the
+// policy, runtime and duration (since start_us), appends the record durably, copies it to syslog
+// when the policy asks. Returns the append's error only when the policy's audit_failure stops the
+// event; an error it lets pass goes to *let_pass (when given).
+Status record_event(const Policy& policy, AuditEvent& e, int64_t start_us, std::string* let_pass = nullptr);
+
+// The name of a decision: audited (audit mode), refused, applied (something changed), unchanged.
+std::string decision_word(Mode mode, bool refused, bool changed);
+
 // RFC 3339, UTC, microseconds: 2026-11-28T18:19:14.123456Z
 std::string rfc3339_utc(int64_t unix_time_us);
 int64_t now_us();

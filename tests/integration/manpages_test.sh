@@ -107,19 +107,24 @@ section "$H8" "EXIT STATUS" > "$T/exit"
 section "$H8" "AUDIT LOG" > "$T/audit"
 section "$H8" ENVIRONMENT > "$T/env"
 
-# Rule table: "id<TAB>cis<TAB>practice" for each RuleInfo literal, split at operation_rules().
+# Rule table: "kind<TAB>id<TAB>cis<TAB>practice" for each RuleInfo literal of all_rules(); an entry
+# of kind RuleKind::kExec or kUpdate is an operation rule, any other a container rule.
 perl -0777 -ne '
-  my ($c, $o) = split /const std::vector<RuleInfo>& operation_rules\(\)/, $_, 2;
-  while ($c =~ /\{"([a-z][a-z-]*)",\s*"([^"]*)",\s*"([^"]*)",/g) { print "container\t$1\t$2\t$3\n" }
-  while ($o =~ /\{"([a-z][a-z-]*)",\s*"([^"]*)",\s*"([^"]*)",/g) { print "operation\t$1\t$2\t$3\n" }
+  while (/\{"([a-z][a-z-]*)",\s*"([^"]*)",\s*"([^"]*)",([^{}]*)\}/g) {
+    my ($id, $cis, $practice, $rest) = ($1, $2, $3, $4);
+    my $kind = $rest =~ /RuleKind::k(Exec|Update)\b/ ? "operation" : "container";
+    print "$kind\t$id\t$cis\t$practice\n";
+  }
 ' shim/core/rules/registry.cc > "$T/registry"
 mapfile -t container_ids < <(awk -F'\t' '$1 == "container" { print $2 }' "$T/registry")
 mapfile -t operation_ids < <(awk -F'\t' '$1 == "operation" { print $2 }' "$T/registry")
+mapfile -t all_ids < <(awk -F'\t' '{ print $2 }' "$T/registry")
 
-# The binaries print the same table: the extraction above must agree with them.
+# The binaries print the same table (container rules, then operation rules): the extraction above
+# must agree with them.
 bin/oci-hardenctl rules | awk 'NR > 1 { print $1 }' > "$T/ctl-rules"
-if diff <(printf '%s\n' "${container_ids[@]}") "$T/ctl-rules" > "$T/diff" 2>&1; then
-  pass "registry.cc's rule ids are what oci-hardenctl rules lists (${#container_ids[@]})"
+if diff <(printf '%s\n' "${all_ids[@]}") "$T/ctl-rules" > "$T/diff" 2>&1; then
+  pass "registry.cc's rule ids are what oci-hardenctl rules lists (${#all_ids[@]})"
 else
   fail "registry.cc's rule ids are what oci-hardenctl rules lists" "$(cat "$T/diff")"
 fi

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "shim/core/harden.hh"
 #include "shim/core/operation_rules.hh"
 #include "shim/core/spec.hh"
 
@@ -68,24 +69,32 @@ Container container_of(const Json& spec, const Policy& policy) {
   return c;
 }
 
+// The exec rule's verdicts, recorded through its RuleContext (rule id "exec").
 class ExecJudge {
  public:
-  ExecJudge(const Policy& p, OperationDecision* d) : policy_(p), d_(d) {}
-  bool clamp() const { return policy_.exec_escalation == ExecEscalation::kClamp; }
+  explicit ExecJudge(RuleContext& ctx) : ctx_(ctx) {}
+  bool clamp() const { return ctx_.policy().exec_escalation == ExecEscalation::kClamp; }
   // Returns true when the request may go on in clamped form.
-  bool escalation(const std::string& reason) {
+  bool escalation(const std::string& field, const std::string& reason) {
     if (clamp()) return true;
-    d_->refusals.push_back(Refusal{"exec", reason + " (exec.escalation is \"refuse\")"});
+    ctx_.refuse(field, "escalation", reason + " (exec.escalation is \"refuse\")");
     return false;
   }
+  // A request that is not judged as runc would read it.
+  void malformed(const std::string& field, const std::string& reason) { ctx_.refuse(field, "malformed", reason); }
   void change(const std::string& path, Json before, Json after) {
-    d_->changes.push_back(Change{"exec", path, std::move(before), std::move(after)});
+    ctx_.record(path, std::move(before), std::move(after));
   }
 
  private:
-  const Policy& policy_;
-  OperationDecision* d_;
+  RuleContext& ctx_;
 };
+
+// Moves what the rule recorded into the operation's decision.
+void take_verdicts(RuleContext& ctx, OperationDecision* d) {
+  d->changes = std::move(ctx.changes());
+  d->refusals = std::move(ctx.refusals());
+}
 
 // As privileged.cc judges a container: engines list the capabilities they know (Docker 20.10
 // stops at 37, CAP_AUDIT_READ) even where the kernel has more, so `docker exec --privileged`
@@ -129,12 +138,16 @@ OperationDecision harden_exec_process(const Json& process_in, const Json& contai
   OperationDecision d;
   d.argv = argv;
   d.process = process_in;
-  ExecJudge judge(policy, &d);
+  if (!rule_runs("exec", policy, container_spec)) return d;
+  const Invocation inv{"exec", "", ""};
+  RuleContext ctx(d.process, policy, host, inv);
+  ctx.begin_rule("exec");
+  ExecJudge judge(ctx);
   Container c = container_of(container_spec, policy);
-  Json& p = d.process;
+  Json& p = ctx.spec();
 
   if (requests_every_capability(p, host) || requests_every_own_capability(p, host)) {
-    judge.escalation("the exec asks for every capability (exec --privileged)");
+    judge.escalation("process.capabilities", "the exec asks for every capability (exec --privileged)");
   }
   if (Json* caps = field(&p, "capabilities")) {
     for (const char* set : kCapSets) {
@@ -152,7 +165,8 @@ OperationDecision harden_exec_process(const Json& process_in, const Json& contai
         }
       }
       for (const auto& cap : escalated) {
-        judge.escalation("the exec asks for " + cap + " in capabilities." + set +
+        judge.escalation(std::string("process.capabilities.") + set,
+                         "the exec asks for " + cap + " in capabilities." + set +
                          ", which the container does not have");
       }
       Json after = string_array(kept);
@@ -167,7 +181,7 @@ OperationDecision harden_exec_process(const Json& process_in, const Json& contai
   uint32_t uid = static_cast<uint32_t>(int_field(user, "uid").value_or(0));
   uint32_t gid = static_cast<uint32_t>(int_field(user, "gid").value_or(0));
   if (uid == 0 && c.uid != 0) {
-    if (judge.escalation("the exec asks for uid 0, but the container runs as uid " + std::to_string(c.uid))) {
+    if (judge.escalation("process.user.uid", "the exec asks for uid 0, but the container runs as uid " + std::to_string(c.uid))) {
       Json& u = ensure_object(p, "user");
       judge.change("process.user.uid", Json::integer(0), Json::integer(c.uid));
       u.set("uid", Json::integer(c.uid));
@@ -176,7 +190,7 @@ OperationDecision harden_exec_process(const Json& process_in, const Json& contai
   bool container_has_gid0 = c.gid == 0 ||
                             std::find(c.gids.begin(), c.gids.end(), 0u) != c.gids.end();
   if (gid == 0 && !container_has_gid0) {
-    if (judge.escalation("the exec asks for gid 0, which the container does not have")) {
+    if (judge.escalation("process.user.gid", "the exec asks for gid 0, which the container does not have")) {
       Json& u = ensure_object(p, "user");
       judge.change("process.user.gid", Json::integer(0), Json::integer(c.gid));
       u.set("gid", Json::integer(c.gid));
@@ -186,7 +200,8 @@ OperationDecision harden_exec_process(const Json& process_in, const Json& contai
     bool asks_zero = false;
     for (const Json& g : extra->items()) asks_zero = asks_zero || g.text() == "0";
     if (asks_zero && !container_has_gid0 &&
-        judge.escalation("the exec asks for supplementary gid 0, which the container does not have")) {
+        judge.escalation("process.user.additionalGids",
+                         "the exec asks for supplementary gid 0, which the container does not have")) {
       Json kept = Json::array();
       for (const Json& g : extra->items()) {
         if (g.text() != "0") kept.push_back(g);
@@ -201,7 +216,7 @@ OperationDecision harden_exec_process(const Json& process_in, const Json& contai
     std::string asked = string_field(&p, key).value_or("");
     if (asked == *want) continue;
     if (!asked.empty() &&
-        !judge.escalation(std::string("the exec asks for ") + key + " \"" + asked +
+        !judge.escalation(std::string("process.") + key, std::string("the exec asks for ") + key + " \"" + asked +
                           "\", but the container has \"" + *want + "\"")) {
       continue;
     }
@@ -217,13 +232,22 @@ OperationDecision harden_exec_process(const Json& process_in, const Json& contai
     judge.change("process.noNewPrivileges", nnp ? *nnp : Json(), Json::boolean(true));
     p.set("noNewPrivileges", Json::boolean(true));
   }
+  take_verdicts(ctx, &d);
   return d;
 }
 
 OperationDecision harden_exec_flags(const RuncArgs& args, const Json& container_spec,
-                                    const Policy& policy, const Host&) {
+                                    const Policy& policy, const Host& host) {
   OperationDecision d;
-  ExecJudge judge(policy, &d);
+  if (!rule_runs("exec", policy, container_spec)) {
+    d.argv = args.argv;
+    return d;
+  }
+  Json flags_judged;  // the flag form rewrites argv, not a JSON object
+  const Invocation inv{"exec", args.container_id(), ""};
+  RuleContext ctx(flags_judged, policy, host, inv);
+  ctx.begin_rule("exec");
+  ExecJudge judge(ctx);
   Container c = container_of(container_spec, policy);
   std::vector<bool> drop(args.argv.size(), false);
   std::vector<std::pair<size_t, std::string>> replace;  // argv index → new word
@@ -235,11 +259,11 @@ OperationDecision harden_exec_flags(const RuncArgs& args, const Json& container_
     const auto& [name, value] = args.flags[k];
     if (name == "cap") {
       if (!has(policy.capabilities, value)) {
-        d.changes.push_back(Change{"exec", "--cap", Json::string(value), Json()});
+        judge.change("--cap", Json::string(value), Json());
         drop_flag(k);
       } else if (!has(c.bounding, value)) {
-        if (judge.escalation("the exec asks for " + value + " (--cap), which the container does not have")) {
-          d.changes.push_back(Change{"exec", "--cap", Json::string(value), Json()});
+        if (judge.escalation("--cap", "the exec asks for " + value + " (--cap), which the container does not have")) {
+          judge.change("--cap", Json::string(value), Json());
           drop_flag(k);
         }
       }
@@ -249,17 +273,16 @@ OperationDecision harden_exec_flags(const RuncArgs& args, const Json& container_
       std::optional<uint32_t> gid;
       if (colon != std::string::npos) gid = runc_id(value.substr(colon + 1), false);
       if (!uid || (colon != std::string::npos && !gid)) {
-        d.refusals.push_back(Refusal{
-            "exec", "--user \"" + value + "\" is not a numeric uid[:gid] within 0..2^63-1"});
+        judge.malformed("--user", "--user \"" + value + "\" is not a numeric uid[:gid] within 0..2^63-1");
         continue;
       }
       bool uid0 = *uid == 0 && c.uid != 0;
       bool gid0 = gid && *gid == 0 && c.gid != 0;
       if ((uid0 || gid0) &&
-          judge.escalation("the exec asks for --user " + value + ", but the container runs as " +
+          judge.escalation("--user", "the exec asks for --user " + value + ", but the container runs as " +
                            std::to_string(c.uid) + ":" + std::to_string(c.gid))) {
         std::string fixed = std::to_string(c.uid) + ":" + std::to_string(c.gid);
-        d.changes.push_back(Change{"exec", "--user", Json::string(value), Json::string(fixed)});
+        judge.change("--user", Json::string(value), Json::string(fixed));
         size_t at = args.flag_spans[k].first;
         if (args.flag_spans[k].second == 2) {
           replace.emplace_back(at + 1, fixed);
@@ -270,27 +293,27 @@ OperationDecision harden_exec_flags(const RuncArgs& args, const Json& container_
     } else if (name == "additional-gids") {
       std::optional<uint32_t> extra = runc_id(value, true);
       if (!extra) {
-        d.refusals.push_back(Refusal{"exec", "--additional-gids \"" + value +
-                                                 "\" is not a plain decimal gid within 0..2^63-1"});
+        judge.malformed("--additional-gids",
+                        "--additional-gids \"" + value + "\" is not a plain decimal gid within 0..2^63-1");
         continue;
       }
       if (*extra == 0 && c.gid != 0 &&
-          judge.escalation("the exec asks for supplementary gid 0 (--additional-gids)")) {
-        d.changes.push_back(Change{"exec", "--additional-gids", Json::string(value), Json()});
+          judge.escalation("--additional-gids", "the exec asks for supplementary gid 0 (--additional-gids)")) {
+        judge.change("--additional-gids", Json::string(value), Json());
         drop_flag(k);
       }
     } else if (name == "no-new-privs") {
       if (value == "false" || value == "0") {
-        if (judge.escalation("--no-new-privs=false would turn no_new_privs off")) {
-          d.changes.push_back(Change{"exec", "--no-new-privs", Json::string(value), Json()});
+        if (judge.escalation("--no-new-privs", "--no-new-privs=false would turn no_new_privs off")) {
+          judge.change("--no-new-privs", Json::string(value), Json());
           drop_flag(k);
         }
       }
     } else if (name == "apparmor" || name == "process-label" || name == "cgroup") {
       const std::string& want = name == "apparmor" ? c.apparmor : c.selinux;
       if (name != "cgroup" && value == want) continue;
-      if (judge.escalation("--" + name + " " + value + " would change the exec's confinement")) {
-        d.changes.push_back(Change{"exec", "--" + name, Json::string(value), Json()});
+      if (judge.escalation("--" + name, "--" + name + " " + value + " would change the exec's confinement")) {
+        judge.change("--" + name, Json::string(value), Json());
         drop_flag(k);
       }
     }
@@ -303,6 +326,7 @@ OperationDecision harden_exec_flags(const RuncArgs& args, const Json& container_
     }
     d.argv.push_back(word);
   }
+  take_verdicts(ctx, &d);
   return d;
 }
 

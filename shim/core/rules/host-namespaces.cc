@@ -61,19 +61,22 @@ void judge_path(RuleContext& ctx, const NamespaceKind& kind, size_t index, const
   if (!pinned) return;
   const std::string& abs = *pinned;
   std::string named = std::string(kind.type) + " namespace " + abs;
+  // Structured, for the audit log's readers: the entry's path, and which host namespace it may be.
+  const std::string field = where + ".path";
+  const std::string host_kind = std::string("host-") + kind.type + "-namespace";
   std::optional<NamespaceId> target = host.namespace_at(abs);
   if (!target) {
-    ctx.refuse(named + " (" + where + ") cannot be inspected, so it may be the host's");
+    ctx.refuse(field, host_kind, named + " (" + where + ") cannot be inspected, so it may be the host's");
     return;
   }
   std::optional<NamespaceId> own = host.own_namespace(kind.type);
   if (!own) {
-    ctx.refuse(named + " (" + where + ") cannot be compared with the host's");
+    ctx.refuse(field, host_kind, named + " (" + where + ") cannot be compared with the host's");
     return;
   }
   std::optional<NamespaceId> init = host.init_namespace(kind.type);
   if (*target == *own || (init && *target == *init)) {
-    ctx.refuse(named + " is the host's" + kind.flag);
+    ctx.refuse(field, host_kind, named + " is the host's" + kind.flag);
   }
 }
 
@@ -88,7 +91,7 @@ void rule_host_namespaces(RuleContext& ctx) {
       std::string type = string_field(&ns, "type").value_or("");
       std::string where = json_path_index("linux.namespaces", i);
       if (!seen.insert(type).second) {
-        ctx.refuse("the " + type + " namespace is listed twice (" + where +
+        ctx.refuse(where, "duplicate-namespace", "the " + type + " namespace is listed twice (" + where +
                    "): duplicate namespace types are not allowed");
         continue;
       }
@@ -99,9 +102,9 @@ void rule_host_namespaces(RuleContext& ctx) {
   }
   for (const NamespaceKind& kind : kKinds) {
     if (kind.required && seen.count(kind.type) == 0) {
-      ctx.refuse(std::string(kind.type) +
-                 " namespace missing from linux.namespaces: the container would share the host's" +
-                 kind.flag);
+      ctx.refuse("linux.namespaces", std::string("host-") + kind.type + "-namespace",
+                 std::string(kind.type) +
+                 " namespace missing from linux.namespaces: the container would share the host's" + kind.flag);
     }
   }
 }

@@ -25,6 +25,10 @@ void RuleContext::record(const std::string& path, Json before, Json after) {
 
 void RuleContext::refuse(const std::string& reason) { refusals_.push_back(Refusal{rule_, reason}); }
 
+void RuleContext::refuse(const std::string& field, const std::string& kind, const std::string& reason) {
+  refusals_.push_back(Refusal{rule_, reason, field, kind});
+}
+
 const std::vector<RuleInfo>& all_rules() {
   // Judging rules first: they must see what the engine asked for, before any rewrite.
   static const std::vector<RuleInfo> kRules = {
@@ -83,18 +87,24 @@ const std::vector<RuleInfo>& all_rules() {
        "refuse an image the engine names from a registry allowed_registries does not list "
        "(Kubernetes practice 7)",
        rule_trusted_registries},
+      // Later operations on the running container, judged by their own commands.
+      {"exec", "5.22, 5.23", "24",
+       "runc exec: no more capabilities or privilege than the container; no_new_privs",
+       nullptr, RuleKind::kExec},
+      {"update", "5.10, 5.11, 5.28", "20, 22", "runc update: limits stay within the policy's maxima",
+       nullptr, RuleKind::kUpdate},
   };
   return kRules;
 }
 
 const std::vector<RuleInfo>& operation_rules() {
-  static const std::vector<RuleInfo> kRules = {
-      {"exec", "5.22, 5.23", "24",
-       "runc exec: no more capabilities or privilege than the container; no_new_privs",
-       nullptr},
-      {"update", "5.10, 5.11, 5.28", "20, 22", "runc update: limits stay within the policy's maxima",
-       nullptr},
-  };
+  static const std::vector<RuleInfo> kRules = [] {
+    std::vector<RuleInfo> out;
+    for (const RuleInfo& r : all_rules()) {
+      if (r.kind != RuleKind::kCreate) out.push_back(r);
+    }
+    return out;
+  }();
   return kRules;
 }
 

@@ -6,6 +6,7 @@
 // at update; crun 1.8.1 writes it after the typed values) is judged as at create: a key that is
 // not one file name, or a pids/memory/cpu limit entry beyond the maximum, is refused.
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <climits>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <optional>
 
+#include "shim/core/harden.hh"
 #include "shim/core/operation_rules.hh"
 #include "shim/core/spec.hh"
 #include "shim/core/unified_limits.hh"
@@ -30,26 +32,33 @@ Maxima maxima_of(const Policy& p, const Host& host) {
                 p.cpu.max.value_or(static_cast<int64_t>(host.cpu_count()) * 1000)};
 }
 
+// The update rule's verdicts, recorded through its RuleContext (rule id "update").
 class UpdateJudge {
  public:
-  UpdateJudge(const Policy& p, OperationDecision* d) : policy_(p), d_(d) {}
-  // Returns the value to use, or nullopt when the update is refused.
+  explicit UpdateJudge(RuleContext& ctx) : ctx_(ctx) {}
+  // Returns the value to use, or nullopt when the update is refused. `what` starts with the
+  // field or flag it names ("pids.limit", "--memory", "cpu.quota (…) at period N").
   std::optional<int64_t> judge(const std::string& what, int64_t asked, bool unlimited, int64_t max) {
     if (!unlimited && asked <= max) return asked;
     std::string shown = unlimited ? "unlimited" : std::to_string(asked);
-    if (policy_.above_max == AboveMax::kRefuse) {
-      d_->refusals.push_back(Refusal{"update", what + " " + shown + " is above the policy maximum " +
-                                                   std::to_string(max)});
+    if (ctx_.policy().above_max == AboveMax::kRefuse) {
+      ctx_.refuse(what.substr(0, what.find(' ')), "above-max",
+                  what + " " + shown + " is above the policy maximum " + std::to_string(max));
       return std::nullopt;
     }
-    d_->changes.push_back(Change{"update", what, unlimited ? Json::integer(-1) : Json::integer(asked),
-                                 Json::integer(max)});
+    ctx_.record(what, unlimited ? Json::integer(-1) : Json::integer(asked), Json::integer(max));
     return max;
+  }
+  // A value that is not judged as the runtime would read it, or that must not be written.
+  void refuse(const std::string& field, const std::string& kind, const std::string& reason) {
+    ctx_.refuse(field, kind, reason);
+  }
+  void change(const std::string& path, Json before, Json after) {
+    ctx_.record(path, std::move(before), std::move(after));
   }
 
  private:
-  const Policy& policy_;
-  OperationDecision* d_;
+  RuleContext& ctx_;
 };
 
 // The largest cpu quota (microseconds per period) that cpu_milli thousandths of a CPU allow.
@@ -139,14 +148,14 @@ void judge_cpu(const RuncArgs& args, const Policy& policy, int64_t cpu_milli,
     if (name == "cpu-period") {
       uint64_t v = 0;
       if (!parse_unsigned(value, &v)) {
-        d->refusals.push_back(Refusal{"update", "--cpu-period \"" + value + "\" is not a number"});
+        judge.refuse("--cpu-period", "malformed", "--cpu-period \"" + value + "\" is not a number");
         continue;
       }
       take_period(v);
     } else if (name == "cpu-quota") {
       int64_t v = 0;
       if (!parse_decimal(value, &v)) {
-        d->refusals.push_back(Refusal{"update", "--cpu-quota \"" + value + "\" is not a number"});
+        judge.refuse("--cpu-quota", "malformed", "--cpu-quota \"" + value + "\" is not a number");
         continue;
       }
       quotas.push_back(Named{"--cpu-quota", v, static_cast<long>(k)});
@@ -192,7 +201,7 @@ void judge_cpu(const RuncArgs& args, const Policy& policy, int64_t cpu_milli,
   }
   if (pin_period) {
     // The container's period is unknown: the quota is judged at the policy's, written too.
-    d->changes.push_back(Change{"update", "cpu.period", Json(), Json::integer(static_cast<int64_t>(*period))});
+    judge.change("cpu.period", Json(), Json::integer(static_cast<int64_t>(*period)));
   }
   if (!pin_period && !add_quota) return;
   if (d->resources.is_object()) {
@@ -210,12 +219,12 @@ void judge_cpu(const RuncArgs& args, const Policy& policy, int64_t cpu_milli,
 // The -r object's unified map. A cpu.max without a period keeps the container's: the typed
 // period the same object writes first, else the current one; unknown, it is refused.
 void judge_unified_update(const Json& resources, const Maxima& max, const std::optional<Host::CpuBandwidth>& current,
-                          OperationDecision* d) {
+                          UpdateJudge& judge) {
   const Json* unified = resources.is_object() ? field(&resources, "unified") : nullptr;
   if (unified == nullptr || !unified->is_object()) return;
   for (const auto& [key, value] : unified->members()) {
     std::string why = unified_key_bad_name(key);
-    if (!why.empty()) d->refusals.push_back(Refusal{"update", "unified[\"" + key + "\"] " + why});
+    if (!why.empty()) judge.refuse("unified[\"" + key + "\"]", "malformed", "unified[\"" + key + "\"] " + why);
   }
   UnifiedBounds bounds{max.pids, max.memory, max.cpu_milli, 0};
   uint64_t p = 0;
@@ -227,7 +236,7 @@ void judge_unified_update(const Json& resources, const Maxima& max, const std::o
   }
   for (UnifiedController c : {UnifiedController::kPids, UnifiedController::kMemory, UnifiedController::kCpu}) {
     for (std::string& why : judge_unified(*unified, c, bounds, "unified")) {
-      d->refusals.push_back(Refusal{"update", std::move(why)});
+      judge.refuse("unified", "above-max", why);
     }
   }
 }
@@ -264,12 +273,18 @@ bool parse_ram_bytes(const std::string& text, int64_t* out) {
 }
 
 OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, const Policy& policy,
-                                const Host& host, const std::optional<Host::CpuBandwidth>& current) {
+                                const Host& host, const std::optional<Host::CpuBandwidth>& current,
+                                const Json* container_spec) {
   OperationDecision d;
-  UpdateJudge judge(policy, &d);
-  Maxima max = maxima_of(policy, host);
   d.resources = resources_in;
   d.argv = args.argv;
+  if (!policy.rule_enabled("update")) return d;
+  if (container_spec != nullptr && !rule_runs("update", policy, *container_spec)) return d;
+  const Invocation inv{"update", args.container_id(), ""};
+  RuleContext ctx(d.resources, policy, host, inv);
+  ctx.begin_rule("update");
+  UpdateJudge judge(ctx);
+  Maxima max = maxima_of(policy, host);
 
   // The -r object (OCI LinuxResources).
   if (d.resources.is_object()) {
@@ -297,13 +312,13 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
     int64_t asked = 0;
     if (name == "memory" || name == "memory-swap") {
       if (!parse_ram_bytes(value, &asked)) {
-        d.refusals.push_back(Refusal{"update", "--" + name + " \"" + value + "\" is not a size"});
+        judge.refuse("--" + name, "malformed", "--" + name + " \"" + value + "\" is not a size");
         continue;
       }
       use = judge.judge("--" + name, asked, asked < 0, max.memory);
     } else if (name == "pids-limit") {
       if (!parse_decimal(value, &asked)) {
-        d.refusals.push_back(Refusal{"update", "--" + name + " \"" + value + "\" is not a number"});
+        judge.refuse("--" + name, "malformed", "--" + name + " \"" + value + "\" is not a number");
         continue;
       }
       use = judge.judge("--pids-limit", asked, asked <= 0, max.pids);
@@ -321,8 +336,16 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
   // After the in-place rewrites above: judge_cpu may insert a flag into argv, which moves the
   // words after it (the spans above are the parsed argv's).
   judge_cpu(args, policy, max.cpu_milli, current, judge, &d);
-  judge_unified_update(d.resources, max, current, &d);
+  judge_unified_update(d.resources, max, current, judge);
+  d.changes = std::move(ctx.changes());
+  d.refusals = std::move(ctx.refusals());
   return d;
+}
+
+bool update_needs_container_spec(const Policy& policy) {
+  return policy.rule_enabled("update") &&
+         std::find(policy.opt_out_allowed.begin(), policy.opt_out_allowed.end(), "update") !=
+             policy.opt_out_allowed.end();
 }
 
 bool update_needs_current_cpu(const RuncArgs& args, const Json& resources) {
