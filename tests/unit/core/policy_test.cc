@@ -17,6 +17,7 @@
 
 #include "shim/core/policy.hh"
 #include "shim/core/sha256.hh"
+#include "tests/unit/test_support.hh"
 
 namespace oci_harden {
 namespace {
@@ -40,15 +41,7 @@ struct TempDir {
   }
 };
 
-std::string repo_file(const std::string& rel) {
-  std::string here = __FILE__;  // tests/unit/core/policy_test.cc
-  std::string root = here.substr(0, here.rfind('/') + 1) + "../../../";
-  std::ifstream in(root + rel, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::repo_file;
 
 Policy parse_ok(const std::string& text, const std::string& origin = "/etc/oci-harden/policy.json") {
   auto r = parse_policy(text, origin);

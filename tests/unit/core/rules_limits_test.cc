@@ -8,6 +8,7 @@
 #include "shim/core/policy.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/core/rule_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
@@ -15,12 +16,7 @@ namespace {
 
 using Catch::Matchers::Contains;
 
-Json parse(const std::string& text) {
-  auto spec = parse_spec(text);
-  INFO(text);
-  REQUIRE(spec.ok());
-  return std::move(*spec);
-}
+using rule_test::parse;
 
 // pids default 100 max 1000; memory default 64 MiB max 1 GiB; cpu default 1 max 2 (period 100000).
 Policy limits_policy(const std::string& above_max) {
@@ -28,31 +24,15 @@ Policy limits_policy(const std::string& above_max) {
       "pids": {"default": 100, "max": 1000},
       "memory": {"default": 67108864, "max": 1073741824},
       "cpu": {"default": 1, "max": 2, "period": 100000}}})";
-  auto p = parse_policy(text, "/etc/oci-harden/policy.json");
-  if (!p) FAIL("parse_policy refused: " << p.error().message);
-  return std::move(*p);
+  return rule_test::policy_from(text);
 }
 
-struct Outcome {
-  Json spec;
-  std::vector<Change> changes;
-  std::vector<std::string> refusals;
-};
+using Outcome = rule_test::RuleRun;
 
 Outcome run(RuleFn fn, const char* id, const std::string& resources, const Policy& p) {
-  Json spec = parse(R"({"process": {"args": ["sh"]}, "root": {"path": "rootfs"},
-                        "linux": {"resources": )" + resources + "}}");
-  FakeHost host;
-  Invocation inv{"create", "c1", "/bundles/c1"};
-  RuleContext ctx(spec, p, host, inv);
-  ctx.begin_rule(id);
-  fn(ctx);
-  Outcome o{spec, ctx.changes(), {}};
-  for (const Refusal& r : ctx.refusals()) {
-    CHECK(r.rule == id);
-    o.refusals.push_back(r.reason);
-  }
-  return o;
+  return rule_test::run_rule(fn, id, parse(R"({"process": {"args": ["sh"]}, "root": {"path": "rootfs"},
+                                             "linux": {"resources": )" + resources + "}}"),
+                             p, FakeHost());
 }
 
 std::optional<int64_t> int_at(const Json& spec, const std::string& path) {
