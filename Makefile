@@ -7,6 +7,7 @@
 #   make lint       clang-tidy and cppcheck on shim/ and hooks/ (tools/lint.sh)
 #   make mutate     the mutation check: each rule's refusals, then its rewrites, turned off in turn;
 #                   the unit tests must fail for each (tools/mutate.sh; its own build-mutate/)
+#   make golden-update  rewrite tests/golden/*-hardened from the captured configs, for review
 #   make fuzz       each libFuzzer target in tests/fuzz for FUZZ_SECONDS [FUZZ_SEED] (tools/fuzz.sh)
 # Options: SANITIZE=address,undefined  DEBUG=1
 #   SANITIZE builds its objects in build-san/ (not build/) and its binaries into bin/, which then
@@ -89,7 +90,7 @@ bin/.flavour:
 	@mkdir -p $(@D)
 	echo "$(FLAVOUR)" > $@
 
-.PHONY: all check unit integration demo bench install uninstall clean lint fuzz mutate
+.PHONY: all check unit integration demo bench install uninstall clean lint fuzz mutate golden-update
 FUZZ_SECONDS ?= 60
 FUZZ_SEED ?=
 all: $(BINS)
@@ -209,3 +210,9 @@ mutate: export MUTATE_LINK = $(TEST_OBJS) $(HOOK_LIB_SRCS:%.cc=$(B)/%.o) $(B)/li
 mutate: export MUTATE_DIR = build-mutate
 mutate: $(B)/unit-tests bin/oci-hardenctl
 	bash tools/mutate.sh
+
+# The expected hardened outputs of the captured engine configs, written by the golden test itself
+# (same code path); review `git diff tests/golden` before committing.
+golden-update: $(B)/unit-tests
+	OCI_HARDEN_GOLDEN_UPDATE=1 $(B)/unit-tests "golden: the whole hardened output*"
+	git status --short tests/golden
