@@ -34,7 +34,7 @@ rule_can() {  # RULE 0|1
   [[ -n $f ]] && grep -qE "$pattern" "$f"
 }
 
-# One mutant: echoes "killed <where>", "SURVIVED <n> dropped" or "n/a <why>".
+# One mutant: echoes 'killed by "<test case>"', "SURVIVED <n> dropped" or "n/a <why>".
 mutant() {  # RULE 0|1
   local rule=$1 rewrite=$2 obj="$dir/registry-$1-$2.o" bin="$dir/unit-tests-$1-$2" log="$dir/$1-$2.log"
   eval "$MUTATE_CXX $MUTATE_CPPFLAGS $MUTATE_CXXFLAGS" \
@@ -42,15 +42,15 @@ mutant() {  # RULE 0|1
     -c shim/core/rules/registry.cc -o "$obj"
   eval "$MUTATE_CXX $MUTATE_CXXFLAGS $MUTATE_LDFLAGS" "$obj" "$MUTATE_LINK" -o "$bin"
   local rc=0
-  "$bin" --abort --reporter compact >"$log" 2>&1 || rc=$?
+  "$bin" --abort >"$log" 2>&1 || rc=$?
   rm -f "$bin"
   local report
   report=$(grep '^mutate: ' "$log" | tail -1)
   if [[ $rc -ne 0 ]]; then
-    # compact reporter: "tests/unit/x_test.cc:123: failed: ..."
+    # Catch2's console reporter names the failing test case on the line after the first rule.
     local where
-    where=$(grep -m1 -oE '^[^ :]+_test\.cc:[0-9]+' "$log" || true)
-    echo "killed ${where:-exit $rc}"
+    where=$(awk '/^-+$/ { getline; print; exit }' "$log")
+    echo "killed by \"${where:-exit $rc}\""
   elif [[ "$report" == *"not in the rule table"* ]]; then
     echo "n/a not in the rule table"
   elif [[ "$report" == *": 0 dropped"* ]] && ! rule_can "$rule" "$rewrite"; then
@@ -62,13 +62,13 @@ mutant() {  # RULE 0|1
 
 survivors=0
 start=$SECONDS
-printf '%-22s %-50s %s\n' RULE REFUSAL-OFF REWRITE-OFF
+printf '%-22s | %-60s | %s\n' RULE REFUSAL-OFF REWRITE-OFF
 for rule in $rules; do
   refusal=$(mutant "$rule" 0)
   rewrite=$(mutant "$rule" 1)
   [[ $refusal == SURVIVED* ]] && survivors=$((survivors + 1))
   [[ $rewrite == SURVIVED* ]] && survivors=$((survivors + 1))
-  printf '%-22s %-50s %s\n' "$rule" "$refusal" "$rewrite"
+  printf '%-22s | %-60s | %s\n' "$rule" "${refusal:0:60}" "$rewrite"
 done
 echo "$(wc -w <<<"$rules") rules, $survivors surviving mutations, $((SECONDS - start)) s (logs in $dir/)"
 [[ $survivors -eq 0 ]]
