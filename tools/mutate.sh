@@ -9,7 +9,8 @@
 #
 # The Makefile passes the build's flags: MUTATE_CXX, MUTATE_CPPFLAGS, MUTATE_CXXFLAGS,
 # MUTATE_LDFLAGS, MUTATE_LINK (the unit tests' objects, library and libraries), MUTATE_DIR.
-# MUTATE_RULES="a b" limits the run to those rules.
+# MUTATE_RULES="a b" limits the run to those rules; MUTATE_TESTS, a Catch2 test spec, to some
+# tests (e.g. '~[golden]': does anything but the golden files kill it?).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -42,7 +43,7 @@ mutant() {  # RULE 0|1
     -c shim/core/rules/registry.cc -o "$obj"
   eval "$MUTATE_CXX $MUTATE_CXXFLAGS $MUTATE_LDFLAGS" "$obj" "$MUTATE_LINK" -o "$bin"
   local rc=0
-  "$bin" --abort >"$log" 2>&1 || rc=$?
+  "$bin" --abort ${MUTATE_TESTS:+"$MUTATE_TESTS"} >"$log" 2>&1 || rc=$?
   rm -f "$bin"
   local report
   report=$(grep '^mutate: ' "$log" | tail -1)
