@@ -3,6 +3,8 @@
 // needs (under CI=true that is a failure, never a silent pass).
 #pragma once
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -52,6 +54,13 @@ inline void missing_prerequisite(const std::string& why) {
   } else {
     WARN("skipped: " << why);
   }
+}
+
+// Whether the test runs as root; if not, a missing prerequisite (`why`: what needs root).
+inline bool have_root(const std::string& why) {
+  if (::geteuid() == 0) return true;
+  missing_prerequisite(why);
+  return false;
 }
 
 }  // namespace test
