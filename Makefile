@@ -5,6 +5,9 @@
 #   make bench      what oci-harden adds to a container start (not part of check)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make lint       clang-tidy and cppcheck on shim/ and hooks/ (tools/lint.sh)
+#   make mutate     the mutation check: each rule's refusals, then its rewrites, turned off in turn;
+#                   the unit tests must fail for each (tools/mutate.sh; its own build-mutate/)
+#   make golden-update  rewrite tests/golden/*-hardened from the captured configs, for review
 #   make fuzz       each libFuzzer target in tests/fuzz for FUZZ_SECONDS [FUZZ_SEED] (tools/fuzz.sh)
 # Options: SANITIZE=address,undefined  DEBUG=1
 #   SANITIZE builds its objects in build-san/ (not build/) and its binaries into bin/, which then
@@ -89,7 +92,7 @@ bin/.flavour:
 	@mkdir -p $(@D)
 	echo "$(FLAVOUR)" > $@
 
-.PHONY: all check unit integration demo bench install uninstall clean lint fuzz
+.PHONY: all check unit integration demo bench install uninstall clean lint fuzz mutate golden-update
 FUZZ_SECONDS ?= 60
 FUZZ_SEED ?=
 all: $(BINS)
@@ -162,7 +165,7 @@ bench: all $(BENCH_TOOLS)
 	bash bench/run.sh
 
 clean:
-	rm -rf $(B) bin
+	rm -rf $(B) bin build-mutate
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
@@ -198,3 +201,20 @@ fuzz:
 
 lint:
 	bash tools/lint.sh
+
+# The mutation check (tools/mutate.sh): only the rule table is rebuilt per mutant, with a switch
+# no other build passes, and linked ahead of the library into build-mutate/.
+mutate: export MUTATE_CXX = $(CXX)
+mutate: export MUTATE_CPPFLAGS = $(CPPFLAGS)
+mutate: export MUTATE_CXXFLAGS = $(CXXFLAGS)
+mutate: export MUTATE_LDFLAGS = $(LDFLAGS)
+mutate: export MUTATE_LINK = $(TEST_OBJS) $(HOOK_LIB_SRCS:%.cc=$(B)/%.o) $(B)/liboci-harden.a -lyajl -lseccomp -lcap-ng $(MOUNT_LIBS) -lz
+mutate: export MUTATE_DIR = build-mutate
+mutate: $(B)/unit-tests bin/oci-hardenctl
+	bash tools/mutate.sh
+
+# The expected hardened outputs of the captured engine configs, written by the golden test itself
+# (same code path); review `git diff tests/golden` before committing.
+golden-update: $(B)/unit-tests
+	OCI_HARDEN_GOLDEN_UPDATE=1 $(B)/unit-tests "golden: the whole hardened output*"
+	git status --short tests/golden

@@ -32,12 +32,7 @@ trap cleanup EXIT
 
 make_busybox_rootfs "$T/rootfs" || { fail "busybox rootfs"; exit_summary; }
 mkdir -p "$T/etc"
-# write_policy RUNTIME [extra jq filter]
-write_policy() {
-  jq -n --arg rt "$1" --arg log "$T/audit.jsonl" --arg st "$T/run" \
-    "{runtime: \$rt, audit_log: \$log, user_namespace: {state_dir: \$st}} ${2:+| $2}" > "$T/etc/policy.json"
-  chmod 0644 "$T/etc/policy.json"
-}
+write_policy() { write_test_policy "$T" "$@"; }  # write_policy RUNTIME [extra jq filter]
 write_policy /usr/bin/runc
 export OCI_HARDEN_POLICY=$T/etc/policy.json
 
@@ -46,16 +41,7 @@ STUB=$T/stub-runtime
 printf '#!/bin/sh\ntouch %s/stub-ran\nexit 0\n' "$T" > "$STUB"
 chmod 0755 "$STUB"
 
-# new_bundle NAME ARGS_JSON [jq filter on config.json]
-new_bundle() {
-  local b=$T/$1
-  mkdir -p "$b"
-  (cd "$b" && runc spec)
-  jq --arg root "$T/rootfs" --argjson args "$2" \
-    ".root.path = \$root | .process.terminal = false | .process.args = \$args ${3:+| $3}" \
-    "$b/config.json" > "$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"
-  echo "$b"
-}
+new_bundle() { make_test_bundle "$T/$1" "$T/rootfs" "$2" "${3:-}"; }  # new_bundle NAME ARGS_JSON [jq filter]
 
 DOCKER_DEVICES=$(jq -c .linux.resources.devices tests/golden/docker-captured/plain.json)
 MKNOD='.process.capabilities.bounding += ["CAP_MKNOD"] | .process.capabilities.effective += ["CAP_MKNOD"] |

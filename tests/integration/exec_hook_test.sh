@@ -19,22 +19,12 @@ trap cleanup EXIT
 make_busybox_rootfs "$T/rootfs"
 mkdir -p "$T/etc"
 chmod 0755 "$T/etc"
-write_policy() {  # write_policy [extra jq filter]
-  jq -n --arg log "$T/audit.jsonl" --arg st "$T/run" \
-    "{audit_log: \$log, user_namespace: {state_dir: \$st}} ${1:+| $1}" > "$T/etc/policy.json"
-  chmod 0644 "$T/etc/policy.json"
-}
+write_policy() { write_test_policy "$T" "" "$@"; }  # write_policy [extra jq filter]
 write_policy
 export OCI_HARDEN_POLICY=$T/etc/policy.json
 
 new_bundle() {  # new_bundle NAME ARGS_JSON [jq filter on config.json] -> prints the bundle dir
-  local b=$T/$1
-  mkdir -p "$b"
-  (cd "$b" && runc spec)
-  jq --arg rootfs "$T/rootfs" --argjson args "$2" \
-    ".root.path = \$rootfs | .root.readonly = false | .process.terminal = false | .process.args = \$args ${3:+| $3}" \
-    "$b/config.json" > "$b/c" && mv "$b/c" "$b/config.json"
-  echo "$b"
+  make_test_bundle "$T/$1" "$T/rootfs" "$2" ".root.readonly = false${3:+ | $3}"
 }
 status_hex() { awk -v k="$1:" '$1 == k {print $2}' <<<"$2"; }
 # run_detached NAME BUNDLE: create + start through oci-harden, stdio off the test's pipes

@@ -20,21 +20,11 @@ trap cleanup EXIT
 make_busybox_rootfs "$T/rootfs"
 mkdir -p "$T/etc" "$T/bin"
 chmod 0755 "$T/etc" "$T/bin"
-write_policy() {  # write_policy RUNTIME [extra jq filter]
-  jq -n --arg log "$T/audit.jsonl" --arg st "$T/run" --arg rt "$1" \
-    "{runtime: \$rt, audit_log: \$log, user_namespace: {state_dir: \$st}} ${2:+| $2}" > "$T/etc/policy.json"
-  chmod 0644 "$T/etc/policy.json"
-}
+write_policy() { write_test_policy "$T" "$@"; }  # write_policy RUNTIME [extra jq filter]
 export OCI_HARDEN_POLICY=$T/etc/policy.json
 
 new_bundle() {  # new_bundle NAME HOOKS_JSON -> prints the bundle dir
-  local b=$T/$1
-  mkdir -p "$b"
-  (cd "$b" && runc spec)
-  jq --arg rootfs "$T/rootfs" --argjson hooks "$2" \
-    '.root.path = $rootfs | .root.readonly = false | .process.terminal = false | .process.args = ["true"] | .hooks = $hooks' \
-    "$b/config.json" > "$b/c" && mv "$b/c" "$b/config.json"
-  echo "$b"
+  make_test_bundle "$T/$1" "$T/rootfs" '["true"]' ".root.readonly = false | .hooks = $2"
 }
 # Through a pipe: crun 1.8.1 would chown a regular file given as stdout (oci-harden refuses that).
 run_ctr() {  # run_ctr RUNTIME NAME BUNDLE: oci-harden run, output in $T/NAME.out

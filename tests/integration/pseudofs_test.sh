@@ -23,23 +23,12 @@ trap cleanup EXIT
 
 make_busybox_rootfs "$T/rootfs"
 mkdir -p "$T/etc"
-write_policy() {  # write_policy RUNTIME
-  jq -n --arg rt "$1" --arg log "$T/audit.jsonl" --arg st "$T/run" \
-    '{runtime: $rt, audit_log: $log, user_namespace: {state_dir: $st}}' > "$T/etc/policy.json"
-  chmod 0644 "$T/etc/policy.json"
-}
+write_policy() { write_test_policy "$T" "$@"; }  # write_policy RUNTIME [extra jq filter]
 write_policy /usr/bin/runc
 export OCI_HARDEN_POLICY=$T/etc/policy.json
 
-# new_bundle NAME ARGS_JSON [jq filter on config.json]
-new_bundle() {
-  local b=$T/$1
-  mkdir -p "$b"
-  (cd "$b" && runc spec)
-  jq --arg root "$T/rootfs" --argjson args "$2" \
-    ".root.path = \$root | .root.readonly = false | .process.terminal = false | .process.args = \$args ${3:+| $3}" \
-    "$b/config.json" > "$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"
-  echo "$b"
+new_bundle() {  # new_bundle NAME ARGS_JSON [jq filter]: a writable root
+  make_test_bundle "$T/$1" "$T/rootfs" "$2" ".root.readonly = false${3:+ | $3}"
 }
 
 # Prints the per-mount options and the filesystem type of /sys and of every mount at or below

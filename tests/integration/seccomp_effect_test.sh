@@ -44,12 +44,7 @@ chmod 0755 "$T/rootfs/bin/inside.sh"
 
 mkdir -p "$T/etc"
 chmod 0755 "$T/etc"
-write_policy() {  # write_policy [extra jq filter]
-  jq -n --arg log "$T/audit.jsonl" --arg st "$T/run" \
-    "{runtime: \"/usr/bin/runc\", audit_log: \$log, user_namespace: {state_dir: \$st}} ${1:+| $1}" \
-    > "$T/etc/policy.json"
-  chmod 0644 "$T/etc/policy.json"
-}
+write_policy() { write_test_policy "$T" /usr/bin/runc "$@"; }  # write_policy [extra jq filter]
 export OCI_HARDEN_POLICY=$T/etc/policy.json
 DOCKER_PROFILE=$(jq -c '.linux.seccomp' tests/golden/docker-captured/plain.json)
 

@@ -47,7 +47,6 @@ if ! out=$(cc -static -pthread -O2 -o "$T/rootfs/bin/probe_syscalls" tests/tools
   fail "cc -static probe_syscalls.c" "$out"
   exit_summary
 fi
-pass "probe_syscalls built static"
 echo hello-loopback > "$T/rootfs/www/index.html"
 cat > "$T/rootfs/bin/inside.sh" <<'EOF'
 #!/bin/sh
@@ -67,12 +66,7 @@ chmod 0755 "$T/rootfs/bin/inside.sh"
 
 mkdir -p "$T/etc"
 chmod 0755 "$T/etc"
-write_policy() {  # write_policy [extra jq filter]
-  jq -n --arg log "$T/audit.jsonl" --arg st "$T/run" \
-    "{runtime: \"/usr/bin/runc\", audit_log: \$log, user_namespace: {state_dir: \$st}} ${1:+| $1}" \
-    > "$T/etc/policy.json"
-  chmod 0644 "$T/etc/policy.json"
-}
+write_policy() { write_test_policy "$T" /usr/bin/runc "$@"; }  # write_policy [extra jq filter]
 export OCI_HARDEN_POLICY=$T/etc/policy.json
 
 # run_probe ID: runs inside.sh in a fresh bundle through oci-harden; prints its output.

@@ -25,11 +25,7 @@ trap cleanup EXIT
 
 make_busybox_rootfs "$T/rootfs" || { fail "busybox rootfs"; exit_summary; }
 mkdir -p "$T/etc"
-write_policy() {  # write_policy RUNTIME
-  jq -n --arg rt "$1" --arg log "$T/audit.jsonl" --arg st "$T/run" \
-    '{runtime: $rt, audit_log: $log, user_namespace: {state_dir: $st}}' > "$T/etc/policy.json"
-  chmod 0644 "$T/etc/policy.json"
-}
+write_policy() { write_test_policy "$T" "$@"; }  # write_policy RUNTIME [extra jq filter]
 STUB=$T/stub-runtime
 printf '#!/bin/sh\necho "$*" >> %s/stub-calls\ntouch %s/stub-ran\nexit 0\n' "$T" "$T" > "$STUB"
 chmod 0755 "$STUB"
@@ -37,13 +33,7 @@ write_policy "$STUB"
 export OCI_HARDEN_POLICY=$T/etc/policy.json
 
 new_bundle() {  # new_bundle NAME UNIFIED_JSON
-  local b=$T/$1
-  mkdir -p "$b"
-  (cd "$b" && runc spec)
-  jq --arg root "$T/rootfs" --argjson u "$2" \
-    '.root.path = $root | .process.terminal = false | .process.args = ["cat", "/sys/fs/cgroup/pids.max"] |
-     .linux.resources.unified = $u' "$b/config.json" > "$b/c.tmp" && mv "$b/c.tmp" "$b/config.json"
-  echo "$b"
+  make_test_bundle "$T/$1" "$T/rootfs" '["cat", "/sys/fs/cgroup/pids.max"]' ".linux.resources.unified = $2"
 }
 
 # ---- 1. create: lifting entries refused, the runtime never runs

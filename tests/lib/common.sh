@@ -13,6 +13,10 @@
 #   make_bundle DIR [--rootfs SRC] [--] [CMD ARG...]
 #                          DIR/rootfs (or root.path = SRC) + `runc spec` config.json with
 #                          process.args = CMD ARG... (default: sh), terminal false
+#   write_test_policy DIR RUNTIME [JQ]   DIR/etc/policy.json: RUNTIME, audit log and userns state
+#                          under DIR, then the jq filter JQ; exports OCI_HARDEN_POLICY
+#   make_test_bundle DIR ROOTFS ARGS_JSON [JQ]   `runc spec` bundle at DIR on ROOTFS running
+#                          ARGS_JSON, then the jq filter JQ on its config.json; prints DIR
 #
 # Works under `set -u`; never calls `exit` except in exit_summary.
 
@@ -183,6 +187,33 @@ make_bundle() {
   jq --arg root "$rootfs" --argjson args "$args" \
     '.root.path = $root | .process.terminal = false | .process.args = $args' \
     "$dir/config.json" > "$dir/config.json.tmp" && mv "$dir/config.json.tmp" "$dir/config.json"
+}
+
+# write_test_policy DIR RUNTIME [JQ_FILTER]: a test's policy, DIR/etc/policy.json (mode 0644):
+# RUNTIME ("" leaves the policy's own), the audit log DIR/audit.jsonl, user-namespace state in
+# DIR/run, then JQ_FILTER over that object; exports OCI_HARDEN_POLICY naming the file.
+write_test_policy() {
+  local dir=${1:?write_test_policy DIR RUNTIME [JQ_FILTER]} runtime=${2-}
+  mkdir -p "$dir/etc" || return 1
+  jq -n --arg rt "$runtime" --arg log "$dir/audit.jsonl" --arg st "$dir/run" \
+    "{audit_log: \$log, user_namespace: {state_dir: \$st}} | if \$rt == \"\" then . else .runtime = \$rt end ${3:+| $3}" \
+    > "$dir/etc/policy.json" || return 1
+  chmod 0644 "$dir/etc/policy.json"
+  export OCI_HARDEN_POLICY=$dir/etc/policy.json
+}
+
+# make_test_bundle DIR ROOTFS ARGS_JSON [JQ_FILTER]: a bundle at DIR: `runc spec`'s config.json
+# with root.path ROOTFS, terminal false, process.args ARGS_JSON (a JSON array), then JQ_FILTER
+# over it. Prints DIR.
+make_test_bundle() {
+  local dir=${1:?make_test_bundle DIR ROOTFS ARGS_JSON [JQ_FILTER]} rootfs=${2:?} args=${3:?}
+  mkdir -p "$dir" || return 1
+  rm -f "$dir/config.json"
+  (cd "$dir" && runc spec) || return 1
+  jq --arg root "$rootfs" --argjson args "$args" \
+    ".root.path = \$root | .process.terminal = false | .process.args = \$args ${4:+| $4}" \
+    "$dir/config.json" > "$dir/config.json.tmp" && mv "$dir/config.json.tmp" "$dir/config.json" || return 1
+  echo "$dir"
 }
 
 # jq_any FILTER FILE: true if FILTER yields a truthy value for any JSON value in FILE (one

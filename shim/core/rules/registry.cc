@@ -2,9 +2,87 @@
 
 #include "shim/core/rule.hh"
 
+#ifdef OCI_HARDEN_MUTATE_OFF
+#include <cstdio>
+#endif
+
 namespace oci_harden {
 
+#ifdef OCI_HARDEN_MUTATE_OFF
+// The mutation check's build only (tools/mutate.sh, `make mutate`, in its own build directory;
+// never the shipped binaries): rule OCI_HARDEN_MUTATE_OFF runs as usual, then its refusals
+// (OCI_HARDEN_MUTATE_REWRITE 0) or its rewrites — spec edits, recorded changes and host actions
+// (OCI_HARDEN_MUTATE_REWRITE 1) — are thrown away. A test must then fail.
+namespace {
+
+RuleFn g_mutated_rule = nullptr;  // the rule's own function, once found in the table
+unsigned g_mutation_drops = 0;  // refusals or rewrites thrown away, over the whole test run
+
+template <typename T>
+void truncate(std::vector<T>& v, size_t n) {
+  v.erase(v.begin() + static_cast<std::ptrdiff_t>(n), v.end());
+}
+
+void mutated_rule(RuleContext& ctx) {
+  const size_t refusals = ctx.refusals().size(), changes = ctx.changes().size(),
+               actions = ctx.actions().size();
+  const Json before = ctx.spec();
+  g_mutated_rule(ctx);
+  if (OCI_HARDEN_MUTATE_REWRITE) {
+    if (!(ctx.spec() == before) || ctx.changes().size() != changes || ctx.actions().size() != actions) {
+      ++g_mutation_drops;
+    }
+    ctx.spec() = before;
+    truncate(ctx.changes(), changes);
+    truncate(ctx.actions(), actions);
+  } else {
+    if (ctx.refusals().size() != refusals) ++g_mutation_drops;
+    truncate(ctx.refusals(), refusals);
+  }
+}
+
+// Said at exit, so tools/mutate.sh can tell a surviving mutation from one no test ever provoked.
+struct MutationReport {
+  ~MutationReport() {
+    std::fprintf(stderr, "mutate: %s %s: %u dropped%s\n", OCI_HARDEN_MUTATE_OFF,
+                 OCI_HARDEN_MUTATE_REWRITE ? "rewrites" : "refusals", g_mutation_drops,
+                 g_mutated_rule == nullptr ? " (not in the rule table)" : "");
+  }
+} g_mutation_report;
+
+std::vector<RuleInfo> mutated(std::vector<RuleInfo> rules) {
+  for (RuleInfo& r : rules) {
+    if (std::string(r.id) == OCI_HARDEN_MUTATE_OFF && r.apply != nullptr) {
+      g_mutated_rule = r.apply;
+      r.apply = mutated_rule;
+    }
+  }
+  return rules;
+}
+
+}  // namespace
+#endif
+
+namespace {
+
+// Whether the mutation check's build drops this rule's refusals (rewrite false) or its rewrites
+// (rewrite true); always false, and folded away, in every other build. Rules called directly by
+// the unit tests go through these; through harden_spec, mutated_rule also undoes edits made in
+// place and drops requested host actions.
+bool mutation_drops([[maybe_unused]] const std::string& rule, [[maybe_unused]] bool rewrite) {
+#ifdef OCI_HARDEN_MUTATE_OFF
+  if (rewrite != static_cast<bool>(OCI_HARDEN_MUTATE_REWRITE) || rule != OCI_HARDEN_MUTATE_OFF) return false;
+  ++g_mutation_drops;
+  return true;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
 void RuleContext::set(Json& parent, const std::string& key, Json value, const std::string& path) {
+  if (mutation_drops(rule_, true)) return;
   const Json* old = parent.is_object() ? parent.get(key) : nullptr;
   Json before = old != nullptr ? *old : Json();
   if (old != nullptr && *old == value) return;
@@ -13,6 +91,7 @@ void RuleContext::set(Json& parent, const std::string& key, Json value, const st
 }
 
 void RuleContext::erase(Json& parent, const std::string& key, const std::string& path) {
+  if (mutation_drops(rule_, true)) return;
   const Json* old = parent.get(key);
   if (old == nullptr) return;
   record(path, *old, Json());
@@ -20,10 +99,14 @@ void RuleContext::erase(Json& parent, const std::string& key, const std::string&
 }
 
 void RuleContext::record(const std::string& path, Json before, Json after) {
+  if (mutation_drops(rule_, true)) return;
   changes_.push_back(Change{rule_, path, std::move(before), std::move(after)});
 }
 
-void RuleContext::refuse(const std::string& reason) { refusals_.push_back(Refusal{rule_, reason}); }
+void RuleContext::refuse(const std::string& reason) {
+  if (mutation_drops(rule_, false)) return;
+  refusals_.push_back(Refusal{rule_, reason});
+}
 
 void RuleContext::refuse(const std::string& field, const std::string& kind, const std::string& reason) {
   refusals_.push_back(Refusal{rule_, reason, field, kind});
@@ -94,7 +177,12 @@ const std::vector<RuleInfo>& all_rules() {
       {"update", "5.10, 5.11, 5.28", "20, 22", "runc update: limits stay within the policy's maxima",
        nullptr, RuleKind::kUpdate},
   };
+#ifdef OCI_HARDEN_MUTATE_OFF
+  static const std::vector<RuleInfo> kMutated = mutated(kRules);
+  return kMutated;
+#else
   return kRules;
+#endif
 }
 
 const std::vector<RuleInfo>& operation_rules() {

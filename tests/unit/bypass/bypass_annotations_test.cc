@@ -10,6 +10,7 @@
 
 #include "shim/core/harden.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/bypass/bypass_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
@@ -17,14 +18,7 @@ namespace {
 
 using Catch::Matchers::Contains;
 
-std::string data_file(const std::string& name) {
-  std::string here = __FILE__;
-  std::ifstream in(here.substr(0, here.rfind('/') + 1) + "../data/" + name, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::data_file;
 
 // `runc spec` with `annotations` set to the raw JSON object given.
 std::string with_annotations(const std::string& annotations) {
@@ -39,11 +33,7 @@ std::string with_annotations(const std::string& annotations) {
 Decision judge(const std::string& text) {
   auto policy = builtin_policy();
   REQUIRE(policy.ok());
-  auto spec = parse_spec(text);
-  INFO((spec.ok() ? std::string() : spec.error().message));
-  REQUIRE(spec.ok());
-  FakeHost host;
-  return harden_spec(std::move(*spec), *policy, host, Invocation{"create", "c1", "/bundles/c1"});
+  return bypass::decide(text, FakeHost(), *policy);
 }
 
 std::string refusals_of(const Decision& d) {

@@ -14,19 +14,13 @@
 
 #include "shim/core/harden.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/bypass/bypass_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
 namespace {
 
-std::string runc_spec_text() {
-  std::string here = __FILE__;
-  std::ifstream in(here.substr(0, here.rfind('/') + 1) + "../data/runc-spec.json", std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+std::string runc_spec_text() { return test::data_file("runc-spec.json"); }
 
 // `runc spec` (runc 1.1.5) with a writable root, as compact text, with CAP_MKNOD added to every
 // set and the user namespace opted out of (an allowed opt-out): the only way a container's root
@@ -77,13 +71,7 @@ std::string with_linux_field(const std::string& raw) {
   return insert_after(to_json(base_spec()), "\"linux\":{", raw + ",");
 }
 
-Policy test_policy() {
-  auto p = builtin_policy();
-  REQUIRE(p.ok());
-  Policy out = std::move(*p);
-  out.hook_path.clear();
-  return out;
-}
+Policy test_policy() { return bypass::policy(); }
 
 FakeHost apparmor_host() {
   FakeHost host;
@@ -94,37 +82,11 @@ FakeHost apparmor_host() {
   return host;
 }
 
-struct Verdict {
-  bool loaded = false;
-  std::string load_error;
-  Decision d;
-
-  bool refused_by(const std::string& rule) const {
-    for (const Refusal& r : d.refusals) {
-      if (r.rule == rule) return true;
-    }
-    return false;
-  }
-  std::string describe() const {
-    if (!loaded) return "load error: " + load_error;
-    std::string s;
-    for (const Refusal& r : d.refusals) s += "refusal " + r.rule + ": " + r.reason + "\n";
-    for (const Change& c : d.changes) s += "change " + c.rule + " " + c.path + "\n";
-    return s.empty() ? "unchanged, not refused" : s;
-  }
-};
+using bypass::Verdict;
 
 Verdict judge(const std::string& text, const Host& host = FakeHost(),
               const Policy& policy = test_policy()) {
-  Verdict v;
-  auto spec = parse_spec(text);
-  if (!spec) {
-    v.load_error = spec.error().message;
-    return v;
-  }
-  v.loaded = true;
-  v.d = harden_spec(std::move(*spec), policy, host, Invocation{"create", "c1", "/bundles/c1"});
-  return v;
+  return bypass::attempt(text, host, policy);
 }
 
 // The hardened spec as runc will read it: written out and loaded again.

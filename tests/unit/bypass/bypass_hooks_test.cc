@@ -25,6 +25,7 @@
 #include "shim/core/runc_args.hh"
 #include "shim/host/real_host.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/bypass/bypass_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
@@ -36,22 +37,9 @@ const char* const kDockerd = "/usr/sbin/dockerd";
 const char* const kKinds[] = {"prestart",       "createRuntime", "createContainer",
                               "startContainer", "poststart",     "poststop"};
 
-std::string data_file(const std::string& name) {
-  std::string here = __FILE__;
-  std::ifstream in(here.substr(0, here.rfind('/') + 1) + "../data/" + name, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::data_file;
 
-Policy test_policy() {
-  auto p = builtin_policy();
-  REQUIRE(p.ok());
-  Policy out = std::move(*p);
-  out.hook_path.clear();
-  return out;
-}
+Policy test_policy() { return bypass::policy(); }
 
 FakeHost fake_host() {
   FakeHost host;
@@ -82,10 +70,7 @@ std::string hook(const std::string& path, const std::string& args = "") {
 }
 
 Decision judge(const std::string& text, const Host& host, const Policy& policy) {
-  auto spec = parse_spec(text);
-  INFO((spec.ok() ? std::string() : spec.error().message));
-  REQUIRE(spec.ok());
-  return harden_spec(std::move(*spec), policy, host, Invocation{"create", "c1", "/bundles/c1"});
+  return bypass::decide(text, host, policy);
 }
 
 std::string hooks_refusals(const Decision& d) {

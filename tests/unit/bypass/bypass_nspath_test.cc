@@ -16,6 +16,7 @@
 #include "shim/core/namespace_path.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/bypass/bypass_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
@@ -35,18 +36,13 @@ const char* const kMaps = R"(,"uidMappings":[{"containerID":0,"hostID":1000000,"
                           R"("gidMappings":[{"containerID":0,"hostID":1000000,"size":65536}])";
 
 Policy test_policy() {
-  auto p = builtin_policy();
-  REQUIRE(p.ok());
-  Policy out = std::move(*p);
-  out.hook_path.clear();
+  Policy out = bypass::policy();
   out.state_dir = "/run/oci-harden";
   return out;
 }
 
 Decision judge(const std::string& text, const FakeHost& host) {
-  auto spec = parse_spec(text);
-  REQUIRE(spec.ok());
-  return harden_spec(std::move(*spec), test_policy(), host, Invocation{"create", "c1", kBundle});
+  return bypass::decide(text, host, test_policy(), kBundle);
 }
 
 std::string describe(const Decision& d) {

@@ -14,6 +14,7 @@
 
 #include "shim/core/harden.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/bypass/bypass_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
@@ -21,22 +22,9 @@ namespace {
 
 const char* const kBundle = "/bundles/c1";
 
-std::string data_file(const std::string& name) {
-  std::string here = __FILE__;
-  std::ifstream in(here.substr(0, here.rfind('/') + 1) + "../data/" + name, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::data_file;
 
-Policy test_policy() {
-  auto p = builtin_policy();
-  REQUIRE(p.ok());
-  Policy out = std::move(*p);
-  out.hook_path.clear();
-  return out;
-}
+Policy test_policy() { return bypass::policy(); }
 
 // `runc spec` (runc 1.1.5), writable root, with `mounts` (raw JSON objects, keys kept as spelled)
 // appended after its own, as `ctr run --mount` appends them; `edit` changes the base first.
@@ -58,41 +46,15 @@ std::string spec_with(const std::vector<std::string>& mounts,
 
 void drop_sys_mounts(Json& spec);
 
-struct Verdict {
-  bool loaded = false;
-  std::string load_error;
-  Decision d;
-
-  bool refused_by(const std::string& rule) const {
-    for (const Refusal& r : d.refusals) {
-      if (r.rule == rule) return true;
-    }
-    return false;
-  }
-  std::string describe() const {
-    if (!loaded) return "load error: " + load_error;
-    std::string s;
-    for (const Refusal& r : d.refusals) s += "refusal " + r.rule + ": " + r.reason + "\n";
-    for (const Change& c : d.changes) s += "change " + c.rule + " " + c.path + "\n";
-    return s.empty() ? "unchanged, not refused" : s;
-  }
-};
+using bypass::Verdict;
 
 Verdict judge(const std::string& text, const Policy& policy) {
-  Verdict v;
-  auto spec = parse_spec(text);
-  if (!spec) {
-    v.load_error = spec.error().message;
-    return v;
-  }
-  v.loaded = true;
   FakeHost host;
   host.symlinks["/var/run"] = "/run";
   // A pod's network namespace, not the host's (joined by path in one case below).
   host.ns_paths["/run/netns/pod"] = NamespaceId{4, 4026532999};
   host.own_ns["network"] = NamespaceId{4, 4026531992};
-  v.d = harden_spec(std::move(*spec), policy, host, Invocation{"create", "c1", kBundle});
-  return v;
+  return bypass::attempt(text, host, policy, kBundle);
 }
 
 Verdict judge(const std::string& text) { return judge(text, test_policy()); }

@@ -20,6 +20,7 @@
 #include "shim/core/policy.hh"
 #include "shim/core/seccomp_check.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/bypass/bypass_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
@@ -27,14 +28,7 @@ namespace {
 
 using Catch::Matchers::Contains;
 
-std::string docker_config() {
-  std::string here = __FILE__;
-  std::ifstream in(here.substr(0, here.rfind("tests/unit/")) + "tests/golden/docker-captured/plain.json");
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+std::string docker_config() { return test::repo_file("tests/golden/docker-captured/plain.json"); }
 
 Json parsed(const std::string& text) {
   auto j = parse_json(text);
@@ -42,13 +36,7 @@ Json parsed(const std::string& text) {
   return std::move(*j);
 }
 
-Policy test_policy() {
-  auto p = builtin_policy();
-  REQUIRE(p);
-  Policy out = std::move(*p);
-  out.hook_path.clear();
-  return out;
-}
+Policy test_policy() { return bypass::policy(); }
 
 // Docker's config with linux.seccomp changed by `edit`, hardened as oci-harden create does.
 template <typename Edit>
@@ -198,14 +186,7 @@ TEST_CASE("bypass seccomp: the opening value hidden behind many others", "[bypas
 namespace oci_harden {
 namespace {
 
-Json podman_default() {
-  std::string here = __FILE__;
-  std::ifstream in(here.substr(0, here.rfind("tests/unit/")) + "profiles/engine-seccomp-podman.json");
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return parsed(out.str());
-}
+Json podman_default() { return parsed(test::repo_file("profiles/engine-seccomp-podman.json")); }
 
 // Docker's config carrying Podman's default profile (annotated as Podman's, which anyone can
 // write), hardened for the bundle `bundle` and the container id `id`.

@@ -29,6 +29,7 @@
 #include "shim/core/harden.hh"
 #include "shim/host/real_host.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/bypass/bypass_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
@@ -39,15 +40,7 @@ using Catch::Matchers::Contains;
 const char* const kBundle = "/bundles/c1";
 const char* const kOptOut = "org.oci-harden.opt-out";
 
-std::string data_file(const std::string& name) {
-  std::string here = __FILE__;
-  std::string path = here.substr(0, here.rfind('/') + 1) + "../data/" + name;
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::data_file;
 
 // `runc spec` (runc 1.1.5) with a writable root: a container that hardens without refusal.
 Json base_spec() {
@@ -77,13 +70,7 @@ std::string insert_after(std::string text, const std::string& anchor, const std:
   return text;
 }
 
-Policy test_policy() {
-  auto p = builtin_policy();
-  REQUIRE(p.ok());
-  Policy out = std::move(*p);
-  out.hook_path.clear();
-  return out;
-}
+Policy test_policy() { return bypass::policy(); }
 
 FakeHost fake_host() {
   FakeHost host;
@@ -91,35 +78,11 @@ FakeHost fake_host() {
   return host;
 }
 
-struct Verdict {
-  bool loaded = false;
-  std::string load_error;
-  Decision d;
-
-  bool refused_by(const std::string& rule) const {
-    return std::any_of(d.refusals.begin(), d.refusals.end(),
-                       [&](const Refusal& r) { return r.rule == rule; });
-  }
-  std::string describe() const {
-    if (!loaded) return "load error: " + load_error;
-    std::string s;
-    for (const Refusal& r : d.refusals) s += "refusal " + r.rule + ": " + r.reason + "\n";
-    for (const Change& c : d.changes) s += "change " + c.rule + " " + c.path + "\n";
-    return s.empty() ? "unchanged, not refused" : s;
-  }
-};
+using bypass::Verdict;
 
 Verdict judge(const std::string& text, const Host& host, const Policy& policy,
               const std::string& bundle = kBundle) {
-  Verdict v;
-  auto spec = parse_spec(text);
-  if (!spec) {
-    v.load_error = spec.error().message;
-    return v;
-  }
-  v.loaded = true;
-  v.d = harden_spec(std::move(*spec), policy, host, Invocation{"create", "c1", bundle});
-  return v;
+  return bypass::attempt(text, host, policy, bundle);
 }
 
 Verdict judge(const std::string& text) { return judge(text, fake_host(), test_policy()); }

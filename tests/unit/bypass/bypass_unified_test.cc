@@ -14,25 +14,16 @@
 #include "shim/core/operation_rules.hh"
 #include "shim/core/runc_args.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/bypass/bypass_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
 namespace {
 
-std::string runc_spec_text() {
-  std::string here = __FILE__;
-  std::ifstream in(here.substr(0, here.rfind('/') + 1) + "../data/runc-spec.json", std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+std::string runc_spec_text() { return test::data_file("runc-spec.json"); }
 
 Policy test_policy(AboveMax above) {
-  auto p = builtin_policy();  // pids.max 32768, memory and cpu "host" (8 GiB, 4 CPUs on FakeHost)
-  REQUIRE(p.ok());
-  Policy out = std::move(*p);
-  out.hook_path.clear();
+  Policy out = bypass::policy();  // pids.max 32768, memory and cpu "host" (8 GiB, 4 CPUs on FakeHost)
   out.above_max = above;
   return out;
 }

@@ -14,6 +14,7 @@
 #include "shim/core/harden.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/bypass/bypass_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
@@ -35,19 +36,14 @@ std::string spec_text(const std::string& root, const std::string& extra_ns = "",
 }
 
 Policy test_policy(UsernsUnavailable unavailable = UsernsUnavailable::kRecord) {
-  auto p = builtin_policy();
-  REQUIRE(p.ok());
-  Policy out = std::move(*p);
-  out.hook_path.clear();
+  Policy out = bypass::policy();
   out.state_dir = kState;
   out.userns_unavailable = unavailable;
   return out;
 }
 
 Decision judge(const std::string& text, const FakeHost& host, const Policy& policy) {
-  auto spec = parse_spec(text);
-  REQUIRE(spec.ok());
-  return harden_spec(std::move(*spec), policy, host, Invocation{"create", "c1", kBundle});
+  return bypass::decide(text, host, policy, kBundle);
 }
 
 bool idmapped(const Decision& d) {

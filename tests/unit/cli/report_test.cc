@@ -36,6 +36,7 @@
 
 #include "shim/core/json.hh"
 #include "shim/cli/report.hh"
+#include "tests/unit/test_support.hh"
 
 namespace oci_harden {
 namespace {
@@ -45,10 +46,7 @@ const std::string kNginx = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a
 const std::string kPodman = "c3podman0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3";
 const std::string kAgnhost = "d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f809";
 
-std::string sample_path() {
-  std::string here = __FILE__;
-  return here.substr(0, here.rfind('/') + 1) + "../data/audit-sample.jsonl";
-}
+std::string sample_path() { return test::repo_path("tests/unit/data/audit-sample.jsonl"); }
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -1,10 +1,19 @@
 // The captured engine configs (tests/golden/*-captured) under the built-in policy: each one's
 // decision and refusing rules as tests/golden/expected.tsv says (reviewed by hand, never
-// regenerated), and hardening a hardened config changes nothing (idempotence).
+// regenerated); the whole hardened config.json of each, byte for byte, as
+// tests/golden/<engine>-hardened/<name>.json holds it (or <name>.refused, the refusal message);
+// and hardening a hardened config changes nothing (idempotence).
+//
+// `make golden-update` (OCI_HARDEN_GOLDEN_UPDATE=1) writes the -hardened files from this same
+// code path, for review before they are committed: read each diff.
 
 #include <catch2/catch.hpp>
 
+#include <dirent.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -12,6 +21,7 @@
 #include "shim/core/policy.hh"
 #include "shim/core/spec.hh"
 #include "tests/unit/fake_host.hh"
+#include "tests/unit/test_support.hh"
 
 namespace oci_harden {
 namespace {
@@ -74,6 +84,181 @@ std::string refusing_rules(const Decision& d) {
   std::string s;
   for (const auto& id : ids) s += (s.empty() ? "" : ",") + id;
   return s.empty() ? "-" : s;
+}
+
+// Compact JSON text (to_json) laid out one member per line, two spaces a level, for files a
+// reviewer reads and diffs. Only whitespace is added: the text is otherwise to_json's.
+std::string pretty(const std::string& compact) {
+  std::string out;
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  auto newline = [&] { out += '\n' + std::string(static_cast<size_t>(depth) * 2, ' '); };
+  for (size_t i = 0; i < compact.size(); ++i) {
+    char c = compact[i];
+    if (in_string) {
+      out += c;
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        in_string = true;
+        out += c;
+        break;
+      case '{':
+      case '[':
+        out += c;
+        if (i + 1 < compact.size() && (compact[i + 1] == '}' || compact[i + 1] == ']')) {
+          out += compact[++i];
+        } else {
+          ++depth;
+          newline();
+        }
+        break;
+      case '}':
+      case ']':
+        --depth;
+        newline();
+        out += c;
+        break;
+      case ',':
+        out += c;
+        newline();
+        break;
+      case ':':
+        out += ": ";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out + "\n";
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+// The first difference, with three lines either side: "-" expected, "+" actual.
+std::string short_diff(const std::string& expected, const std::string& actual) {
+  auto e = lines_of(expected), a = lines_of(actual);
+  size_t first = 0;
+  while (first < e.size() && first < a.size() && e[first] == a[first]) ++first;
+  size_t from = first > 3 ? first - 3 : 0;
+  std::ostringstream out;
+  out << "first difference at line " << first + 1 << " (expected " << e.size() << " lines, got " << a.size() << ")\n";
+  for (size_t i = from; i < first; ++i) out << "  " << e[i] << "\n";
+  for (size_t i = first; i < std::min(e.size(), first + 4); ++i) out << "- " << e[i] << "\n";
+  for (size_t i = first; i < std::min(a.size(), first + 4); ++i) out << "+ " << a[i] << "\n";
+  return out.str();
+}
+
+bool file_exists(const std::string& path) { return std::ifstream(path).good(); }
+
+std::vector<std::string> sorted_entries(const std::string& dir, const std::string& suffix) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return names;
+  while (const dirent* e = ::readdir(d)) {
+    std::string n = e->d_name;
+    if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      names.push_back(n);
+    }
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Every captured file: "<engine>-captured/<name>.json", each directory tests/golden/*-captured.
+std::vector<std::string> captured_files() {
+  std::vector<std::string> out;
+  for (const std::string& dir : sorted_entries(test::repo_path("tests/golden"), "-captured")) {
+    for (const std::string& f : sorted_entries(test::repo_path("tests/golden/" + dir), ".json")) {
+      out.push_back(dir + "/" + f);
+    }
+  }
+  return out;
+}
+
+// A capture's expected output, without extension: "<engine>-hardened/<name>".
+std::string hardened_stem(const std::string& captured) {
+  size_t slash = captured.find('/');
+  std::string engine = captured.substr(0, slash - std::string("-captured").size());
+  std::string name = captured.substr(slash + 1, captured.size() - slash - 1 - std::string(".json").size());
+  return "tests/golden/" + engine + "-hardened/" + name;
+}
+
+bool golden_update() {
+  const char* v = std::getenv("OCI_HARDEN_GOLDEN_UPDATE");
+  return v != nullptr && std::string(v) == "1";
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::string dir = path.substr(0, path.rfind('/'));
+  (void)!std::system(("mkdir -p '" + dir + "'").c_str());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  REQUIRE(out.good());
+}
+
+TEST_CASE("golden: the whole hardened output of each captured config is the reviewed one", "[golden]") {
+  auto policy = builtin_policy();
+  REQUIRE(policy.ok());
+  // The built-in policy's hook is oci-harden-hook beside the running binary, if there is one:
+  // named here, so the output does not depend on where the test binary was built.
+  policy->hook_path = "/usr/local/bin/oci-harden-hook";
+  FakeHost host = capture_host();
+  auto files = captured_files();
+  REQUIRE(files.size() >= 13);
+  const char* kRegenerate = "make golden-update, then review the diff of tests/golden/*-hardened before committing";
+  size_t compared = 0;
+  for (const std::string& file : files) {
+    INFO(file);
+    std::string text = test::repo_file("tests/golden/" + file);
+    auto json = parse_json(text);
+    REQUIRE(json.ok());
+    // A runc exec --process file (Docker's exec), not a config.json: the exec rule's input.
+    if (json->get("ociVersion") == nullptr && json->get("args") != nullptr) continue;
+    auto spec = parse_spec(text);
+    REQUIRE(spec.ok());
+    Decision d = harden_spec(std::move(*spec), *policy, host, Invocation{"create", "c1", "/bundles/c1"});
+    std::string stem = hardened_stem(file);
+    std::string want_path = stem + (d.refused() ? ".refused" : ".json");
+    std::string stale_path = stem + (d.refused() ? ".json" : ".refused");
+    std::string actual = d.refused() ? refusal_message(d.refusals) + "\n" : pretty(to_json(d.spec));
+    if (golden_update()) {
+      write_file(test::repo_path(want_path), actual);
+      std::remove(test::repo_path(stale_path).c_str());
+      continue;
+    }
+    if (!file_exists(test::repo_path(want_path))) {
+      if (file_exists(test::repo_path(stale_path))) {
+        FAIL_CHECK(file << ": " << (d.refused() ? "refused" : "not refused") << " now, but " << stale_path
+                        << " expects otherwise; regenerate: " << kRegenerate);
+      } else {
+        FAIL_CHECK(file << " has no expected output: " << want_path << " is missing; create it: " << kRegenerate);
+      }
+      continue;
+    }
+    std::string expected = test::repo_file(want_path);
+    ++compared;
+    if (expected != actual) {
+      FAIL_CHECK(want_path << " differs from the hardened output of " << file << "\n"
+                           << short_diff(expected, actual) << "regenerate: " << kRegenerate);
+    }
+  }
+  if (!golden_update()) CHECK(compared >= 13);
 }
 
 TEST_CASE("golden: each captured engine config gets its reviewed outcome", "[golden]") {

@@ -17,6 +17,7 @@
 
 #include "shim/core/policy.hh"
 #include "shim/core/sha256.hh"
+#include "tests/unit/test_support.hh"
 
 namespace oci_harden {
 namespace {
@@ -40,15 +41,7 @@ struct TempDir {
   }
 };
 
-std::string repo_file(const std::string& rel) {
-  std::string here = __FILE__;  // tests/unit/core/policy_test.cc
-  std::string root = here.substr(0, here.rfind('/') + 1) + "../../../";
-  std::ifstream in(root + rel, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::repo_file;
 
 Policy parse_ok(const std::string& text, const std::string& origin = "/etc/oci-harden/policy.json") {
   auto r = parse_policy(text, origin);
@@ -64,15 +57,7 @@ std::string parse_error(const std::string& text, const std::string& origin = "/e
 }
 
 // Tests of the file-trust checks need root (to chown, and so that root owns what mkdtemp makes).
-bool have_root() {
-  if (::geteuid() == 0) return true;
-  const char* ci = std::getenv("CI");
-  if (ci != nullptr && std::string(ci) == "true") {
-    FAIL("needs root (policy files must be root-owned); CI=true does not allow skipping");
-  }
-  WARN("skipped: needs root (policy files must be root-owned)");
-  return false;
-}
+bool have_root() { return test::have_root("policy files must be root-owned"); }
 
 bool is_sha256_digest(const std::string& s) {
   return std::regex_match(s, std::regex("sha256:[0-9a-f]{64}"));

@@ -8,43 +8,20 @@
 #include "shim/core/policy.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/core/rule_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
 namespace {
 
-Json parse(const std::string& text) {
-  auto spec = parse_spec(text);
-  INFO(text);
-  REQUIRE(spec.ok());
-  return std::move(*spec);
-}
+using rule_test::parse;
 
-Policy policy(const std::string& text = "{}") {
-  auto p = parse_policy(text, "/etc/oci-harden/policy.json");
-  INFO(text);
-  if (!p) FAIL("parse_policy refused: " << p.error().message);
-  return std::move(*p);
-}
+Policy policy(const std::string& text = "{}") { return rule_test::policy_from(text); }
 
-struct Outcome {
-  Json spec;
-  std::vector<Change> changes;
-  std::vector<std::string> refusals;
-};
+using Outcome = rule_test::RuleRun;
 
 Outcome run(RuleFn fn, const char* id, Json spec, const Policy& p = policy()) {
-  FakeHost host;
-  Invocation inv{"create", "c1", "/bundles/c1"};
-  RuleContext ctx(spec, p, host, inv);
-  ctx.begin_rule(id);
-  fn(ctx);
-  Outcome o{spec, ctx.changes(), {}};
-  for (const Refusal& r : ctx.refusals()) {
-    CHECK(r.rule == id);
-    o.refusals.push_back(r.reason);
-  }
-  return o;
+  return rule_test::run_rule(fn, id, std::move(spec), p, FakeHost());
 }
 
 Json with_cgroups_path(const std::string& path) {

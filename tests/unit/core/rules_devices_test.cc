@@ -7,6 +7,7 @@
 #include "shim/core/policy.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/core/rule_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
@@ -41,34 +42,12 @@ std::string node(const std::string& path, const std::string& type, int major, in
          std::to_string(major) + R"(, "minor": )" + std::to_string(minor) + "}";
 }
 
-Json parse(const std::string& text) {
-  auto spec = parse_spec(text);
-  INFO(text);
-  REQUIRE(spec.ok());
-  return std::move(*spec);
-}
+using rule_test::parse;
 
-Policy policy() {
-  auto p = builtin_policy();
-  REQUIRE(p.ok());
-  return std::move(*p);
-}
+Policy policy() { return rule_test::builtin(); }
 
 Reasons run(const std::string& text, const Policy& p = policy(), const FakeHost& host = FakeHost()) {
-  Json spec = parse(text);
-  Json before = spec;
-  Invocation inv{"create", "c1", kBundle};
-  RuleContext ctx(spec, p, host, inv);
-  ctx.begin_rule("devices");
-  rule_devices(ctx);
-  REQUIRE(ctx.changes().empty());
-  REQUIRE(spec == before);
-  Reasons reasons;
-  for (const Refusal& r : ctx.refusals()) {
-    REQUIRE(r.rule == "devices");
-    reasons.push_back(r.reason);
-  }
-  return reasons;
+  return rule_test::judge(rule_devices, "devices", text, p, host, Invocation{"create", "c1", kBundle});
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "shim/core/policy.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/core/rule_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
@@ -46,35 +47,13 @@ FakeHost host_with_namespaces() {
   return host;
 }
 
-Json parse(const std::string& text) {
-  auto spec = parse_spec(text);
-  INFO(text);
-  REQUIRE(spec.ok());
-  return std::move(*spec);
-}
+using rule_test::parse;
 
-Policy policy() {
-  auto p = builtin_policy();
-  REQUIRE(p.ok());
-  return std::move(*p);
-}
+Policy policy() { return rule_test::builtin(); }
 
 std::vector<std::string> run(const std::string& text, const FakeHost& host) {
-  Json spec = parse(text);
-  Json before = spec;
-  Policy p = policy();
-  Invocation inv{"create", "c1", kBundle};
-  RuleContext ctx(spec, p, host, inv);
-  ctx.begin_rule("host-namespaces");
-  rule_host_namespaces(ctx);
-  REQUIRE(ctx.changes().empty());
-  REQUIRE(spec == before);
-  std::vector<std::string> reasons;
-  for (const Refusal& r : ctx.refusals()) {
-    REQUIRE(r.rule == "host-namespaces");
-    reasons.push_back(r.reason);
-  }
-  return reasons;
+  return rule_test::judge(rule_host_namespaces, "host-namespaces", text, policy(), host,
+                         Invocation{"create", "c1", kBundle});
 }
 
 using Reasons = std::vector<std::string>;

@@ -7,6 +7,7 @@
 #include "shim/core/policy.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/core/rule_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
@@ -68,35 +69,12 @@ std::string spec_text(const std::string& bounding, const std::string& devices,
              "linux": {)" + linux + "}}";
 }
 
-Json parse(const std::string& text) {
-  auto spec = parse_spec(text);
-  INFO(text);
-  REQUIRE(spec.ok());
-  return std::move(*spec);
-}
+using rule_test::parse;
 
-Policy policy() {
-  auto p = builtin_policy();
-  REQUIRE(p.ok());
-  return std::move(*p);
-}
+Policy policy() { return rule_test::builtin(); }
 
 std::vector<std::string> run(const std::string& text, const FakeHost& host = FakeHost()) {
-  Json spec = parse(text);
-  Json before = spec;
-  Policy p = policy();
-  Invocation inv{"create", "c1", kBundle};
-  RuleContext ctx(spec, p, host, inv);
-  ctx.begin_rule("privileged");
-  rule_privileged(ctx);
-  REQUIRE(ctx.changes().empty());  // a judging rule never rewrites
-  REQUIRE(spec == before);
-  std::vector<std::string> reasons;
-  for (const Refusal& r : ctx.refusals()) {
-    REQUIRE(r.rule == "privileged");
-    reasons.push_back(r.reason);
-  }
-  return reasons;
+  return rule_test::judge(rule_privileged, "privileged", text, policy(), host, Invocation{"create", "c1", kBundle});
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "shim/core/policy.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/core/rule_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
@@ -51,18 +52,9 @@ FakeHost docker_host() {
   return host;
 }
 
-Json parse(const std::string& text) {
-  auto spec = parse_spec(text);
-  INFO(text);
-  REQUIRE(spec.ok());
-  return std::move(*spec);
-}
+using rule_test::parse;
 
-Policy policy() {
-  auto p = builtin_policy();
-  REQUIRE(p.ok());
-  return std::move(*p);
-}
+Policy policy() { return rule_test::builtin(); }
 
 Reasons run(const std::string& text, const FakeHost& host = docker_host(),
             const Policy& p = policy(), const std::string& bundle = kBundle) {

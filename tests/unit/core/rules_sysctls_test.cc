@@ -7,6 +7,7 @@
 #include "shim/core/policy.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/core/rule_support.hh"
 #include "tests/unit/fake_host.hh"
 
 namespace oci_harden {
@@ -21,36 +22,12 @@ std::string spec_text(const std::string& sysctl) {
              "linux": {"sysctl": )" + sysctl + "}}";
 }
 
-Json parse(const std::string& text) {
-  auto spec = parse_spec(text);
-  INFO(text);
-  REQUIRE(spec.ok());
-  return std::move(*spec);
-}
+using rule_test::parse;
 
-Policy policy() {
-  auto p = builtin_policy();
-  REQUIRE(p.ok());
-  return std::move(*p);
-}
+Policy policy() { return rule_test::builtin(); }
 
 Reasons run(const std::string& text) {
-  Json spec = parse(text);
-  Json before = spec;
-  Policy p = policy();
-  FakeHost host;
-  Invocation inv{"create", "c1", kBundle};
-  RuleContext ctx(spec, p, host, inv);
-  ctx.begin_rule("sysctls");
-  rule_sysctls(ctx);
-  REQUIRE(ctx.changes().empty());
-  REQUIRE(spec == before);
-  Reasons reasons;
-  for (const Refusal& r : ctx.refusals()) {
-    REQUIRE(r.rule == "sysctls");
-    reasons.push_back(r.reason);
-  }
-  return reasons;
+  return rule_test::judge(rule_sysctls, "sysctls", text, policy(), FakeHost(), Invocation{"create", "c1", kBundle});
 }
 
 Reasons run_one(const std::string& name) {

@@ -22,19 +22,12 @@
 #include "shim/core/seccomp_effect.hh"
 #include "shim/core/spec.hh"
 #include "tests/unit/fake_host.hh"
+#include "tests/unit/test_support.hh"
 
 namespace oci_harden {
 namespace {
 
-std::string repo_file(const std::string& rel) {
-  std::string here = __FILE__;
-  std::string root = here.substr(0, here.rfind("tests/unit/"));
-  std::ifstream in(root + rel, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::repo_file;
 
 Json json(const std::string& text) {
   auto j = parse_json(text);

@@ -9,19 +9,12 @@
 #include <string>
 
 #include "shim/core/spec.hh"
+#include "tests/unit/test_support.hh"
 
 namespace oci_harden {
 namespace {
 
-std::string data_file(const std::string& name) {
-  std::string here = __FILE__;
-  std::string path = here.substr(0, here.rfind('/') + 1) + "../data/" + name;
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::data_file;
 
 std::string spec_error(const std::string& text) {
   auto r = parse_spec(text);

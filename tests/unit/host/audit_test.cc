@@ -20,6 +20,7 @@
 
 #include "shim/host/audit.hh"
 #include "shim/core/spec.hh"
+#include "tests/unit/test_support.hh"
 
 namespace oci_harden {
 namespace {
@@ -43,15 +44,7 @@ std::string slurp(const std::string& path) {
   return out.str();
 }
 
-std::string data_file(const std::string& name) {
-  std::string here = __FILE__;
-  std::string p = here.substr(0, here.rfind('/') + 1) + "../data/" + name;
-  std::ifstream in(p, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::data_file;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;

@@ -15,19 +15,12 @@
 #include <string>
 
 #include "shim/host/host_actions.hh"
+#include "tests/unit/test_support.hh"
 
 namespace oci_harden {
 namespace {
 
-bool have_root() {
-  if (::geteuid() == 0) return true;
-  const char* ci = std::getenv("CI");
-  if (ci != nullptr && std::string(ci) == "true") {
-    FAIL("host actions tests need root (mounts, chown) and CI=true forbids skipping");
-  }
-  WARN("skipped: host actions tests need root (mounts, chown)");
-  return false;
-}
+bool have_root() { return test::have_root("host actions tests need root (mounts, chown)"); }
 
 struct TempDir {
   std::string path;

@@ -10,10 +10,12 @@
 #include <climits>
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 #include <string>
 
 #include "shim/host/host_actions.hh"
 #include "shim/host/real_host.hh"
+#include "tests/unit/test_support.hh"
 
 namespace oci_harden {
 namespace {
@@ -44,22 +46,35 @@ std::string first_line(const std::string& path) {
 TEST_CASE("RealHost reads the machine's sizes", "[host]") {
   const Host& host = real_host();
   CHECK(host.cap_last_cap() == std::stoi(first_line("/proc/sys/kernel/cap_last_cap")));
-  CHECK(host.cap_last_cap() == host.cap_last_cap());  // cached, same answer
   CHECK(host.memory_bytes() > (64LL << 20));
   CHECK(host.cpu_count() >= 1);
 }
 
-TEST_CASE("RealHost canonical_path resolves /var/run", "[host]") {
+// A directory reached through a link, as /var/run -> /run is on most hosts: built here, so the
+// case runs on every machine.
+TEST_CASE("RealHost canonical_path resolves a linked directory for missing leaves and odd spellings", "[host]") {
+  TempDir t;
+  const std::string& d = t.path;
+  REQUIRE(::mkdir((d + "/run").c_str(), 0755) == 0);
+  REQUIRE(::symlink((d + "/run").c_str(), (d + "/varrun").c_str()) == 0);
+  const Host& host = real_host();
+  CHECK(host.canonical_path(d + "/varrun/oci-harden-no-such-file") == d + "/run/oci-harden-no-such-file");
+  CHECK(host.canonical_path("/" + d + "//varrun/./x/") == d + "/run/x");
+  CHECK(host.canonical_path(d + "/varrun") == d + "/run");
+}
+
+// The host's own /var/run: resolved where it is a link, kept where it is a directory.
+TEST_CASE("RealHost canonical_path of this host's /var/run", "[host]") {
   struct stat st;
-  if (::lstat("/var/run", &st) != 0 || !S_ISLNK(st.st_mode)) {
-    WARN("/var/run is not a symlink on this host; nothing to resolve");
+  REQUIRE(::lstat("/var/run", &st) == 0);
+  const Host& host = real_host();
+  if (!S_ISLNK(st.st_mode)) {
+    CHECK(host.canonical_path("/var/run/oci-harden-no-such-file") == "/var/run/oci-harden-no-such-file");
     return;
   }
   char resolved[PATH_MAX];
   REQUIRE(::realpath("/var/run", resolved) != nullptr);
-  const Host& host = real_host();
   CHECK(host.canonical_path("/var/run/oci-harden-no-such-file") == std::string(resolved) + "/oci-harden-no-such-file");
-  CHECK(host.canonical_path("/var/run/docker.sock") == std::string(resolved) + "/docker.sock");
   CHECK(host.canonical_path("//var//run/./x/") == std::string(resolved) + "/x");
 }
 
@@ -136,27 +151,51 @@ TEST_CASE("RealHost searchable_by walks the modes from /", "[host]") {
   }
 }
 
+namespace {
+
+// The first mount of an ext4 or xfs filesystem (both take idmapped mounts since Linux 5.12 and
+// 5.15), "" when there is none. /tmp when it is one.
+std::string idmap_capable_dir(const std::string& tmp) {
+  struct statfs fs;
+  if (::statfs(tmp.c_str(), &fs) == 0 && (fs.f_type == 0xEF53 || fs.f_type == 0x58465342)) return tmp;
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, devno, root, mountpoint, word;
+    fields >> id >> parent >> devno >> root >> mountpoint;
+    while (fields >> word && word != "-") {
+    }
+    std::string type;
+    fields >> type;
+    if (type == "ext4" || type == "xfs") return mountpoint;
+  }
+  return "";
+}
+
+}  // namespace
+
 TEST_CASE("RealHost probes idmapped mount support by trying", "[host]") {
   const Host& host = real_host();
   CHECK_FALSE(host.supports_idmapped_mount("/proc", 1000000, 1000000, 65536));  // procfs never
   CHECK_FALSE(host.supports_idmapped_mount("/nonexistent-oci-harden", 1000000, 1000000, 65536));
   TempDir t;
-  struct statfs fs;
-  REQUIRE(::statfs(t.path.c_str(), &fs) == 0);
-  bool known_good = fs.f_type == 0xEF53 || fs.f_type == 0x58465342;  // ext4, xfs
   if (::geteuid() != 0) {
     CHECK_FALSE(host.supports_idmapped_mount(t.path, 1000000, 1000000, 65536));  // needs CAP_SYS_ADMIN
-  } else if (known_good) {
-    CHECK(host.supports_idmapped_mount(t.path, 1000000, 1000000, 65536));
-    CHECK(host.supports_idmapped_mount(t.path, 1000000, 1000000, 65536));  // cached
-  } else {
-    WARN("/tmp is neither ext4 nor xfs here; the probe answered " << host.supports_idmapped_mount(t.path, 1000000, 1000000, 65536));
+    return;
   }
+  std::string good = idmap_capable_dir(t.path);
+  if (good.empty()) {
+    test::missing_prerequisite("no ext4 or xfs filesystem mounted here to probe");
+    return;
+  }
+  INFO("probing " << good);
+  CHECK(host.supports_idmapped_mount(good, 1000000, 1000000, 65536));
 }
 
 TEST_CASE("One user namespace per mapping per process, shared by the probe and the idmapped rootfs", "[host]") {
   if (::geteuid() != 0) {
-    WARN("skipped: writing a user namespace's maps to host uid 1000000 needs root");
+    test::missing_prerequisite("writing a user namespace's maps to host uid 1000000 needs root");
     return;
   }
   drop_shared_user_namespaces();
@@ -175,11 +214,6 @@ TEST_CASE("One user namespace per mapping per process, shared by the probe and t
   CHECK((::fcntl(*a, F_GETFD) & FD_CLOEXEC) != 0);
   drop_shared_user_namespaces();
   CHECK(::fcntl(*a, F_GETFD) == -1);  // closed
-}
-
-TEST_CASE("RealHost apparmor_enabled follows /sys/module/apparmor", "[host]") {
-  bool expected = first_line("/sys/module/apparmor/parameters/enabled").rfind("Y", 0) == 0;
-  CHECK(real_host().apparmor_enabled() == expected);
 }
 
 }  // namespace oci_harden

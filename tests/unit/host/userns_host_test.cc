@@ -17,17 +17,12 @@
 
 #include "shim/host/host_actions.hh"
 #include "shim/host/real_host.hh"
+#include "tests/unit/test_support.hh"
 
 namespace oci_harden {
 namespace {
 
-bool have_root() {
-  if (::geteuid() == 0) return true;
-  const char* ci = std::getenv("CI");
-  if (ci != nullptr && std::string(ci) == "true") FAIL("these tests need root and CI=true forbids skipping");
-  WARN("skipped: these tests need root (mounts, setns, mknod)");
-  return false;
-}
+bool have_root() { return test::have_root("these tests need root (mounts, setns, mknod)"); }
 
 struct TempDir {
   std::string path;
