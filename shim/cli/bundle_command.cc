@@ -40,7 +40,7 @@ Outcome stop(int code, std::string message) {
 
 struct Recorder {
   const RuncArgs& args;
-  const Policy& policy;
+  const Policy* policy;  // the loaded one, then the one the selectors chose
   int64_t start_us;
   std::string bundle;
 
@@ -49,13 +49,13 @@ struct Recorder {
     e.event = args.command;
     e.container = args.container_id();
     e.bundle = bundle;
-    e.runtime = policy.runtime;
-    e.policy = &policy;
+    e.runtime = policy->runtime;
+    e.policy = policy;
     e.duration_us = now_us() - start_us;
     std::string line = audit_record(e, now_us());
-    auto st = append_audit_line(policy.audit_log, line);
-    if (policy.audit_syslog) audit_to_syslog(line);
-    if (!st && policy.audit_failure == AuditFailure::kAllow) return Ok{};
+    auto st = append_audit_line(policy->audit_log, line);
+    if (policy->audit_syslog) audit_to_syslog(line);
+    if (!st && policy->audit_failure == AuditFailure::kAllow) return Ok{};
     return st;
   }
 };
@@ -75,7 +75,7 @@ Result<std::string> bundle_dir(const RuncArgs& args) {
   return std::string(cwd) + "/" + dir;
 }
 
-Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& host) {
+Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& host) {
   int64_t start = now_us();
   if (!valid_container_id(args.container_id())) {
     return stop(kExitUsage, args.command + ": missing or invalid container id \"" +
@@ -83,7 +83,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
   }
   auto dir = bundle_dir(args);
   if (!dir) return stop(exit_code_for(dir.error().code), dir.error().message);
-  Recorder recorder{args, policy, start, *dir};
+  Recorder recorder{args, &loaded, start, *dir};
 
   // crun's --config/-f FILE runs FILE instead of the bundle's config.json (only the exact word
   // "config.json" means the bundle's; any other value is taken from the caller's directory).
@@ -111,6 +111,11 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
     (void)recorder.write(e);
     return stop(exit_code_for(spec.error().code), msg);
   }
+
+  // One policy per workload: a few string compares, on facts the engine set (selectors.hh).
+  const Policy& policy =
+      select_policy(loaded, workload_of(*spec, *dir, args.container_id(), loaded.selector_labels));
+  recorder.policy = &policy;
 
   // runc makes --root absolute from its working directory, which is ours until the exec.
   std::string runtime_root = args.root;
