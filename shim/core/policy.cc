@@ -532,6 +532,7 @@ namespace {
 const char* const kWorkloadKeys[] = {"policies", "selectors", "selector_labels"};
 // Keys that are one per host: the runtime executed and the log every record goes to.
 const char* const kHostWideKeys[] = {"runtime", "audit_log", "audit_syslog"};
+constexpr size_t kMaxNamedPolicies = 32;
 
 // `over` merged onto `base`: objects key by key, recursively; anything else (lists included)
 // replaced whole.
@@ -614,6 +615,10 @@ Status read_workload_policies(const Json& top_level, const Policy& defaults, Pol
   const Json* policies = top_level.get_exact("policies");
   if (policies == nullptr) policies = &kNoPolicies;
   if (!policies->is_object()) return type_error("policies", "an object of named policies");
+  // Bounded: each one is a whole policy, built and checked at every start.
+  if (policies->members().size() > kMaxNamedPolicies) {
+    return make_error(ErrorCode::kPolicy, "policies: more than " + std::to_string(kMaxNamedPolicies) + " named policies");
+  }
   NamedPolicies resolver(*policies, top_level);
   for (const auto& [name, own] : policies->members()) {
     const std::string where = "policies." + name;

@@ -170,6 +170,8 @@ Status check_selector_labels(const std::vector<std::string>& keys) {
 Result<std::vector<Selector>> parse_selectors(const Json& array, const std::vector<std::string>& policy_names,
                                               const std::vector<std::string>& selector_labels) {
   if (!array.is_array()) return at("selectors", "expected an array of objects");
+  // Bounded: each is checked against every earlier one at load, and compared at every start.
+  if (array.items().size() > 256) return at("selectors", "more than 256 selectors");
   std::vector<Selector> out;
   for (size_t i = 0; i < array.items().size(); ++i) {
     const Json& item = array.items()[i];

@@ -179,6 +179,15 @@ TEST_CASE("selectors: errors name the key", "[selectors]") {
              Contains("selectors[0].match: can never match"));
 }
 
+TEST_CASE("selectors: the number of named policies and selectors is bounded", "[selectors]") {
+  std::string many = R"({"policies": {)";
+  for (int i = 0; i < 33; ++i) many += (i ? "," : "") + std::string("\"p") + std::to_string(i) + "\": {}";
+  CHECK_THAT(load_error(many + "}}"), Contains("policies: more than 32 named policies"));
+  std::string sels = R"({"selectors": [)";
+  for (int i = 0; i < 257; ++i) sels += (i ? "," : "") + std::string(R"({"match": {"namespace": "n)") + std::to_string(i) + R"("}, "policy": "default"})";
+  CHECK_THAT(load_error(sels + "]}"), Contains("selectors: more than 256 selectors"));
+}
+
 TEST_CASE("selectors: a selector after one that matches all it does can never match", "[selectors]") {
   const std::string head = R"({"policies": {"a": {"mode": "audit"}}, "selector_labels": ["t"], "selectors": [)";
   CHECK_THAT(load_error(head + R"({"match": {"engine": "kubernetes"}, "policy": "a"},
