@@ -159,12 +159,14 @@ Outcome with_private_stdio(Outcome o, const Policy& policy, const Json& spec) {
 
 }  // namespace
 
-Outcome harden_exec_command(const RuncArgs& args, const Policy& policy, const Host& host) {
+Outcome harden_exec_command(const RuncArgs& args, const Policy& loaded, const Host& host) {
   int64_t start = now_us();
   std::string bundle;
-  auto found = container_spec(policy, args, &bundle);
+  auto found = container_spec(loaded, args, &bundle);
   if (!found) return stop(exit_code_for(found.error().code), "exec: " + found.error().message);
   const Json& spec = *found;
+  // One policy per workload: the container's own, chosen from its bundle and spec as at create.
+  const Policy& policy = select_policy(loaded, workload_of(spec, bundle, args.container_id(), loaded.selector_labels));
   const Origin origin{bundle, guess_engine(spec, bundle)};
 
   const std::string* process_path = args.flag("process");

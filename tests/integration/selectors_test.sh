@@ -82,6 +82,15 @@ out=$(run_in "$B" sel-label); rc=$?
 check "listed label selects privileged" has_sys_admin "$out" || echo "$out"
 check "listed label: record names policy privileged" test "$(record sel-label | jq -r .policy_name)" = privileged
 
+# ---- 5. exec into a kube-system container is judged by the container's own policy
+B=$(new_bundle k8s.io sel-exec '{"io.kubernetes.cri.sandbox-namespace":"kube-system"}')
+jq '.process.args = ["sleep", "60"]' "$B/config.json" > "$B/c.tmp" && mv "$B/c.tmp" "$B/config.json"
+(cd "$B" && "$OCIH" --root "$T/state" create sel-exec >/dev/null 2>&1 && runc --root "$T/state" start sel-exec)
+out=$("$OCIH" --root "$T/state" exec sel-exec grep CapEff /proc/self/status 2>&1); rc=$?
+check "exec into the kube-system container runs (exit 0)" test "$rc" -eq 0 || echo "$out"
+check "exec record names policy privileged" \
+  test "$(jq -r 'select(.container == "sel-exec" and .event == "exec") | .policy_name' "$T/audit.jsonl" | tail -1)" = privileged
+
 # ---- 5. report and explain name the policy
 rep=$("$CTL" report --format json "$T/audit.jsonl")
 check "report: sel-kube ran under privileged" \
@@ -98,5 +107,5 @@ ex=$("$CTL" explain --policy "$T/etc/policy.json" --id sel-moby --annotation io.
 check "explain of a moby bundle: the annotation selects nothing" \
   grep -q 'applies: policy "default" (no selector matched; engine docker)' <<<"$ex" || echo "$ex"
 
-for id in sel-kube sel-moby sel-apps sel-label; do runc --root "$T/state" delete -f "$id" >/dev/null 2>&1; done
+for id in sel-kube sel-moby sel-apps sel-label sel-exec; do runc --root "$T/state" delete -f "$id" >/dev/null 2>&1; done
 exit_summary
