@@ -134,7 +134,11 @@ int main(int argc, char** argv) {
   e.extra = Json::object();
   e.extra.set("checks", std::move(list));
   e.decision = failed == 0 ? "unchanged" : "refused";
-  bool kill_it = failed > 0 && policy->verify == Verify::kEnforce && pid > 0;
+  // One policy per workload: verify=enforce or record is the container's own policy's.
+  const Policy& chosen = spec.is_object()
+                             ? select_policy(*policy, workload_of(spec, bundle, id, policy->selector_labels))
+                             : *policy;
+  bool kill_it = failed > 0 && chosen.verify == Verify::kEnforce && pid > 0;
   if (kill_it) {
     // Why: the spec's promise does not hold in the kernel; under verify=enforce the container
     // must not keep running as if it were hardened.
@@ -146,7 +150,7 @@ int main(int argc, char** argv) {
     }
   }
   e.extra.set("killed", Json::boolean(kill_it));
-  int rc = record(*policy, e, start);
+  int rc = record(chosen, e, start);
   if (failed > 0) {
     std::fprintf(stderr, "oci-harden-hook: %d verification check(s) failed for %s%s\n", failed, id.c_str(),
                  kill_it ? "; container killed" : "");
