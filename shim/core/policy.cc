@@ -626,6 +626,9 @@ Status read_workload_policies(const Json& top_level, const Policy& defaults, Pol
         std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) <= ' '; })) {
       return make_error(ErrorCode::kPolicy, where + ": not a policy name (\"default\" is the top-level keys)");
     }
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      return make_error(ErrorCode::kPolicy, where + ": defined twice");
+    }
     std::vector<std::string> chain;
     auto json = resolver.resolve(name, &chain);
     if (!json) return json.error();

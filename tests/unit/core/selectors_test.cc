@@ -157,6 +157,7 @@ TEST_CASE("selectors: errors name the key", "[selectors]") {
              Contains("policies.a.inherits: \"ghost\" is not a policy"));
   CHECK_THAT(load_error(R"({"policies": {"a": {"inherits": 3}}})"), Contains("policies.a.inherits: expected"));
   CHECK_THAT(load_error(R"({"policies": {"default": {}}})"), Contains("policies.default: not a policy name"));
+  CHECK_THAT(load_error(R"({"policies": {"a": {}, "a": {"mode": "audit"}}})"), Contains("policies.a: defined twice"));
   CHECK_THAT(load_error(R"({"policies": {"a": {"mode": "loud"}}})"), Contains("policies.a: mode: expected"));
   CHECK_THAT(load_error(R"({"policies": {"a": {"bogus": 1}}})"), Contains("policies.a: bogus: unknown key"));
   CHECK_THAT(load_error(R"({"policies": {"a": {"selectors": []}}})"),
