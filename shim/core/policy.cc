@@ -460,7 +460,7 @@ Status apply_policy_json(const Json& root, Policy* p) {
   return r.check_unknown();
 }
 
-Status validate_policy(Policy* p, const std::string& origin) {
+Status validate_policy(Policy* p, const std::string& origin, bool load_profile = true) {
   for (const auto& cap : p->capabilities) {
     bool ok = cap.size() > 4 && cap.compare(0, 4, "CAP_") == 0 &&
               std::all_of(cap.begin(), cap.end(),
@@ -508,6 +508,7 @@ Status validate_policy(Policy* p, const std::string& origin) {
   }
   auto st = resolve_hook(p);
   if (!st) return st;
+  if (!load_profile) return Ok{};
   return load_seccomp_profile(p, origin);
 }
 
@@ -607,7 +608,7 @@ class NamedPolicies {
 // Reads "policies" and "selectors" of the top-level object into `root`; `defaults` is the
 // built-in policy each named one is applied onto, as the top-level keys were.
 Status read_workload_policies(const Json& top_level, const Policy& defaults, Policy* root,
-                              const std::string& origin) {
+                              const std::string& origin, const std::string& root_profile_spelling) {
   auto st = check_selector_labels(root->selector_labels);
   if (!st) return st;
   std::vector<std::string> names{"default"};
@@ -637,7 +638,13 @@ Status read_workload_policies(const Json& top_level, const Policy& defaults, Pol
     if (st) {
       p.path = root->path;
       p.digest = root->digest;
-      st = validate_policy(&p, origin.empty() ? "/" : origin);
+      // The top level's profile, spelt the same from the same file: loaded once, shared.
+      const bool same_profile = p.seccomp_profile_path == root_profile_spelling;
+      st = validate_policy(&p, origin.empty() ? "/" : origin, !same_profile);
+      if (st && same_profile) {
+        p.seccomp_profile_path = root->seccomp_profile_path;
+        p.seccomp_profile = root->seccomp_profile;
+      }
     }
     if (!st) return std::move(st).context(where).error();
     for (const char* key : kHostWideKeys) {
@@ -674,9 +681,10 @@ Result<Policy> parse_onto(Policy base, const std::string& bytes, const std::stri
   if (!st) return st.error();
   base.path = origin;
   base.digest = "sha256:" + sha256_hex(bytes);
+  const std::string profile_spelling = base.seccomp_profile_path;
   st = validate_policy(&base, origin.empty() ? "/" : origin);
   if (!st) return st.error();
-  st = read_workload_policies(*json, defaults, &base, origin);
+  st = read_workload_policies(*json, defaults, &base, origin, profile_spelling);
   if (!st) return st.error();
   return base;
 }

@@ -85,6 +85,8 @@ TEST_CASE("selectors: inheritance merges objects key by key and replaces lists w
   CHECK(*privileged.pids.max == 500);  // from baseline
   CHECK_FALSE(privileged.rule_enabled("host-namespaces"));
   CHECK(baseline.rule_enabled("host-namespaces"));
+  CHECK(privileged.seccomp_profile == p.seccomp_profile);  // shared, loaded once
+  CHECK(privileged.seccomp_profile_path == p.seccomp_profile_path);
   CHECK(privileged.digest == p.digest);
   CHECK(privileged.path == p.path);
 }
@@ -167,6 +169,9 @@ TEST_CASE("selectors: errors name the key", "[selectors]") {
   CHECK_THAT(load_error(R"({"policies": {"a": {"runtime": "/usr/bin/crun"}}})"),
              Contains("policies.a.runtime: one for the whole host"));
   CHECK_THAT(load_error(R"({"policies": []})"), Contains("policies: expected an object"));
+  // A named policy's own profile is loaded (and checked) as its own.
+  CHECK_THAT(load_error(R"({"policies": {"a": {"seccomp": {"profile": "/nonexistent/p.json"}}}})"),
+             Contains("policies.a: seccomp.profile: /nonexistent"));
   CHECK_THAT(load_error(R"({"selectors": {}})"), Contains("selectors: expected an array"));
   CHECK_THAT(load_error(R"({"selectors": [{"match": {}, "policy": "default"}]})"),
              Contains("selectors[0].match: empty"));
