@@ -6,7 +6,8 @@
 # and the default applies. Checked from inside the container (CapEff in /proc/self/status), in the
 # audit records (policy_name), in `oci-hardenctl report` and `oci-hardenctl explain`.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/lib/common.sh
 source tests/lib/common.sh
 
 need_root || exit_summary
@@ -16,6 +17,7 @@ OCIH=$PWD/bin/oci-harden
 CTL=$PWD/bin/oci-hardenctl
 T=$(mktemp -d /var/tmp/ocih-sel.XXXXXX)
 chmod 0711 "$T"
+# shellcheck disable=SC2317  # called through trap and check
 cleanup() { remove_test_dir "$T" "$T/state"; }
 trap cleanup EXIT
 
@@ -46,7 +48,9 @@ new_bundle() {
   echo "$b"
 }
 # has_sys_admin OUTPUT: CapEff shows CAP_SYS_ADMIN (bit 21).
+# shellcheck disable=SC2317  # called through check
 has_sys_admin() { local hex; hex=$(awk '$1 == "CapEff:" {print $2}' <<<"$1"); [[ -n "$hex" ]] && (( (0x$hex >> 21) & 1 )); }
+# shellcheck disable=SC2317  # called through check
 lacks_sys_admin() { grep -q '^CapEff:' <<<"$1" && ! has_sys_admin "$1"; }
 run_in() {  # run_in BUNDLE ID
   (cd "$1" && "$OCIH" --root "$T/state" run "$2" 2>&1)
