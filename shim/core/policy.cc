@@ -585,7 +585,7 @@ class NamedPolicies {
       if (!inherits->is_string()) return make_error(ErrorCode::kPolicy, where + ".inherits: expected a policy name");
       parent = inherits->text();
       if (parent != "default" && policies_.get_exact(parent) == nullptr) {
-        return make_error(ErrorCode::kPolicy, where + ".inherits: \"" + parent + "\" is not a policy of \"policies\" (nor \"default\")");
+        return make_error(ErrorCode::kPolicy, where + ".inherits: \"" + parent + R"(" is not a policy of "policies" (nor "default"))");
       }
       auto& m = keys.members();
       m.erase(std::remove_if(m.begin(), m.end(), [](const Json::Member& x) { return x.first == "inherits"; }), m.end());

@@ -105,7 +105,7 @@ Result<Selector> parse_match(const Json& match, Selector s, const std::vector<st
       }
       s.image = *v;
     } else if (key == "label") {
-      if (!value.is_object()) return at(w, "expected an object {\"key\": ..., \"value\": ...}");
+      if (!value.is_object()) return at(w, R"(expected an object {"key": ..., "value": ...})");
       const Json* k = value.get_exact("key");
       const Json* val = value.get_exact("value");
       for (const auto& [lk, lv] : value.members()) {
@@ -177,14 +177,14 @@ Result<std::vector<Selector>> parse_selectors(const Json& array, const std::vect
     const Json& item = array.items()[i];
     Selector s;
     s.where = "selectors[" + std::to_string(i) + "]";
-    if (!item.is_object()) return at(s.where, "expected an object {\"match\": ..., \"policy\": ...}");
+    if (!item.is_object()) return at(s.where, R"(expected an object {"match": ..., "policy": ...})");
     for (const auto& [key, value] : item.members()) {
       if (key != "match" && key != "policy") return at(s.where + "." + key, "unknown key (match, policy)");
     }
     const Json* policy = item.get_exact("policy");
     if (policy == nullptr || !policy->is_string()) return at(s.where + ".policy", "expected a policy name");
     if (std::find(policy_names.begin(), policy_names.end(), policy->text()) == policy_names.end()) {
-      return at(s.where + ".policy", "\"" + policy->text() + "\" is not a policy of \"policies\" (nor \"default\")");
+      return at(s.where + ".policy", "\"" + policy->text() + R"(" is not a policy of "policies" (nor "default"))");
     }
     s.policy = policy->text();
     const Json* match = item.get_exact("match");
