@@ -135,7 +135,11 @@ int main(int argc, char** argv) {
   e.extra.set("checks", std::move(list));
   // What the kernel shows is judged whatever the policy's mode: a failed check is "refused".
   e.decision = decision_word(Mode::kEnforce, failed > 0, false);
-  bool kill_it = failed > 0 && policy->verify == Verify::kEnforce && pid > 0;
+  // One policy per workload: verify=enforce or record is the container's own policy's.
+  const Policy& chosen = spec.is_object()
+                             ? select_policy(*policy, workload_of(spec, bundle, id, policy->selector_labels))
+                             : *policy;
+  bool kill_it = failed > 0 && chosen.verify == Verify::kEnforce && pid > 0;
   if (kill_it) {
     // Why: the spec's promise does not hold in the kernel; under verify=enforce the container
     // must not keep running as if it were hardened.
@@ -148,7 +152,7 @@ int main(int argc, char** argv) {
     }
   }
   e.extra.set("killed", Json::boolean(kill_it));
-  int rc = record(*policy, e, start);
+  int rc = record(chosen, e, start);
   if (failed > 0) {
     log_error("oci-harden-hook: " + std::to_string(failed) + " verification check(s) failed for " + id +
               (kill_it ? "; container killed" : ""));

@@ -48,14 +48,14 @@ Result<std::string> bundle_dir(const RuncArgs& args) {
   return std::string(cwd) + "/" + dir;
 }
 
-Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& host) {
+Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& host) {
   if (!valid_container_id(args.container_id())) {
     return stop(kExitUsage, args.command + ": missing or invalid container id \"" +
                                 args.container_id() + "\"");
   }
   auto dir = bundle_dir(args);
   if (!dir) return stop(exit_code_for(dir.error().code), dir.error().message);
-  EdgeRecord record(args, policy, *dir);
+  EdgeRecord record(args, loaded, *dir);
   AuditEvent& e = record.event();
   Outcome stopped;
 
@@ -84,6 +84,11 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
     (void)record.write();
     return stop(exit_code_for(spec.error().code), msg);
   }
+
+  // One policy per workload: a few string compares, on facts the engine set (selectors.hh).
+  const Policy& policy =
+      select_policy(loaded, workload_of(*spec, *dir, args.container_id(), loaded.selector_labels));
+  record.use_policy(policy);
 
   // runc makes --root absolute from its working directory, which is ours until the exec.
   std::string runtime_root = args.root;

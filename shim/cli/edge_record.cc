@@ -7,13 +7,13 @@
 namespace oci_harden {
 
 EdgeRecord::EdgeRecord(const RuncArgs& args, const Policy& policy, std::string bundle)
-    : policy_(policy), start_us_(now_us()) {
+    : policy_(&policy), start_us_(now_us()) {
   e_.event = args.command;
   e_.container = args.container_id();
   e_.bundle = std::move(bundle);
 }
 
-Status EdgeRecord::write() { return record_event(policy_, e_, start_us_); }
+Status EdgeRecord::write() { return record_event(*policy_, e_, start_us_); }
 
 bool EdgeRecord::write_or(Outcome* stopped) {
   auto st = write();

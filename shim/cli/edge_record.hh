@@ -24,6 +24,8 @@ class EdgeRecord {
   EdgeRecord(const RuncArgs& args, const Policy& policy, std::string bundle);
 
   AuditEvent& event() { return e_; }
+  // One policy per workload: once the spec is read, the policy the selectors chose records.
+  void use_policy(const Policy& chosen) { policy_ = &chosen; }
 
   // Writes the record. Ok, or the error that stops the event (the policy's audit_failure).
   Status write();
@@ -36,7 +38,7 @@ class EdgeRecord {
   Outcome proceed_with(std::vector<std::string> argv) const;
 
  private:
-  const Policy& policy_;
+  const Policy* policy_;  // the loaded policy, then the one the selectors chose
   int64_t start_us_;
   AuditEvent e_;
 };

@@ -32,6 +32,7 @@ struct Options {
   std::string policy_file;
   std::vector<std::pair<std::string, std::string>> annotations;
   std::string id = "dry-run";
+  std::string engine;  // --engine: the engine a dry run assumes made the bundle
   std::vector<std::string> operands;
   std::string since;
   std::string format = "table";
@@ -77,6 +78,7 @@ bool parse_options(const std::vector<std::string>& args, const std::vector<std::
     else if (a == "--id") o->id = value;
     else if (a == "--since") o->since = value;
     else if (a == "--format") o->format = value;
+    else if (a == "--engine") o->engine = value;
     else if (a == "--annotation") {
       size_t eq = value.find('=');
       if (eq == std::string::npos || eq == 0) {
@@ -122,7 +124,7 @@ std::string bundle_of(const std::string& operand) {
 int decide(const std::vector<std::string>& args, bool explain) {
   Options o;
   std::string err;
-  if (!parse_options(args, {"--policy", "--annotation", "--id"}, &o, &err)) return usage_error(err);
+  if (!parse_options(args, {"--policy", "--annotation", "--id", "--engine"}, &o, &err)) return usage_error(err);
   if (o.operands.size() != 1) return usage_error("expected one CONFIG file, or - for stdin");
   auto policy = policy_for(o);
   if (!policy) {
@@ -142,10 +144,19 @@ int decide(const std::vector<std::string>& args, bool explain) {
   for (const auto& [k, v] : o.annotations) ensure_object(*spec, "annotations").set_exact(k, Json::string(v));
   Invocation inv{"create", o.id, bundle_of(o.operands[0])};
   inv.now = static_cast<int64_t>(::time(nullptr));  // the clock exceptions end by (opt-out-until)
-  Decision d = harden_spec(std::move(*spec), *policy, real_host(), inv);
+  // One policy per workload: the engine is the bundle's, or the one --engine names.
+  Workload workload = o.engine.empty() ? workload_of(*spec, inv.bundle, o.id, policy->selector_labels)
+                                       : workload_for_engine(*spec, o.engine, policy->selector_labels);
+  std::string selected_by;
+  const Policy& chosen = select_policy(*policy, workload, &selected_by);
+  std::string chosen_text = "policy \"" + chosen.name + "\" (" +
+                            (selected_by.empty() ? std::string("no selector matched") : "by " + selected_by) +
+                            "; engine " + (workload.engine.empty() ? "unknown" : workload.engine) + ")";
+  Decision d = harden_spec(std::move(*spec), chosen, real_host(), inv);
   if (explain) {
     std::printf("policy: %s (%s)\n", policy->path.empty() ? "(built-in)" : policy->path.c_str(),
                 policy->digest.c_str());
+    std::printf("applies: %s%s\n", chosen_text.c_str(), chosen.mode == Mode::kAudit ? ", mode audit" : "");
     for (const auto& id : d.opt_outs.granted) std::printf("opt-out granted: %s\n", id.c_str());
     for (const auto& id : d.opt_outs.denied) std::printf("opt-out denied:  %s\n", id.c_str());
     if (!d.opt_outs.requested.empty() &&
@@ -168,6 +179,7 @@ int decide(const std::vector<std::string>& args, bool explain) {
     std::printf("runs as host root: %s\n", root != nullptr && root->as_bool() ? "yes" : "no");
     return d.refused() ? kRefused : kOk;
   }
+  if (!policy->selectors.empty()) std::fprintf(stderr, "oci-hardenctl: %s\n", chosen_text.c_str());
   if (d.refused()) {
     std::fprintf(stderr, "oci-hardenctl: %s\n", refusal_message(d.refusals).c_str());
     return kRefused;
@@ -255,9 +267,9 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"harden", cmd_harden, "[--policy FILE] [--annotation K=V]... [--id ID] CONFIG|-",
+    {"harden", cmd_harden, "[--policy FILE] [--annotation K=V]... [--engine ENGINE] [--id ID] CONFIG|-",
      "print the hardened config (exit 1: refused, 2: bad input or policy)"},
-    {"explain", cmd_explain, "[--policy FILE] [--annotation K=V]... [--id ID] CONFIG|-",
+    {"explain", cmd_explain, "[--policy FILE] [--annotation K=V]... [--engine ENGINE] [--id ID] CONFIG|-",
      "list each decision: rule, JSON path, before -> after"},
     {"report", cmd_report, "[--since TIME] [--format table|json] [LOG...]",
      "answer the operator's questions from audit logs (plain or .gz)"},

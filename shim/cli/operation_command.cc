@@ -157,11 +157,13 @@ std::optional<Outcome> record_decision(EdgeRecord& record, const Policy& policy,
 
 }  // namespace
 
-Outcome harden_exec_command(const RuncArgs& args, const Policy& policy, const Host& host) {
+Outcome harden_exec_command(const RuncArgs& args, const Policy& loaded, const Host& host) {
   std::string bundle;
-  auto found = container_spec(policy, args, &bundle);
+  auto found = container_spec(loaded, args, &bundle);
   if (!found) return stop(exit_code_for(found.error().code), "exec: " + found.error().message);
   const Json& spec = *found;
+  // One policy per workload: the container's own, chosen from its bundle and spec as at create.
+  const Policy& policy = select_policy(loaded, workload_of(spec, bundle, args.container_id(), loaded.selector_labels));
   EdgeRecord record(args, policy, bundle);
   record.event().engine = guess_engine(spec, bundle);
   Json& extra = record.event().extra = Json::object();

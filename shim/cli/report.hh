@@ -34,6 +34,7 @@ struct ContainerReport {
   std::string engine = "unknown";  // from its start records
   std::string image;               // from annotations; "" when unknown
   std::string mode;                // "enforce" or "audit", of its last start record
+  std::string policy;              // the named policy its last start record applied ("default")
   std::string state;               // "refused", "started", "stopped", "unknown"
   bool started = false;            // a start record that was not refused, or a verify record
   bool stopped = false;            // a stop record after its last start

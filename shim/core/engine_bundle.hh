@@ -22,4 +22,12 @@ bool is_containers_storage_bundle(const std::string& bundle, const std::string& 
 // The shape that is_containers_storage_bundle() accepts, for records and messages.
 extern const char* const kContainersStorageBundleShape;
 
+// One policy per workload (shim/core/selectors.hh): the engine that made the bundle, from its path
+// and the container id alone. containerd's shims run the runtime in
+// <state>/io.containerd.runtime.v2.task/<namespace>/<id> (v1: io.containerd.runtime.v1.linux):
+// namespace "k8s.io" is the CRI plugin's ("kubernetes"), "moby" is dockerd's ("docker"), any
+// other is "containerd"; containers/storage's bundle is "podman" (CRI-O's looks the same). ""
+// when the path is none of these (runc called by hand, an unknown engine).
+std::string bundle_engine(const std::string& bundle, const std::string& container_id);
+
 }  // namespace oci_harden

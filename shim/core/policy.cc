@@ -469,11 +469,15 @@ Status apply_policy_json(const Json& root, Policy* p) {
   run(read_enum<UnknownImage>(r, "unknown_image",
                               {{"record", UnknownImage::kRecord}, {"refuse", UnknownImage::kRefuse}},
                               &p->unknown_image));
+  // One policy per workload: read by read_workload_policies() on the top-level object only.
+  run(read_strings(r, "selector_labels", &p->selector_labels));
+  (void)r.take("policies");
+  (void)r.take("selectors");
   if (!st) return st;
   return r.check_unknown();
 }
 
-Status validate_policy(Policy* p, const std::string& origin) {
+Status validate_policy(Policy* p, const std::string& origin, bool load_profile = true) {
   for (const auto& cap : p->capabilities) {
     bool ok = cap.size() > 4 && cap.compare(0, 4, "CAP_") == 0 &&
               std::all_of(cap.begin(), cap.end(),
@@ -521,6 +525,7 @@ Status validate_policy(Policy* p, const std::string& origin) {
   }
   auto st = resolve_hook(p);
   if (!st) return st;
+  if (!load_profile) return Ok{};
   return load_seccomp_profile(p, origin);
 }
 
@@ -540,19 +545,179 @@ Result<std::string> read_file(const std::string& path, size_t max_bytes) {
 
 namespace {
 
+// One policy per workload: named policies ("policies": {"NAME": {"inherits": "PARENT", keys...}})
+// and the selectors that choose among them.
+const char* const kWorkloadKeys[] = {"policies", "selectors", "selector_labels"};
+// Keys that are one per host: the runtime executed and the log every record goes to.
+const char* const kHostWideKeys[] = {"runtime", "audit_log", "audit_syslog"};
+constexpr size_t kMaxNamedPolicies = 32;
+
+// `over` merged onto `base`: objects key by key, recursively; anything else (lists included)
+// replaced whole.
+void deep_merge(Json* base, const Json& over) {
+  if (!base->is_object() || !over.is_object()) {
+    *base = over;
+    return;
+  }
+  for (const auto& [key, value] : over.members()) {
+    Json* mine = base->get_exact(key);
+    if (mine != nullptr && mine->is_object() && value.is_object()) {
+      deep_merge(mine, value);
+    } else {
+      base->set_exact(key, value);
+    }
+  }
+}
+
+class NamedPolicies {
+ public:
+  NamedPolicies(const Json& policies, Json top_level) : policies_(policies) {
+    for (const char* k : kWorkloadKeys) {
+      auto& m = top_level.members();
+      m.erase(std::remove_if(m.begin(), m.end(), [&](const Json::Member& x) { return x.first == k; }), m.end());
+    }
+    resolved_.emplace("default", std::move(top_level));
+  }
+
+  // The whole JSON of policy `name`: its parent's (the top-level keys by default) with its own
+  // keys merged on top.
+  Result<Json> resolve(const std::string& name, std::vector<std::string>* chain) {
+    if (auto it = resolved_.find(name); it != resolved_.end()) return it->second;
+    const std::string where = "policies." + name;
+    if (std::find(chain->begin(), chain->end(), name) != chain->end()) {
+      std::string cycle;
+      for (const auto& n : *chain) cycle += n + " -> ";
+      return make_error(ErrorCode::kPolicy, "policies." + chain->back() + ".inherits: a cycle: " + cycle + name);
+    }
+    const Json* own = policies_.get_exact(name);
+    if (own == nullptr || !own->is_object()) return make_error(ErrorCode::kPolicy, where + ": expected an object");
+    std::string parent = "default";
+    Json keys = *own;
+    for (const char* k : kWorkloadKeys) {
+      if (own->get_exact(k) != nullptr) {
+        return make_error(ErrorCode::kPolicy, where + "." + k + ": only at the top level of the policy file");
+      }
+    }
+    if (const Json* inherits = own->get_exact("inherits")) {
+      if (!inherits->is_string()) return make_error(ErrorCode::kPolicy, where + ".inherits: expected a policy name");
+      parent = inherits->text();
+      if (parent != "default" && policies_.get_exact(parent) == nullptr) {
+        return make_error(ErrorCode::kPolicy, where + ".inherits: \"" + parent + R"(" is not a policy of "policies" (nor "default"))");
+      }
+      auto& m = keys.members();
+      m.erase(std::remove_if(m.begin(), m.end(), [](const Json::Member& x) { return x.first == "inherits"; }), m.end());
+    }
+    chain->push_back(name);
+    auto base = resolve(parent, chain);
+    chain->pop_back();
+    if (!base) return base;
+    Json merged = std::move(*base);
+    deep_merge(&merged, keys);
+    resolved_.emplace(name, merged);
+    return merged;
+  }
+
+ private:
+  const Json& policies_;
+  std::map<std::string, Json> resolved_;
+};
+
+// Reads "policies" and "selectors" of the top-level object into `root`; `defaults` is the
+// built-in policy each named one is applied onto, as the top-level keys were.
+Status read_workload_policies(const Json& top_level, const Policy& defaults, Policy* root,
+                              const std::string& origin, const std::string& root_profile_spelling) {
+  auto st = check_selector_labels(root->selector_labels);
+  if (!st) return st;
+  std::vector<std::string> names{"default"};
+  static const Json kNoPolicies = Json::object();
+  const Json* policies = top_level.get_exact("policies");
+  if (policies == nullptr) policies = &kNoPolicies;
+  if (!policies->is_object()) return type_error("policies", "an object of named policies");
+  // Bounded: each one is a whole policy, built and checked at every start.
+  if (policies->members().size() > kMaxNamedPolicies) {
+    return make_error(ErrorCode::kPolicy, "policies: more than " + std::to_string(kMaxNamedPolicies) + " named policies");
+  }
+  NamedPolicies resolver(*policies, top_level);
+  for (const auto& [name, own] : policies->members()) {
+    const std::string where = "policies." + name;
+    if (name.empty() || name == "default" ||
+        std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) <= ' '; })) {
+      return make_error(ErrorCode::kPolicy, where + ": not a policy name (\"default\" is the top-level keys)");
+    }
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      return make_error(ErrorCode::kPolicy, where + ": defined twice");
+    }
+    std::vector<std::string> chain;
+    auto json = resolver.resolve(name, &chain);
+    if (!json) return json.error();
+    Policy p = defaults;
+    st = apply_policy_json(*json, &p);
+    if (st) {
+      p.path = root->path;
+      p.digest = root->digest;
+      // The top level's profile, spelt the same from the same file: loaded once, shared.
+      const bool same_profile = p.seccomp_profile_path == root_profile_spelling;
+      st = validate_policy(&p, origin.empty() ? "/" : origin, !same_profile);
+      if (st && same_profile) {
+        p.seccomp_profile_path = root->seccomp_profile_path;
+        p.seccomp_profile = root->seccomp_profile;
+      }
+    }
+    if (!st) return std::move(st).context(where).error();
+    for (const char* key : kHostWideKeys) {
+      const bool same = std::string(key) == "runtime"     ? p.runtime == root->runtime
+                        : std::string(key) == "audit_log" ? p.audit_log == root->audit_log
+                                                          : p.audit_syslog == root->audit_syslog;
+      if (!same) {
+        return make_error(ErrorCode::kPolicy, where + "." + key + ": one for the whole host; set it at the top level only");
+      }
+    }
+    if (p.userns_uid != root->userns_uid || p.userns_gid != root->userns_gid ||
+        p.userns_size != root->userns_size || p.state_dir != root->state_dir) {
+      return make_error(ErrorCode::kPolicy, where + ".user_namespace: the host's id range and state_dir are one for "
+                                            "the whole host; set them at the top level only");
+    }
+    p.name = name;
+    p.selector_labels.clear();
+    root->named_policies.push_back(std::make_shared<const Policy>(std::move(p)));
+    names.push_back(name);
+  }
+  if (const Json* selectors = top_level.get_exact("selectors")) {
+    auto parsed = parse_selectors(*selectors, names, root->selector_labels);
+    if (!parsed) return parsed.error();
+    root->selectors = std::move(*parsed);
+  }
+  return Ok{};
+}
+
 Result<Policy> parse_onto(Policy base, const std::string& bytes, const std::string& origin) {
   auto json = parse_json(bytes);
   if (!json) return make_error(ErrorCode::kPolicy, json.error().message);
+  const Policy defaults = base;
   auto st = apply_policy_json(*json, &base);
   if (!st) return st.error();
   base.path = origin;
   base.digest = "sha256:" + sha256_hex(bytes);
+  const std::string profile_spelling = base.seccomp_profile_path;
   st = validate_policy(&base, origin.empty() ? "/" : origin);
+  if (!st) return st.error();
+  st = read_workload_policies(*json, defaults, &base, origin, profile_spelling);
   if (!st) return st.error();
   return base;
 }
 
 }  // namespace
+
+const Policy& select_policy(const Policy& loaded, const Workload& workload, std::string* selected_by) {
+  if (selected_by != nullptr) selected_by->clear();
+  auto i = first_match(loaded.selectors, workload);
+  if (!i) return loaded;
+  if (selected_by != nullptr) *selected_by = loaded.selectors[*i].where;
+  for (const auto& p : loaded.named_policies) {
+    if (p->name == loaded.selectors[*i].policy) return *p;
+  }
+  return loaded;  // "default"
+}
 
 Result<Policy> builtin_policy() {
   auto p = parse_onto(Policy{}, std::string(embedded_file("policy-default.json")), "");

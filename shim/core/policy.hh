@@ -5,12 +5,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "shim/core/json.hh"
 #include "shim/core/result.hh"
+#include "shim/core/selectors.hh"
 
 namespace oci_harden {
 
@@ -109,6 +111,13 @@ struct Policy {
   std::vector<std::string> opt_out_requires;    // of "owner", "reason", "until"
   std::vector<std::string> allowed_registries;  // registry hosts or name prefixes; empty = no check
   UnknownImage unknown_image = UnknownImage::kRecord;
+  // One policy per workload (shim/core/selectors.hh): this policy's name ("default": the top-level
+  // keys); on the top-level policy only, the label keys selectors may use, the ordered selectors
+  // and the named policies, each complete (inheritance resolved, validated).
+  std::string name = "default";
+  std::vector<std::string> selector_labels;
+  std::vector<Selector> selectors;
+  std::vector<std::shared_ptr<const Policy>> named_policies;
 
   bool rule_enabled(const std::string& id) const;
 };
@@ -122,6 +131,10 @@ Result<Policy> parse_policy(const std::string& bytes, const std::string& origin)
 // A file that is not owned by root or is writable by group or others is refused.
 Result<Policy> load_policy();
 Result<Policy> load_policy_file(const std::string& path);
+
+// One policy per workload: the policy the first matching selector of `loaded` names, else
+// `loaded` itself. `selected_by` (optional) gets the selector's key ("selectors[1]") or "".
+const Policy& select_policy(const Policy& loaded, const Workload& workload, std::string* selected_by = nullptr);
 
 // Reads a whole file (bounded), for policy, profiles and specs.
 Result<std::string> read_file(const std::string& path, size_t max_bytes);

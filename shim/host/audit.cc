@@ -144,6 +144,7 @@ std::string audit_record(const AuditEvent& e, int64_t unix_time_us) {
     pol.set("path", str(e.policy->path.empty() ? "(built-in)" : e.policy->path));
     pol.set("digest", str(e.policy->digest));
     r.set("policy", std::move(pol));
+    r.set("policy_name", str(e.policy->name));
   }
   r.set("engine", str(e.engine));
   r.set("annotations", e.annotations);

@@ -393,7 +393,7 @@ TEST_CASE("report: JSON output for scripts", "[report]") {
   CHECK(to_json(containers->items()[1]) ==
         R"({"id":")" + kNginx + R"(","first_seen":"2026-11-28T18:00:00.100000Z",)"
         R"("last_seen":"2026-11-28T18:00:00.400000Z","engine":"kubernetes",)"
-        R"("image":"docker.io/library/nginx:1.27","registry":"docker.io","mode":"enforce",)"
+        R"("image":"docker.io/library/nginx:1.27","registry":"docker.io","mode":"enforce","policy":null,)"
         R"("state":"started","start_attempts":1,"root_on_host":true,)"
         R"("capabilities":{"as_requested":false,"bounding":["CAP_CHOWN","CAP_SETGID","CAP_SETUID","CAP_NET_BIND_SERVICE"]},)"
         R"("seccomp":"installed","refused":{"records":0,"rules":[]},"would_refuse":[],)"
@@ -403,7 +403,7 @@ TEST_CASE("report: JSON output for scripts", "[report]") {
   CHECK(to_json(containers->items()[2]) ==
         R"({"id":"privtest","first_seen":"2026-11-28T18:01:10.000000Z",)"
         R"("last_seen":"2026-11-28T18:01:10.000000Z","engine":"docker","image":null,)"
-        R"("registry":null,"mode":null,"state":"refused","start_attempts":1,"root_on_host":null,)"
+        R"("registry":null,"mode":null,"policy":null,"state":"refused","start_attempts":1,"root_on_host":null,)"
         R"("capabilities":null,"seccomp":null,)"
         R"("refused":{"records":1,"rules":["privileged","host-namespaces"]},"would_refuse":[],)"
         R"("opt_outs":{"granted":[],"denied":[]},"verify":null,)"
