@@ -12,6 +12,7 @@
 #include "shim/core/harden.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/host/stdio_chown.hh"
+#include "shim/core/container_id.hh"
 #include "shim/core/spec.hh"
 
 namespace oci_harden {
@@ -19,17 +20,6 @@ namespace oci_harden {
 namespace {
 
 constexpr size_t kMaxConfigBytes = 64 << 20;
-
-// runc's container id grammar; the id also names a directory under the state dir.
-bool valid_container_id(const std::string& id) {
-  if (id.empty() || id == "." || id == ".." || id.size() > 1024) return false;
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '+' || c == '-' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 Outcome stop(int code, std::string message) {
   Outcome o;

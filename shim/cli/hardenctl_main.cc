@@ -12,6 +12,7 @@
 
 #include "shim/host/audit.hh"
 #include "shim/core/harden.hh"
+#include "shim/core/lexical_path.hh"
 #include "shim/core/policy.hh"
 #include "shim/host/real_host.hh"
 #include "shim/cli/report.hh"
@@ -112,8 +113,7 @@ std::string bundle_of(const std::string& operand) {
   std::string base = ::getcwd(cwd, sizeof cwd) != nullptr ? cwd : "/";
   if (operand == "-") return base;
   std::string path = operand[0] == '/' ? operand : base + "/" + operand;
-  size_t slash = path.rfind('/');
-  return slash == 0 ? "/" : path.substr(0, slash);
+  return dir_name(path);
 }
 
 // Runs the decision for harden and explain; prints errors; returns nullopt-like via code.

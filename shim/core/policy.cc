@@ -16,6 +16,7 @@
 
 #include "shim/core/embedded.hh"
 #include "shim/core/handles.hh"
+#include "shim/core/lexical_path.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/sha256.hh"
 
@@ -202,12 +203,6 @@ Status check_absolute_paths(const std::vector<std::string>& paths, const std::st
   return Ok{};
 }
 
-std::string dir_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 // Why this is safe: a policy or profile that anyone but root could have written is not the
 // administrator's policy (cheat-sheet practice 4), so it is refused rather than trusted.
 Status check_trusted(const struct stat& st, const std::string& path, const char* what) {
@@ -247,7 +242,7 @@ Result<std::string> read_fd(int fd_in, const std::string& path, size_t max_bytes
 
 Result<std::string> read_trusted_file(const std::string& path, size_t max_bytes, const char* what) {
   struct stat dst;
-  std::string dir = dir_of(path);
+  std::string dir = dir_name(path);
   if (::stat(dir.c_str(), &dst) != 0) {
     return make_error(ErrorCode::kPolicy, dir + ": " + errno_text(errno));
   }
@@ -275,7 +270,7 @@ Status load_seccomp_profile(Policy* p, const std::string& origin) {
     where = "built-in seccomp-default.json";
   } else {
     std::string path = p->seccomp_profile_path;
-    if (path[0] != '/') path = dir_of(origin) + "/" + path;
+    if (path[0] != '/') path = dir_name(origin) + "/" + path;
     auto bytes = read_trusted_file(path, kMaxProfileBytes, "the seccomp profile");
     if (!bytes) return Error{ErrorCode::kPolicy, "seccomp.profile: " + bytes.error().message};
     text = std::move(*bytes);
@@ -309,7 +304,8 @@ Status resolve_hook(Policy* p) {
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) return Ok{};
   std::string exe(self, static_cast<size_t>(n));
-  std::string candidate = exe.substr(0, exe.rfind('/') + 1) + "oci-harden-hook";
+  std::string dir = dir_name(exe);
+  std::string candidate = (dir == "/" ? "" : dir) + "/oci-harden-hook";
   if (::access(candidate.c_str(), X_OK) == 0) p->hook_path = candidate;
   return Ok{};
 }

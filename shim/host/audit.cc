@@ -14,6 +14,7 @@
 #include <ctime>
 
 #include "shim/core/handles.hh"
+#include "shim/core/lexical_path.hh"
 #include "shim/core/spec.hh"
 
 namespace oci_harden {
@@ -190,9 +191,8 @@ std::string audit_record(const AuditEvent& e, int64_t unix_time_us) {
 }
 
 Status append_audit_line(const std::string& path, const std::string& line) {
-  size_t slash = path.rfind('/');
-  if (slash != std::string::npos && slash > 0) {
-    std::string dir = path.substr(0, slash);
+  std::string dir = dir_name(path);
+  if (dir != "." && dir != "/") {
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
       return make_error(ErrorCode::kAudit, dir + ": " + std::strerror(errno));
     }

@@ -25,7 +25,9 @@
 #include <mutex>
 #include <sstream>
 
+#include "shim/core/container_id.hh"
 #include "shim/core/lexical_path.hh"
+#include "shim/core/state_dir.hh"
 
 namespace oci_harden {
 
@@ -103,17 +105,16 @@ Status idmap_rootfs(const HostAction& a) {
     return make_error(ErrorCode::kIo, "idmapped rootfs: source and target must be absolute");
   }
   if (a.size == 0) return make_error(ErrorCode::kIo, "idmapped rootfs " + a.target + ": empty mapping");
-  size_t slash = a.target.rfind('/');
-  std::string id_dir = a.target.substr(0, slash);
-  std::string state_dir = id_dir.substr(0, id_dir.rfind('/'));
+  std::optional<IdmappedRootfsDirs> dirs = idmapped_rootfs_dirs(a.target);
+  if (!dirs) return make_error(ErrorCode::kIo, "idmapped rootfs " + a.target + ": not <state_dir>/<id>/rootfs");
   // 0711: runc's init, already in the container's user namespace, must walk through these to
   // the rootfs (search), but nobody may list them.
   Status st = make_dirs(a.target, 0711);
   if (!st) return st;
   st = check_searchable_by_others(a.target);
   if (!st) return st;
-  for (const std::string& dir : {state_dir, id_dir}) {
-    if (dir.empty()) continue;
+  for (const std::string& dir : {dirs->state_dir, dirs->container_dir}) {
+    if (dir == "/") continue;
     st = check_private_dir(dir);
     if (!st) return st;
   }
@@ -185,10 +186,6 @@ int hold_namespace(void* arg) {
   (void)!::read(pipe_fds[0], &c, 1);
   // cppcheck-suppress missingReturn ; _exit does not return
   ::_exit(0);
-}
-
-bool valid_container_id(const std::string& id) {
-  return !id.empty() && id != "." && id != ".." && id.find('/') == std::string::npos;
 }
 
 }  // namespace
@@ -455,8 +452,8 @@ Status cleanup_container_state(const std::string& state_dir, const std::string& 
   if (state_dir.empty() || state_dir[0] != '/') {
     return make_error(ErrorCode::kUsage, "state_dir \"" + state_dir + "\" is not absolute");
   }
-  std::string dir = state_dir + "/" + container_id;
-  std::string rootfs = dir + "/rootfs";
+  std::string dir = container_state_dir(state_dir, container_id);
+  std::string rootfs = idmapped_rootfs_path(state_dir, container_id);
   // Stacked mounts (a stale one under ours) come off one at a time.
   for (int i = 0; i < 16 && is_mount_root(rootfs); ++i) {
     if (::umount2(rootfs.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0) return os_error("umount " + rootfs, errno);

@@ -33,8 +33,8 @@ namespace oci_harden {
 Status perform_host_actions(const std::vector<HostAction>& actions);
 
 // Lazily unmounts <state_dir>/<id>/rootfs where mounted, then removes it and <state_dir>/<id>.
-// What is missing is fine (idempotent). Ids that could leave state_dir ("", ".", "..", any '/')
-// are refused.
+// What is missing is fine (idempotent). Ids runc would refuse (valid_container_id) are
+// refused, so none can leave state_dir.
 Status cleanup_container_state(const std::string& state_dir, const std::string& container_id);
 
 // A descriptor of a new user namespace whose uid and gid maps are "0 <uid> <size>" and

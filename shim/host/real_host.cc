@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "shim/core/handles.hh"
+#include "shim/core/lexical_path.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/host/real_host.hh"
 #include "shim/host/unix_listeners.hh"
@@ -76,18 +77,6 @@ std::optional<NamespaceId> stat_ns(const std::string& path) {
   return NamespaceId{st.st_dev, st.st_ino};
 }
 
-std::vector<std::string> split(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) parts.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return parts;
-}
-
 class RealHost : public Host {
  public:
   int cap_last_cap() const override {
@@ -119,7 +108,7 @@ class RealHost : public Host {
   // The resolved prefix is kept as one string ("" for "/") with the length it had before each
   // component, so ".." and a replaced link are a resize, not a rebuild.
   std::string canonical_path(const std::string& path) const override {
-    std::vector<std::string> todo = split(path);
+    std::vector<std::string> todo = written_parts(path);
     std::string done;
     std::vector<size_t> starts;  // done.size() before each component in it
     int links = 0;
@@ -141,7 +130,7 @@ class RealHost : public Host {
       if (!target) continue;
       if (++links > kMaxSymlinks) continue;  // the kernel would say ELOOP; keep it lexical
       // Magic links (/proc/self/root) read as "/" here: the path they name from our view.
-      std::vector<std::string> rest = split(*target);
+      std::vector<std::string> rest = written_parts(*target);
       done.resize(starts.back());
       starts.pop_back();
       if ((*target)[0] == '/') {
@@ -193,7 +182,7 @@ class RealHost : public Host {
   // into its user namespace): owner bits if the uid owns the directory, else group bits if the
   // gid does, else other bits. ACLs are not consulted.
   bool searchable_by(const std::string& dir, uint32_t uid, uint32_t gid) const override {
-    std::vector<std::string> parts = split(canonical_path(dir));
+    std::vector<std::string> parts = lexical_parts(canonical_path(dir));
     std::string so_far;
     for (size_t i = 0; i <= parts.size(); ++i) {
       if (i > 0) so_far += "/" + parts[i - 1];
@@ -222,7 +211,7 @@ class RealHost : public Host {
   // lstat of each directory (the path is canonical, so none is a link unless one was swapped
   // in since: then it is not a directory and the answer is empty, which idmaps nothing).
   std::vector<DirAccess> ancestors(const std::string& path) const override {
-    std::vector<std::string> parts = split(canonical_path(path));
+    std::vector<std::string> parts = lexical_parts(canonical_path(path));
     std::vector<DirAccess> out;
     std::string so_far;
     for (const std::string& part : parts) {
