@@ -12,14 +12,13 @@
 #include "shim/core/harden.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/host/stdio_chown.hh"
+#include "shim/core/bounded_read.hh"
 #include "shim/core/container_id.hh"
 #include "shim/core/spec.hh"
 
 namespace oci_harden {
 
 namespace {
-
-constexpr size_t kMaxConfigBytes = 64 << 20;
 
 Outcome stop(int code, std::string message) {
   Outcome o;
@@ -89,7 +88,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& policy, const Host& ho
     if (!st) return stop(kExitAudit, "cannot write the audit record: " + st.error().message);
     return stop(kExitRefused, refusal_message(e.refused));
   }
-  auto file = AtomicFile::open(*dir, "config.json", kMaxConfigBytes);
+  auto file = AtomicFile::open(*dir, "config.json", kMaxSpecBytes);
   auto spec = file ? parse_spec(file->text())
                    : Result<Json>(file.error());
   if (!spec) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "shim/host/audit.hh"
+#include "shim/core/bounded_read.hh"
 #include "shim/core/harden.hh"
 #include "shim/core/lexical_path.hh"
 #include "shim/core/policy.hh"
@@ -92,7 +93,7 @@ bool parse_options(const std::vector<std::string>& args, const std::vector<std::
 // container, and administrators try policies out before installing them.
 Result<Policy> policy_for(const Options& o) {
   if (o.policy_file.empty()) return load_policy();
-  auto bytes = read_file(o.policy_file, 1 << 20);
+  auto bytes = read_file_bounded(o.policy_file, kMaxPolicyBytes);
   if (!bytes) return bytes.error();
   std::string origin = o.policy_file;
   if (origin[0] != '/') {
@@ -103,7 +104,7 @@ Result<Policy> policy_for(const Options& o) {
 }
 
 Result<std::string> read_input(const std::string& operand) {
-  if (operand != "-") return read_file(operand, 64 << 20);
+  if (operand != "-") return read_file_bounded(operand, kMaxSpecBytes);
   std::string out((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   return out;
 }
@@ -220,7 +221,7 @@ int cmd_profile(const std::vector<std::string>& args) {
   int status = kOk;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& file = args[i];
-    auto text = read_file(file, 16 << 20);  // its errors name the file
+    auto text = read_file_bounded(file, kMaxCheckedProfileBytes);  // its errors name the file
     auto doc = text ? parse_json(*text).context(file) : Result<Json>(text.error());
     auto checks = doc ? check_seccomp_json(*doc).context(file) : Result<std::vector<ProfileCheck>>(doc.error());
     if (!checks) {

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "shim/core/bounded_read.hh"
 #include "shim/host/atomic_file.hh"
 #include "shim/host/audit.hh"
 #include "shim/cli/exit_codes.hh"
@@ -24,8 +25,6 @@ namespace oci_harden {
 
 namespace {
 
-constexpr size_t kMaxStateBytes = 1 << 20;
-constexpr size_t kMaxProcessBytes = 16 << 20;
 
 Outcome stop(int code, std::string message) {
   Outcome o;
@@ -91,7 +90,7 @@ Result<Json> container_spec(const Policy& policy, const RuncArgs& args, std::str
     return make_error(ErrorCode::kRuntime, "container \"" + args.container_id() +
                                                "\": the runtime's state names no bundle");
   }
-  auto file = AtomicFile::open(bundle->text(), "config.json", 64 << 20);
+  auto file = AtomicFile::open(bundle->text(), "config.json", kMaxSpecBytes);
   if (!file) return file.error();
   auto spec = parse_spec(file->text());
   if (!spec) return std::move(spec).context(file->path());

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 
+#include "shim/core/bounded_read.hh"
 #include "shim/core/embedded.hh"
 #include "shim/core/handles.hh"
 #include "shim/core/lexical_path.hh"
@@ -25,8 +26,6 @@ namespace oci_harden {
 namespace {
 
 constexpr const char* kDefaultPolicyPath = "/etc/oci-harden/policy.json";
-constexpr size_t kMaxPolicyBytes = 1 << 20;
-constexpr size_t kMaxProfileBytes = 4 << 20;
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -217,29 +216,6 @@ Status check_trusted(const struct stat& st, const std::string& path, const char*
   return Ok{};
 }
 
-namespace {
-
-// Reads an open descriptor to its end; `path` names it in errors.
-Result<std::string> read_fd(int fd_in, const std::string& path, size_t max_bytes, ErrorCode too_big) {
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd_in, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return make_error(ErrorCode::kIo, path + ": " + errno_text(errno));
-    }
-    if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > max_bytes) {
-      return make_error(too_big, path + ": larger than " + std::to_string(max_bytes) + " bytes");
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
-}  // namespace
-
 Result<std::string> read_trusted_file(const std::string& path, size_t max_bytes, const char* what) {
   struct stat dst;
   std::string dir = dir_name(path);
@@ -259,7 +235,7 @@ Result<std::string> read_trusted_file(const std::string& path, size_t max_bytes,
   st = check_trusted(fst, path, what);
   if (!st) return st.error();
   // Read what was checked: the same descriptor, not the path again.
-  return read_fd(fd.get(), path, max_bytes, ErrorCode::kPolicy);
+  return read_fd_bounded(fd.get(), path, max_bytes, ErrorCode::kPolicy);
 }
 
 Status load_seccomp_profile(Policy* p, const std::string& origin) {
@@ -510,11 +486,6 @@ bool Policy::rule_enabled(const std::string& id) const {
 }
 
 
-Result<std::string> read_file(const std::string& path, size_t max_bytes) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return make_error(ErrorCode::kIo, path + ": " + errno_text(errno));
-  return read_fd(fd.get(), path, max_bytes, ErrorCode::kIo);
-}
 
 
 namespace {

@@ -118,7 +118,4 @@ Result<Policy> parse_policy(const std::string& bytes, const std::string& origin)
 Result<Policy> load_policy();
 Result<Policy> load_policy_file(const std::string& path);
 
-// Reads a whole file (bounded), for policy, profiles and specs.
-Result<std::string> read_file(const std::string& path, size_t max_bytes);
-
 }  // namespace oci_harden

@@ -25,6 +25,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "shim/core/bounded_read.hh"
 #include "shim/core/container_id.hh"
 #include "shim/core/lexical_path.hh"
 #include "shim/core/state_dir.hh"
@@ -305,17 +306,9 @@ int enter_namespace(void* arg) {
 }
 
 std::optional<std::string> read_proc_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return std::nullopt;
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 || out.size() > (1 << 20)) return std::nullopt;
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
+  auto text = read_file_bounded(path, kMaxProcFileBytes);
+  if (!text) return std::nullopt;
+  return std::move(*text);
 }
 
 bool parse_u32(const std::string& word, uint32_t* out) {

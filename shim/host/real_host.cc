@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "shim/core/bounded_read.hh"
 #include "shim/core/handles.hh"
 #include "shim/core/lexical_path.hh"
 #include "shim/host/host_actions.hh"
@@ -33,8 +34,6 @@ namespace {
 constexpr int kCapLastCapFallback = 40;
 // As many symlinks as the kernel follows in one lookup (MAXSYMLINKS).
 constexpr int kMaxSymlinks = 40;
-// The AppArmor profiles list: one short line per loaded profile (a few hundred on a desktop).
-constexpr size_t kMaxProfilesBytes = 4 << 20;
 
 std::string read_small_file(const char* path) {
   UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
@@ -46,18 +45,9 @@ std::string read_small_file(const char* path) {
 }
 
 // A whole file up to `max` bytes; "" when it cannot be opened or read, or is larger.
-std::string read_bounded_file(const char* path, size_t max) {
-  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return "";
-  std::string out;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 || out.size() + static_cast<size_t>(n) > max) return "";
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
+std::string read_bounded_file(const std::string& path, size_t max) {
+  auto text = read_file_bounded(path, max);
+  return text ? std::move(*text) : std::string();
 }
 
 // OCI namespace types → /proc/PID/ns/ names. An unknown type has no file (nullopt), rather
@@ -200,7 +190,7 @@ class RealHost : public Host {
 
   bool apparmor_profile_loaded(const std::string& name) const override {
     return apparmor_profiles_list_has(
-        read_bounded_file("/sys/kernel/security/apparmor/profiles", kMaxProfilesBytes), name);
+        read_bounded_file("/sys/kernel/security/apparmor/profiles", kMaxApparmorProfilesBytes), name);
   }
 
   bool in_own_bounding_set(int cap) const override {
@@ -277,7 +267,7 @@ class RealHost : public Host {
   // Update: the cgroup of `pid` from /proc/<pid>/cgroup; the cpu controller's v1 hierarchy where
   // there is one (a hybrid host keeps cpu on v1), else the unified one's cpu.max.
   std::optional<CpuBandwidth> cpu_bandwidth_of(pid_t pid) const override {
-    std::string cgroups = read_bounded_file(("/proc/" + std::to_string(pid) + "/cgroup").c_str(), 1 << 16);
+    std::string cgroups = read_bounded_file("/proc/" + std::to_string(pid) + "/cgroup", kMaxProcFileBytes);
     std::optional<std::string> v1, v2;
     size_t start = 0;
     while (start < cgroups.size()) {
@@ -362,7 +352,7 @@ class RealHost : public Host {
  public:
   // Read only when a spec names a profile on a host with AppArmor.
   std::optional<std::string> apparmor_profile_mode(const std::string& name) const override {
-    std::string list = read_bounded_file("/sys/kernel/security/apparmor/profiles", kMaxProfilesBytes);
+    std::string list = read_bounded_file("/sys/kernel/security/apparmor/profiles", kMaxApparmorProfilesBytes);
     size_t start = 0;
     while (!name.empty() && start < list.size()) {
       size_t end = list.find('\n', start);
@@ -450,7 +440,6 @@ class RealHost : public Host {
     return id;
   }
 
-  static constexpr size_t kMaxMountinfoBytes = 16 << 20;
   mutable std::mutex ident_mu_;
   mutable bool mounts_read_ = false;
   mutable std::vector<MountEntry> mounts_;
