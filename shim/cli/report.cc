@@ -60,11 +60,6 @@ int days_in_month(int y, int m) {
 
 // ---- reading: plain or gzip ----
 
-struct GzClose {
-  void operator()(gzFile f) const { gzclose(f); }
-};
-using GzFile = std::unique_ptr<std::remove_pointer_t<gzFile>, GzClose>;
-
 // One log opened for reading: plain bytes through read(), or gzip through zlib.
 class LogReader {
  public:

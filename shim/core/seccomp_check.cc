@@ -23,9 +23,6 @@
 namespace oci_harden {
 namespace {
 
-struct ScmpRelease { void operator()(scmp_filter_ctx c) const { seccomp_release(c); } };
-using ScmpFilter = std::unique_ptr<std::remove_pointer_t<scmp_filter_ctx>, ScmpRelease>;
-
 // The architectures runc knows, OCI name to libseccomp name.
 const std::map<std::string, std::string> kArchNames = {
     {"SCMP_ARCH_X86", "x86"},           {"SCMP_ARCH_X86_64", "x86_64"},

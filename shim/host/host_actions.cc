@@ -204,9 +204,10 @@ Result<UniqueFd> make_user_namespace(uint32_t uid, uint32_t gid, uint32_t size) 
   // maps are written and we hold a descriptor; then it is killed. CLONE_VM: the kernel copies no
   // page tables (a copy of the address space and its teardown cost milliseconds per container).
   // It blocks on a pipe, so it also goes away if we die first.
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return os_error("pipe", errno);
-  UniqueFd hold_r(p[0]), hold_w(p[1]);
+  std::optional<Pipe> hold = make_pipe();
+  if (!hold) return os_error("pipe", errno);
+  UniqueFd& hold_r = hold->read_end;
+  UniqueFd& hold_w = hold->write_end;
   constexpr size_t kStack = 64 * 1024;
   // cppcheck-suppress invalidFunctionArg ; fd -1 is what MAP_ANONYMOUS asks for
   void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -347,11 +348,13 @@ std::optional<UserNamespaceMap> read_user_namespace_map(const std::string& path)
     IdMapRange all{0, 0, UINT32_MAX};
     return UserNamespaceMap{{all}, {all}};
   }
-  int ready[2], hold[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0) return std::nullopt;
-  UniqueFd ready_r(ready[0]), ready_w(ready[1]);
-  if (::pipe2(hold, O_CLOEXEC) != 0) return std::nullopt;
-  UniqueFd hold_r(hold[0]), hold_w(hold[1]);
+  std::optional<Pipe> ready = make_pipe();
+  std::optional<Pipe> hold = make_pipe();
+  if (!ready || !hold) return std::nullopt;
+  UniqueFd& ready_r = ready->read_end;
+  UniqueFd& ready_w = ready->write_end;
+  UniqueFd& hold_r = hold->read_end;
+  UniqueFd& hold_w = hold->write_end;
   constexpr size_t kStack = 64 * 1024;
   // cppcheck-suppress invalidFunctionArg ; fd -1 is what MAP_ANONYMOUS asks for
   void* stack = ::mmap(nullptr, kStack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);

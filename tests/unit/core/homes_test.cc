@@ -6,7 +6,11 @@
 #include <string>
 #include <vector>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "shim/core/container_id.hh"
+#include "shim/core/handles.hh"
 #include "shim/core/lexical_path.hh"
 #include "shim/core/state_dir.hh"
 
@@ -58,6 +62,21 @@ TEST_CASE("the state directory layout parses back what it builds", "[homes]") {
   CHECK_FALSE(idmapped_rootfs_dirs("/run/oci-harden/c1/other"));
   CHECK_FALSE(idmapped_rootfs_dirs("relative/c1/rootfs"));
   CHECK_FALSE(idmapped_rootfs_dirs("/rootfs"));
+}
+
+TEST_CASE("make_pipe owns both ends, close-on-exec", "[homes]") {
+  std::optional<Pipe> p = make_pipe();
+  REQUIRE(p);
+  CHECK((::fcntl(p->read_end.get(), F_GETFD) & FD_CLOEXEC) != 0);
+  CHECK((::fcntl(p->write_end.get(), F_GETFD) & FD_CLOEXEC) != 0);
+  REQUIRE(::write(p->write_end.get(), "x", 1) == 1);
+  p->write_end.reset();
+  char c[2] = {};
+  CHECK(::read(p->read_end.get(), c, 2) == 1);
+  CHECK(c[0] == 'x');
+  int fd = p->read_end.get();
+  p.reset();
+  CHECK(::fcntl(fd, F_GETFD) == -1);  // closed with its owner
 }
 
 }  // namespace oci_harden
