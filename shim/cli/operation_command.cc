@@ -16,6 +16,7 @@
 #include "shim/host/audit.hh"
 #include "shim/cli/exit_codes.hh"
 #include "shim/core/handles.hh"
+#include "shim/core/harden.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/host/stdio_chown.hh"
 #include "shim/core/operation_rules.hh"

@@ -26,7 +26,7 @@
 #include <memory>
 #include <type_traits>
 
-#include "shim/host/audit.hh"
+#include "shim/host/clock.hh"
 #include "shim/core/handles.hh"
 #include "shim/core/json.hh"
 #include "shim/core/spec.hh"

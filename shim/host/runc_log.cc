@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <unistd.h>
 
-#include "shim/host/audit.hh"
+#include "shim/host/clock.hh"
 #include "shim/core/handles.hh"
 #include "shim/core/json.hh"
 
