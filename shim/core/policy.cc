@@ -18,7 +18,7 @@
 #include "shim/core/embedded.hh"
 #include "shim/core/handles.hh"
 #include "shim/core/lexical_path.hh"
-#include "shim/core/rule.hh"
+#include "shim/core/rule_ids.hh"
 #include "shim/core/sha256.hh"
 
 namespace oci_harden {
@@ -436,17 +436,10 @@ Status validate_policy(Policy* p, const std::string& origin) {
     if (!ok) return make_error(ErrorCode::kPolicy, "capabilities: \"" + cap + "\" is not a capability name (CAP_...)");
   }
   // A misspelt id would otherwise disable nothing, or allow nothing, without a word.
-  auto known = [](const std::string& id) {
-    if (find_rule(id) != nullptr) return true;
-    for (const RuleInfo& r : operation_rules()) {
-      if (id == r.id) return true;
-    }
-    return false;
-  };
   for (const char* key : {"disabled_rules", "opt_out_allowed"}) {
     const auto& ids = std::string(key) == "disabled_rules" ? p->disabled_rules : p->opt_out_allowed;
     for (const auto& id : ids) {
-      if (!known(id)) {
+      if (!is_rule_id(id)) {
         return make_error(ErrorCode::kPolicy, std::string(key) + ": \"" + id +
                                                   "\" is not a rule id (oci-hardenctl rules lists them)");
       }
