@@ -32,6 +32,7 @@
 #include "shim/core/bounded_read.hh"
 #include "shim/core/harden.hh"
 #include "shim/host/host_actions.hh"
+#include "shim/host/user_namespace.hh"
 #include "shim/core/policy.hh"
 #include "shim/host/real_host.hh"
 #include "shim/core/spec.hh"

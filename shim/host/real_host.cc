@@ -22,9 +22,10 @@
 #include "shim/core/bounded_read.hh"
 #include "shim/core/handles.hh"
 #include "shim/core/lexical_path.hh"
-#include "shim/host/host_actions.hh"
+#include "shim/host/mount_root.hh"
 #include "shim/host/real_host.hh"
 #include "shim/host/unix_listeners.hh"
+#include "shim/host/user_namespace.hh"
 
 namespace oci_harden {
 

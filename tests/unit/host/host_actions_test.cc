@@ -15,6 +15,8 @@
 #include <string>
 
 #include "shim/host/host_actions.hh"
+#include "shim/host/mount_root.hh"
+#include "shim/host/user_namespace.hh"
 
 namespace oci_harden {
 namespace {

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "shim/host/host_actions.hh"
+#include "shim/host/user_namespace.hh"
 #include "shim/host/real_host.hh"
 
 namespace oci_harden {
