@@ -18,7 +18,7 @@
 #include "shim/host/real_host.hh"
 #include "shim/cli/report.hh"
 #include "shim/core/rule.hh"
-#include "shim/core/seccomp_check.hh"
+#include "shim/cli/profile_check.hh"
 #include "shim/core/spec.hh"
 
 using namespace oci_harden;

@@ -2,7 +2,8 @@
 // the filter compiled to BPF for each architecture (as runc compiles it: native syscall numbers
 // translated by libseccomp, rules whose action equals the default dropped, several conditions
 // on one argument added as separate, ORed rules) and its size measured by exporting it to a
-// memfd. Nothing here prints; hardenctl_main.cc does.
+// memfd. Nothing here prints: shim/cli/profile_check formats the findings, hardenctl_main.cc
+// prints them.
 
 #include "shim/core/seccomp_check.hh"
 
@@ -283,24 +284,40 @@ Result<std::vector<Arch>> arches_of(const Json& profile, ProfileCheck* pc) {
   return out;
 }
 
-Result<ProfileCheck> check_profile(const Json& profile) {
-  ProfileCheck pc;
+// What runc reads first of a profile: the default action (with defaultErrnoRet) and the
+// syscalls array (nullptr when absent or null). An Error where runc would fail.
+struct ProfileHead {
+  uint32_t default_action = 0;
+  std::string default_name;  // SCMP_ACT_ERRNO, for notes
+  const Json* syscalls = nullptr;
+};
+
+Result<ProfileHead> read_profile_head(const Json& profile) {
+  ProfileHead head;
   const Json* jdef = profile.get("defaultAction");
   const Json* jret = profile.get("defaultErrnoRet");
   uint64_t err = kEperm;
   if (jret != nullptr && !jret->to_uint64(&err)) return invalid("defaultErrnoRet must be an unsigned integer");
-  uint32_t def = 0;
-  if (jdef == nullptr || !jdef->is_string() || !parse_action(jdef->text(), err, &def))
+  if (jdef == nullptr || !jdef->is_string() || !parse_action(jdef->text(), err, &head.default_action))
     return invalid("defaultAction missing or not an SCMP_ACT_*");
+  head.default_name = jdef->text();
   const Json* syscalls = profile.get("syscalls");
   if (syscalls != nullptr && !syscalls->is_null() && !syscalls->is_array())
     return invalid("\"syscalls\" must be an array");
+  if (syscalls != nullptr && syscalls->is_array()) head.syscalls = syscalls;
+  return head;
+}
+
+Result<ProfileCheck> check_profile(const Json& profile) {
+  ProfileCheck pc;
+  auto head = read_profile_head(profile);
+  if (!head) return head.error();
   auto arches = arches_of(profile, &pc);
   if (!arches) return arches.error();
   static const Json kEmpty = Json::array();
-  const Json& list = syscalls != nullptr && syscalls->is_array() ? *syscalls : kEmpty;
-  if (list.items().empty()) pc.notes.push_back("no syscalls: every call gets " + jdef->text());
-  check_rules(list, def, *arches, &pc);
+  const Json& list = head->syscalls != nullptr ? *head->syscalls : kEmpty;
+  if (list.items().empty()) pc.notes.push_back("no syscalls: every call gets " + head->default_name);
+  check_rules(list, head->default_action, *arches, &pc);
   return pc;
 }
 
@@ -345,20 +362,13 @@ Result<std::vector<sock_filter>> read_bpf(const ScmpFilter& ctx) {
 Result<std::vector<sock_filter>> compile_runc_filter(const Json& profile) {
   if (!profile.is_object()) return invalid("linux.seccomp is not an object");
   ProfileCheck pc;
-  const Json* jdef = profile.get("defaultAction");
-  const Json* jret = profile.get("defaultErrnoRet");
-  uint64_t err = kEperm;
-  if (jret != nullptr && !jret->to_uint64(&err)) return invalid("defaultErrnoRet must be an unsigned integer");
-  uint32_t def = 0;
-  if (jdef == nullptr || !jdef->is_string() || !parse_action(jdef->text(), err, &def))
-    return invalid("defaultAction missing or not an SCMP_ACT_*");
-  const Json* syscalls = profile.get("syscalls");
-  if (syscalls != nullptr && !syscalls->is_null() && !syscalls->is_array())
-    return invalid("\"syscalls\" must be an array");
+  auto head = read_profile_head(profile);
+  if (!head) return head.error();
+  const uint32_t def = head->default_action;
   std::vector<Rule> rules;
-  if (syscalls != nullptr && syscalls->is_array())
-    for (size_t i = 0; i < syscalls->items().size(); ++i)
-      parse_entry(syscalls->items()[i], "syscalls[" + std::to_string(i) + "]", &rules, &pc);
+  if (head->syscalls != nullptr)
+    for (size_t i = 0; i < head->syscalls->items().size(); ++i)
+      parse_entry(head->syscalls->items()[i], "syscalls[" + std::to_string(i) + "]", &rules, &pc);
   auto arches = arches_of(profile, &pc);
   if (!arches) return arches.error();
   // Malformed entries and unknown architectures make runc fail; several conditions on one
@@ -394,21 +404,6 @@ Result<std::vector<ProfileCheck>> check_seccomp_json(const Json& doc) {
   auto pc = check_profile(doc);
   if (!pc) return pc.error();
   return std::vector<ProfileCheck>{std::move(*pc)};
-}
-
-std::string format_profile_checks(const std::string& file, const std::vector<ProfileCheck>& checks) {
-  std::string out;
-  size_t errors = 0;
-  for (const ProfileCheck& pc : checks) {
-    out += file + (pc.label.empty() ? "" : " " + pc.label) + ": " + std::to_string(pc.names) + " names\n";
-    for (const auto& e : pc.errors) out += "  error: " + e + "\n";
-    for (const auto& n : pc.notes) out += "  note: " + n + "\n";
-    for (const ArchSize& s : pc.sizes)
-      out += "  bpf " + s.arch + ": " + std::to_string(s.instructions) + " instructions\n";
-    errors += pc.errors.size();
-  }
-  out += file + ": " + (errors == 0 ? std::string("ok") : std::to_string(errors) + " error(s)") + "\n";
-  return out;
 }
 
 }  // namespace oci_harden
