@@ -207,15 +207,26 @@ void check_names(const std::vector<Rule>& rules, const std::vector<Arch>& arches
   }
 }
 
-// Size in BPF instructions (8 bytes each) of the exported program.
-Result<long> bpf_instructions(const ScmpFilter& ctx) {
-  UniqueFd fd(memfd_create("oci-hardenctl-bpf", MFD_CLOEXEC));
+// The filter exported as classic BPF, read back from a memfd.
+Result<std::vector<sock_filter>> read_bpf(const ScmpFilter& ctx) {
+  UniqueFd fd(memfd_create("oci-harden-bpf", MFD_CLOEXEC));
   if (!fd.valid()) return make_error(ErrorCode::kIo, std::string("memfd_create: ") + std::strerror(errno));
   int rc = seccomp_export_bpf(ctx.get(), fd.get());
   if (rc < 0) return make_error(ErrorCode::kIo, std::string("seccomp_export_bpf: ") + std::strerror(-rc));
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return make_error(ErrorCode::kIo, std::string("fstat: ") + std::strerror(errno));
-  return static_cast<long>(st.st_size / 8);
+  std::vector<sock_filter> prog(static_cast<size_t>(st.st_size) / sizeof(sock_filter));
+  const size_t bytes = prog.size() * sizeof(sock_filter);
+  if (bytes == 0 || pread(fd.get(), prog.data(), bytes, 0) != static_cast<ssize_t>(bytes))
+    return make_error(ErrorCode::kIo, "reading the exported filter back");
+  return prog;
+}
+
+// Size in BPF instructions (8 bytes each) of the exported program.
+Result<long> bpf_instructions(const ScmpFilter& ctx) {
+  auto prog = read_bpf(ctx);
+  if (!prog) return prog.error();
+  return static_cast<long>(prog->size());
 }
 
 // Compiles the rules for one architecture alone, the way runc adds them.
@@ -341,20 +352,6 @@ Result<std::vector<ProfileCheck>> check_groups(const Json& groups) {
     out.push_back(std::move(pc));
   }
   return out;
-}
-
-Result<std::vector<sock_filter>> read_bpf(const ScmpFilter& ctx) {
-  UniqueFd fd(memfd_create("oci-harden-bpf", MFD_CLOEXEC));
-  if (!fd.valid()) return make_error(ErrorCode::kIo, std::string("memfd_create: ") + std::strerror(errno));
-  int rc = seccomp_export_bpf(ctx.get(), fd.get());
-  if (rc < 0) return make_error(ErrorCode::kIo, std::string("seccomp_export_bpf: ") + std::strerror(-rc));
-  struct stat st {};
-  if (fstat(fd.get(), &st) != 0) return make_error(ErrorCode::kIo, std::string("fstat: ") + std::strerror(errno));
-  std::vector<sock_filter> prog(static_cast<size_t>(st.st_size) / sizeof(sock_filter));
-  const size_t bytes = prog.size() * sizeof(sock_filter);
-  if (bytes == 0 || pread(fd.get(), prog.data(), bytes, 0) != static_cast<ssize_t>(bytes))
-    return make_error(ErrorCode::kIo, "reading the exported filter back");
-  return prog;
 }
 
 }  // namespace
