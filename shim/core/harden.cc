@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "shim/core/spec.hh"
+#include "shim/core/split.hh"
 
 namespace oci_harden {
 
@@ -42,13 +43,9 @@ OptOuts decide_opt_outs(const Json& spec, const Policy& policy) {
 
 std::vector<std::string> parse_opt_out_list(const std::string& value) {
   std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= value.size()) {
-    size_t comma = value.find(',', start);
-    if (comma == std::string::npos) comma = value.size();
-    std::string id = trim(value.substr(start, comma - start));
+  for (const std::string& piece : split_at(value, ',')) {
+    std::string id = trim(piece);
     if (!id.empty() && !contains(out, id)) out.push_back(id);
-    start = comma + 1;
   }
   return out;
 }

@@ -2,16 +2,13 @@
 
 #include "shim/core/lexical_path.hh"
 
+#include "shim/core/split.hh"
+
 namespace oci_harden {
 
 std::vector<std::string> written_parts(const std::string& path) {
   std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string seg = path.substr(i, j - i);
-    i = j + 1;
+  for (std::string& seg : split_at(path, '/')) {
     if (!seg.empty() && seg != ".") parts.push_back(std::move(seg));
   }
   return parts;

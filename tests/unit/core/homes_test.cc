@@ -12,11 +12,19 @@
 #include "shim/core/container_id.hh"
 #include "shim/core/handles.hh"
 #include "shim/core/lexical_path.hh"
+#include "shim/core/split.hh"
 #include "shim/core/state_dir.hh"
 
 namespace oci_harden {
 
 using Parts = std::vector<std::string>;
+
+TEST_CASE("split_at keeps every piece, empty ones too", "[homes]") {
+  CHECK(split_at("a,,b", ',') == Parts{"a", "", "b"});
+  CHECK(split_at("", ',') == Parts{""});
+  CHECK(split_at(",", ',') == Parts{"", ""});
+  CHECK(split_at("one", ' ') == Parts{"one"});
+}
 
 TEST_CASE("written_parts keeps .. where lexical_parts applies it", "[homes]") {
   CHECK(written_parts("/a//./b/..") == Parts{"a", "b", ".."});
