@@ -229,6 +229,20 @@ Result<long> bpf_instructions(const ScmpFilter& ctx) {
   return static_cast<long>(prog->size());
 }
 
+// Adds one rule for syscall `nr` the way runc does: conditions that share an argument become
+// one rule each (ORed). 0, or the first negative errno libseccomp returns.
+int add_runc_rule(const ScmpFilter& ctx, const Rule& r, int nr) {
+  size_t groups = r.same_arg_twice ? r.args.size() : 1;
+  for (size_t g = 0; g < groups; ++g) {
+    int rc = r.same_arg_twice
+                 ? seccomp_rule_add_array(ctx.get(), r.action, nr, 1, &r.args[g])
+                 : seccomp_rule_add_array(ctx.get(), r.action, nr, static_cast<unsigned>(r.args.size()),
+                                          r.args.data());
+    if (rc != 0) return rc;
+  }
+  return 0;
+}
+
 // Compiles the rules for one architecture alone, the way runc adds them.
 void compile_for(const Arch& arch, uint32_t def, const std::vector<Rule>& rules, ProfileCheck* pc) {
   ScmpFilter ctx(seccomp_init(def));
@@ -242,18 +256,11 @@ void compile_for(const Arch& arch, uint32_t def, const std::vector<Rule>& rules,
     if (r.action == def) continue;  // runc drops it (noted once, by the caller)
     int nr = seccomp_syscall_resolve_name(r.name.c_str());
     if (nr == __NR_SCMP_ERROR) continue;  // reported by check_names; runc skips it
-    // runc splits conditions that share an argument into one rule each.
-    size_t groups = r.same_arg_twice ? r.args.size() : 1;
-    for (size_t g = 0; g < groups; ++g) {
-      int rc = r.same_arg_twice
-                   ? seccomp_rule_add_array(ctx.get(), r.action, nr, 1, &r.args[g])
-                   : seccomp_rule_add_array(ctx.get(), r.action, nr, static_cast<unsigned>(r.args.size()),
-                                            r.args.data());
-      if (rc != 0)
-        pc->errors.push_back(arch.oci + ": seccomp_rule_add(\"" + r.name + "\", " + r.action_text + ", " +
-                             std::to_string(r.args.size()) + " conditions) (" + r.where +
-                             "): " + std::strerror(-rc));
-    }
+    int rc = add_runc_rule(ctx, r, nr);
+    if (rc != 0)
+      pc->errors.push_back(arch.oci + ": seccomp_rule_add(\"" + r.name + "\", " + r.action_text + ", " +
+                           std::to_string(r.args.size()) + " conditions) (" + r.where +
+                           "): " + std::strerror(-rc));
   }
   auto n = bpf_instructions(ctx);
   if (!n) return pc->errors.push_back(arch.oci + ": " + n.error().message);
@@ -382,14 +389,8 @@ Result<std::vector<sock_filter>> compile_runc_filter(const Json& profile) {
     if (r.action == def) continue;
     int nr = seccomp_syscall_resolve_name(r.name.c_str());
     if (nr == __NR_SCMP_ERROR) continue;  // runc skips a name its libseccomp does not know
-    size_t groups = r.same_arg_twice ? r.args.size() : 1;
-    for (size_t g = 0; g < groups; ++g) {
-      int rc = r.same_arg_twice
-                   ? seccomp_rule_add_array(ctx.get(), r.action, nr, 1, &r.args[g])
-                   : seccomp_rule_add_array(ctx.get(), r.action, nr, static_cast<unsigned>(r.args.size()),
-                                            r.args.data());
-      if (rc != 0) return invalid(r.where + " (\"" + r.name + "\"): seccomp_rule_add: " + std::strerror(-rc));
-    }
+    int rc = add_runc_rule(ctx, r, nr);
+    if (rc != 0) return invalid(r.where + " (\"" + r.name + "\"): seccomp_rule_add: " + std::strerror(-rc));
   }
   return read_bpf(ctx);
 }

@@ -22,6 +22,7 @@
 #include "shim/core/bounded_read.hh"
 #include "shim/core/handles.hh"
 #include "shim/core/lexical_path.hh"
+#include "shim/core/split.hh"
 #include "shim/host/mount_root.hh"
 #include "shim/host/real_host.hh"
 #include "shim/host/unix_listeners.hh"
@@ -270,22 +271,13 @@ class RealHost : public Host {
   std::optional<CpuBandwidth> cpu_bandwidth_of(pid_t pid) const override {
     std::string cgroups = read_bounded_file("/proc/" + std::to_string(pid) + "/cgroup", kMaxProcFileBytes);
     std::optional<std::string> v1, v2;
-    size_t start = 0;
-    while (start < cgroups.size()) {
-      size_t end = cgroups.find('\n', start);
-      if (end == std::string::npos) end = cgroups.size();
-      std::string line = cgroups.substr(start, end - start);
-      start = end + 1;
+    for (const std::string& line : split_at(cgroups, '\n')) {
       size_t c1 = line.find(':'), c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1);
       if (c2 == std::string::npos) continue;
       std::string id = line.substr(0, c1), ctls = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
       if (id == "0" && ctls.empty()) v2 = path;
-      size_t at = 0;
-      while (at <= ctls.size()) {
-        size_t comma = ctls.find(',', at);
-        if (comma == std::string::npos) comma = ctls.size();
-        if (ctls.compare(at, comma - at, "cpu") == 0 && comma - at == 3) v1 = path;
-        at = comma + 1;
+      for (const std::string& controller : split_at(ctls, ',')) {
+        if (controller == "cpu") v1 = path;
       }
     }
     auto number = [](const std::string& text, int64_t* out) {
@@ -477,12 +469,7 @@ bool probe_idmapped_mount(const std::string& dir, uint32_t uid, uint32_t gid, ui
 
 bool apparmor_profiles_list_has(const std::string& list, const std::string& name) {
   if (name.empty()) return false;
-  size_t start = 0;
-  while (start < list.size()) {
-    size_t end = list.find('\n', start);
-    if (end == std::string::npos) end = list.size();
-    std::string line = list.substr(start, end - start);
-    start = end + 1;
+  for (const std::string& line : split_at(list, '\n')) {
     size_t mode = line.rfind(" (");
     if (mode == name.size() && line.back() == ')' && line.compare(0, mode, name) == 0) return true;
   }
