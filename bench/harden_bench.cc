@@ -29,8 +29,10 @@
 
 #include "shim/host/atomic_file.hh"
 #include "shim/host/audit.hh"
+#include "shim/core/bounded_read.hh"
 #include "shim/core/harden.hh"
 #include "shim/host/host_actions.hh"
+#include "shim/host/user_namespace.hh"
 #include "shim/core/policy.hh"
 #include "shim/host/real_host.hh"
 #include "shim/core/spec.hh"
@@ -53,7 +55,7 @@ int phases(const std::string& policy_file, const std::string& bundle, const std:
                          "rename + fsync",  "total"};
   constexpr int kSteps = 11;
   std::vector<std::vector<double>> t(kSteps);
-  auto original = read_file(bundle + "/config.json", 64 << 20);
+  auto original = read_file_bounded(bundle + "/config.json", kMaxSpecBytes);
   if (!original) {
     std::fprintf(stderr, "harden-bench: %s\n", original.error().message.c_str());
     return 2;
@@ -166,7 +168,7 @@ int main(int argc, char** argv) {
   }
   Result<Policy> policy = builtin_policy();
   if (!policy_file.empty()) {
-    auto bytes = read_file(policy_file, 1 << 20);
+    auto bytes = read_file_bounded(policy_file, kMaxPolicyBytes);
     if (!bytes) {
       std::fprintf(stderr, "harden-bench: %s\n", bytes.error().message.c_str());
       return 2;
@@ -180,7 +182,7 @@ int main(int argc, char** argv) {
   const Host& host = real_host();
   std::printf("%-28s %10s %10s %10s %12s\n", "config", "bytes", "median_us", "p99_us", "configs/s");
   for (const auto& path : files) {
-    auto text = read_file(path, 64 << 20);
+    auto text = read_file_bounded(path, kMaxSpecBytes);
     if (!text) {
       std::fprintf(stderr, "harden-bench: %s\n", text.error().message.c_str());
       return 2;

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "hooks/verify.hh"
+#include "shim/core/bounded_read.hh"
 #include "shim/host/atomic_file.hh"
 #include "shim/host/audit.hh"
 #include "shim/host/host_actions.hh"
@@ -25,12 +26,10 @@ using namespace oci_harden;
 
 namespace {
 
-constexpr size_t kMaxState = 1 << 20;
-
 std::string read_stdin() {
   std::string out;
   char buf[8192];
-  while (out.size() < kMaxState) {
+  while (out.size() < kMaxStateBytes) {
     ssize_t n = ::read(0, buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
@@ -107,7 +106,7 @@ int main(int argc, char** argv) {
 
   e.event = "verify";
   Json spec;
-  auto file = AtomicFile::open(bundle, "config.json", 64 << 20);
+  auto file = AtomicFile::open(bundle, "config.json", kMaxSpecBytes);
   if (file) {
     auto parsed = parse_spec(file->text());
     if (parsed) spec = std::move(*parsed);

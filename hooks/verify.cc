@@ -20,9 +20,6 @@ namespace {
 
 constexpr size_t kMaxProcFile = 256 * 1024;
 
-struct MntTableFree { void operator()(libmnt_table* t) const { mnt_unref_table(t); } };
-using MntTable = std::unique_ptr<libmnt_table, MntTableFree>;
-
 std::string read_small(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd.valid()) return "";
@@ -173,16 +170,15 @@ std::vector<Check> verify_process(const Json& spec, const ProcessView& view) {
       checks.push_back(make_check("rootfs_readonly", "ro", root == nullptr ? "no root mount" : (ro ? "ro" : "rw")));
     }
     std::string shared;
-    libmnt_iter* it = mnt_new_iter(MNT_ITER_FORWARD);
+    MntIter it(mnt_new_iter(MNT_ITER_FORWARD));
     libmnt_fs* fs = nullptr;
-    while (it != nullptr && mnt_table_next_fs(table.get(), it, &fs) == 0) {
+    while (it != nullptr && mnt_table_next_fs(table.get(), it.get(), &fs) == 0) {
       const char* fields = mnt_fs_get_optional_fields(fs);
       if (fields != nullptr && std::string(fields).find("shared:") != std::string::npos) {
         shared = mnt_fs_get_target(fs) ? mnt_fs_get_target(fs) : "?";
         break;
       }
     }
-    if (it != nullptr) mnt_free_iter(it);
     checks.push_back(make_check("no_shared_mounts", "none", shared.empty() ? "none" : shared));
   }
   // Limits in the process's cgroup (v1 names or v2 names, whichever the host has).

@@ -14,26 +14,11 @@
 #include "shim/core/harden.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/host/stdio_chown.hh"
+#include "shim/core/bounded_read.hh"
+#include "shim/core/container_id.hh"
 #include "shim/core/spec.hh"
 
 namespace oci_harden {
-
-namespace {
-
-constexpr size_t kMaxConfigBytes = 64 << 20;
-
-// runc's container id grammar; the id also names a directory under the state dir.
-bool valid_container_id(const std::string& id) {
-  if (id.empty() || id == "." || id == ".." || id.size() > 1024) return false;
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '+' || c == '-' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 Result<std::string> bundle_dir(const RuncArgs& args) {
   const std::string* flag = args.flag("bundle");
@@ -73,7 +58,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
     if (!record.write_or(&stopped)) return stopped;
     return stop(kExitRefused, refusal_message(e.refused));
   }
-  auto file = AtomicFile::open(*dir, "config.json", kMaxConfigBytes);
+  auto file = AtomicFile::open(*dir, "config.json", kMaxSpecBytes);
   auto spec = file ? parse_spec(file->text())
                    : Result<Json>(file.error());
   if (!spec) {

@@ -3,6 +3,8 @@
 #include "shim/cli/edge_record.hh"
 
 #include "shim/cli/exit_codes.hh"
+#include "shim/core/policy.hh"
+#include "shim/core/rule.hh"
 
 namespace oci_harden {
 

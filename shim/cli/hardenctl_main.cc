@@ -12,13 +12,15 @@
 #include <vector>
 
 #include "shim/host/audit.hh"
+#include "shim/core/bounded_read.hh"
 #include "shim/core/harden.hh"
+#include "shim/core/lexical_path.hh"
 #include "shim/core/policy.hh"
 #include "shim/core/rfc3339.hh"
 #include "shim/host/real_host.hh"
 #include "shim/cli/report.hh"
 #include "shim/core/rule.hh"
-#include "shim/core/seccomp_check.hh"
+#include "shim/cli/profile_check.hh"
 #include "shim/core/spec.hh"
 
 using namespace oci_harden;
@@ -95,7 +97,7 @@ bool parse_options(const std::vector<std::string>& args, const std::vector<std::
 // container, and administrators try policies out before installing them.
 Result<Policy> policy_for(const Options& o) {
   if (o.policy_file.empty()) return load_policy();
-  auto bytes = read_file(o.policy_file, 1 << 20);
+  auto bytes = read_file_bounded(o.policy_file, kMaxPolicyBytes);
   if (!bytes) return bytes.error();
   std::string origin = o.policy_file;
   if (origin[0] != '/') {
@@ -106,7 +108,7 @@ Result<Policy> policy_for(const Options& o) {
 }
 
 Result<std::string> read_input(const std::string& operand) {
-  if (operand != "-") return read_file(operand, 64 << 20);
+  if (operand != "-") return read_file_bounded(operand, kMaxSpecBytes);
   std::string out((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
   return out;
 }
@@ -116,8 +118,7 @@ std::string bundle_of(const std::string& operand) {
   std::string base = ::getcwd(cwd, sizeof cwd) != nullptr ? cwd : "/";
   if (operand == "-") return base;
   std::string path = operand[0] == '/' ? operand : base + "/" + operand;
-  size_t slash = path.rfind('/');
-  return slash == 0 ? "/" : path.substr(0, slash);
+  return dir_name(path);
 }
 
 // Runs the decision for harden and explain; prints errors; returns nullopt-like via code.
@@ -243,7 +244,7 @@ int cmd_profile(const std::vector<std::string>& args) {
   int status = kOk;
   for (size_t i = 1; i < args.size(); ++i) {
     const std::string& file = args[i];
-    auto text = read_file(file, 16 << 20);  // its errors name the file
+    auto text = read_file_bounded(file, kMaxCheckedProfileBytes);  // its errors name the file
     auto doc = text ? parse_json(*text).context(file) : Result<Json>(text.error());
     auto checks = doc ? check_seccomp_json(*doc).context(file) : Result<std::vector<ProfileCheck>>(doc.error());
     if (!checks) {

@@ -14,9 +14,11 @@
 
 #include "shim/cli/edge_record.hh"
 #include "shim/cli/exit_codes.hh"
+#include "shim/core/bounded_read.hh"
 #include "shim/host/atomic_file.hh"
 #include "shim/host/audit.hh"
 #include "shim/core/handles.hh"
+#include "shim/core/harden.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/host/stdio_chown.hh"
 #include "shim/core/operation_rules.hh"
@@ -26,8 +28,6 @@ namespace oci_harden {
 
 namespace {
 
-constexpr size_t kMaxStateBytes = 1 << 20;
-constexpr size_t kMaxProcessBytes = 16 << 20;
 
 // Runs `runtime [--root R] state ID` and returns its stdout (bounded).
 Result<std::string> runtime_state(const Policy& policy, const RuncArgs& args) {
@@ -79,7 +79,7 @@ Result<Json> container_spec(const Policy& policy, const RuncArgs& args, std::str
     return make_error(ErrorCode::kRuntime, "container \"" + args.container_id() +
                                                "\": the runtime's state names no bundle");
   }
-  auto file = AtomicFile::open(bundle->text(), "config.json", 64 << 20);
+  auto file = AtomicFile::open(bundle->text(), "config.json", kMaxSpecBytes);
   if (!file) return file.error();
   auto spec = parse_spec(file->text());
   if (!spec) return std::move(spec).context(file->path());

@@ -26,7 +26,7 @@
 #include <memory>
 #include <type_traits>
 
-#include "shim/host/audit.hh"
+#include "shim/host/clock.hh"
 #include "shim/core/handles.hh"
 #include "shim/core/json.hh"
 #include "shim/core/spec.hh"
@@ -59,11 +59,6 @@ int days_in_month(int y, int m) {
 }
 
 // ---- reading: plain or gzip ----
-
-struct GzClose {
-  void operator()(gzFile f) const { gzclose(f); }
-};
-using GzFile = std::unique_ptr<std::remove_pointer_t<gzFile>, GzClose>;
 
 // One log opened for reading: plain bytes through read(), or gzip through zlib.
 class LogReader {

@@ -6,6 +6,7 @@
 
 #include "shim/core/rfc3339.hh"
 #include "shim/core/spec.hh"
+#include "shim/core/split.hh"
 
 namespace oci_harden {
 
@@ -92,13 +93,9 @@ std::string opt_out_detail_key(const Policy& policy, const char* detail) {
 
 std::vector<std::string> parse_opt_out_list(const std::string& value) {
   std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= value.size()) {
-    size_t comma = value.find(',', start);
-    if (comma == std::string::npos) comma = value.size();
-    std::string id = trim(value.substr(start, comma - start));
+  for (const std::string& piece : split_at(value, ',')) {
+    std::string id = trim(piece);
     if (!id.empty() && !contains(out, id)) out.push_back(id);
-    start = comma + 1;
   }
   return out;
 }

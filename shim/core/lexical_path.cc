@@ -2,22 +2,26 @@
 
 #include "shim/core/lexical_path.hh"
 
+#include "shim/core/split.hh"
+
 namespace oci_harden {
+
+std::vector<std::string> written_parts(const std::string& path) {
+  std::vector<std::string> parts;
+  for (std::string& seg : split_at(path, '/')) {
+    if (!seg.empty() && seg != ".") parts.push_back(std::move(seg));
+  }
+  return parts;
+}
 
 std::vector<std::string> lexical_parts(const std::string& path) {
   std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string seg = path.substr(i, j - i);
-    i = j + 1;
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
+  for (std::string& seg : written_parts(path)) {
+    if (seg != "..") {
+      parts.push_back(std::move(seg));
+    } else if (!parts.empty()) {
+      parts.pop_back();
     }
-    parts.push_back(std::move(seg));
   }
   return parts;
 }
@@ -38,6 +42,17 @@ bool strictly_under(const std::string& parent, const std::string& child) {
 
 bool same_or_under(const std::string& parent, const std::string& child) {
   return parent == child || strictly_under(parent, child);
+}
+
+std::string base_name(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string dir_name(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 }  // namespace oci_harden

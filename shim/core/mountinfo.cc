@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "shim/core/split.hh"
+
 namespace oci_harden {
 
 namespace {
@@ -12,17 +14,7 @@ namespace {
 bool is_octal(char c) { return c >= '0' && c <= '7'; }
 
 // Splits one line on single spaces; the kernel never writes an unescaped space inside a field.
-std::vector<std::string> fields_of(const std::string& line) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i <= line.size()) {
-    size_t j = line.find(' ', i);
-    if (j == std::string::npos) j = line.size();
-    out.push_back(line.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
+std::vector<std::string> fields_of(const std::string& line) { return split_at(line, ' '); }
 
 bool parse_uint(const std::string& s, unsigned long* out) {
   if (s.empty() || s.size() > 10) return false;

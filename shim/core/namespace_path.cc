@@ -62,10 +62,9 @@ bool writable_by_non_root(const DirAccess& d) {
 std::optional<std::string> resolved_namespace_path(const Host& host, const std::string& abs) {
   std::string path = abs;
   for (int links = 0; links <= kMaxLinks; ++links) {
-    size_t slash = path.rfind('/');
-    std::string base = path.substr(slash + 1);
+    std::string base = base_name(path);
     if (base.empty() || base == "." || base == "..") return host.canonical_path(path);
-    std::string dir = host.canonical_path(slash == 0 ? "/" : path.substr(0, slash));
+    std::string dir = host.canonical_path(dir_name(path));
     path = (dir == "/" ? "" : dir) + "/" + base;
     if (is_proc_ns_dir(dir)) return path;
     std::optional<std::string> target = host.symlink_target(path);

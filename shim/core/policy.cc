@@ -14,10 +14,12 @@
 #include <functional>
 #include <map>
 
+#include "shim/core/bounded_read.hh"
 #include "shim/core/embedded.hh"
 #include "shim/core/handles.hh"
 #include "shim/core/image_ref.hh"
-#include "shim/core/rule.hh"
+#include "shim/core/lexical_path.hh"
+#include "shim/core/rule_ids.hh"
 #include "shim/core/sha256.hh"
 
 namespace oci_harden {
@@ -25,8 +27,6 @@ namespace oci_harden {
 namespace {
 
 constexpr const char* kDefaultPolicyPath = "/etc/oci-harden/policy.json";
-constexpr size_t kMaxPolicyBytes = 1 << 20;
-constexpr size_t kMaxProfileBytes = 4 << 20;
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -203,12 +203,6 @@ Status check_absolute_paths(const std::vector<std::string>& paths, const std::st
   return Ok{};
 }
 
-std::string dir_of(const std::string& path) {
-  size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 // Why this is safe: a policy or profile that anyone but root could have written is not the
 // administrator's policy (cheat-sheet practice 4), so it is refused rather than trusted.
 Status check_trusted(const struct stat& st, const std::string& path, const char* what) {
@@ -223,32 +217,9 @@ Status check_trusted(const struct stat& st, const std::string& path, const char*
   return Ok{};
 }
 
-namespace {
-
-// Reads an open descriptor to its end; `path` names it in errors.
-Result<std::string> read_fd(int fd_in, const std::string& path, size_t max_bytes, ErrorCode too_big) {
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd_in, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;
-      return make_error(ErrorCode::kIo, path + ": " + errno_text(errno));
-    }
-    if (n == 0) break;
-    if (out.size() + static_cast<size_t>(n) > max_bytes) {
-      return make_error(too_big, path + ": larger than " + std::to_string(max_bytes) + " bytes");
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-  return out;
-}
-
-}  // namespace
-
 Result<std::string> read_trusted_file(const std::string& path, size_t max_bytes, const char* what) {
   struct stat dst;
-  std::string dir = dir_of(path);
+  std::string dir = dir_name(path);
   if (::stat(dir.c_str(), &dst) != 0) {
     return make_error(ErrorCode::kPolicy, dir + ": " + errno_text(errno));
   }
@@ -265,7 +236,7 @@ Result<std::string> read_trusted_file(const std::string& path, size_t max_bytes,
   st = check_trusted(fst, path, what);
   if (!st) return st.error();
   // Read what was checked: the same descriptor, not the path again.
-  return read_fd(fd.get(), path, max_bytes, ErrorCode::kPolicy);
+  return read_fd_bounded(fd.get(), path, max_bytes, ErrorCode::kPolicy);
 }
 
 Status load_seccomp_profile(Policy* p, const std::string& origin) {
@@ -276,7 +247,7 @@ Status load_seccomp_profile(Policy* p, const std::string& origin) {
     where = "built-in seccomp-default.json";
   } else {
     std::string path = p->seccomp_profile_path;
-    if (path[0] != '/') path = dir_of(origin) + "/" + path;
+    if (path[0] != '/') path = dir_name(origin) + "/" + path;
     auto bytes = read_trusted_file(path, kMaxProfileBytes, "the seccomp profile");
     if (!bytes) return Error{ErrorCode::kPolicy, "seccomp.profile: " + bytes.error().message};
     text = std::move(*bytes);
@@ -310,7 +281,8 @@ Status resolve_hook(Policy* p) {
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) return Ok{};
   std::string exe(self, static_cast<size_t>(n));
-  std::string candidate = exe.substr(0, exe.rfind('/') + 1) + "oci-harden-hook";
+  std::string dir = dir_name(exe);
+  std::string candidate = (dir == "/" ? "" : dir) + "/oci-harden-hook";
   if (::access(candidate.c_str(), X_OK) == 0) p->hook_path = candidate;
   return Ok{};
 }
@@ -485,17 +457,10 @@ Status validate_policy(Policy* p, const std::string& origin, bool load_profile =
     if (!ok) return make_error(ErrorCode::kPolicy, "capabilities: \"" + cap + "\" is not a capability name (CAP_...)");
   }
   // A misspelt id would otherwise disable nothing, or allow nothing, without a word.
-  auto known = [](const std::string& id) {
-    if (find_rule(id) != nullptr) return true;
-    for (const RuleInfo& r : operation_rules()) {
-      if (id == r.id) return true;
-    }
-    return false;
-  };
   for (const char* key : {"disabled_rules", "opt_out_allowed"}) {
     const auto& ids = std::string(key) == "disabled_rules" ? p->disabled_rules : p->opt_out_allowed;
     for (const auto& id : ids) {
-      if (!known(id)) {
+      if (!is_rule_id(id)) {
         return make_error(ErrorCode::kPolicy, std::string(key) + ": \"" + id +
                                                   "\" is not a rule id (oci-hardenctl rules lists them)");
       }
@@ -536,11 +501,6 @@ bool Policy::rule_enabled(const std::string& id) const {
 }
 
 
-Result<std::string> read_file(const std::string& path, size_t max_bytes) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return make_error(ErrorCode::kIo, path + ": " + errno_text(errno));
-  return read_fd(fd.get(), path, max_bytes, ErrorCode::kIo);
-}
 
 
 namespace {

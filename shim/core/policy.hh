@@ -136,7 +136,4 @@ Result<Policy> load_policy_file(const std::string& path);
 // `loaded` itself. `selected_by` (optional) gets the selector's key ("selectors[1]") or "".
 const Policy& select_policy(const Policy& loaded, const Workload& workload, std::string* selected_by = nullptr);
 
-// Reads a whole file (bounded), for policy, profiles and specs.
-Result<std::string> read_file(const std::string& path, size_t max_bytes);
-
 }  // namespace oci_harden

@@ -2,7 +2,8 @@
 // the filter compiled to BPF for each architecture (as runc compiles it: native syscall numbers
 // translated by libseccomp, rules whose action equals the default dropped, several conditions
 // on one argument added as separate, ORed rules) and its size measured by exporting it to a
-// memfd. Nothing here prints; hardenctl_main.cc does.
+// memfd. Nothing here prints: shim/cli/profile_check formats the findings, hardenctl_main.cc
+// prints them.
 
 #include "shim/core/seccomp_check.hh"
 
@@ -22,9 +23,6 @@
 
 namespace oci_harden {
 namespace {
-
-struct ScmpRelease { void operator()(scmp_filter_ctx c) const { seccomp_release(c); } };
-using ScmpFilter = std::unique_ptr<std::remove_pointer_t<scmp_filter_ctx>, ScmpRelease>;
 
 // The architectures runc knows, OCI name to libseccomp name.
 const std::map<std::string, std::string> kArchNames = {
@@ -209,15 +207,40 @@ void check_names(const std::vector<Rule>& rules, const std::vector<Arch>& arches
   }
 }
 
-// Size in BPF instructions (8 bytes each) of the exported program.
-Result<long> bpf_instructions(const ScmpFilter& ctx) {
-  UniqueFd fd(memfd_create("oci-hardenctl-bpf", MFD_CLOEXEC));
+// The filter exported as classic BPF, read back from a memfd.
+Result<std::vector<sock_filter>> read_bpf(const ScmpFilter& ctx) {
+  UniqueFd fd(memfd_create("oci-harden-bpf", MFD_CLOEXEC));
   if (!fd.valid()) return make_error(ErrorCode::kIo, std::string("memfd_create: ") + std::strerror(errno));
   int rc = seccomp_export_bpf(ctx.get(), fd.get());
   if (rc < 0) return make_error(ErrorCode::kIo, std::string("seccomp_export_bpf: ") + std::strerror(-rc));
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return make_error(ErrorCode::kIo, std::string("fstat: ") + std::strerror(errno));
-  return static_cast<long>(st.st_size / 8);
+  std::vector<sock_filter> prog(static_cast<size_t>(st.st_size) / sizeof(sock_filter));
+  const size_t bytes = prog.size() * sizeof(sock_filter);
+  if (bytes == 0 || pread(fd.get(), prog.data(), bytes, 0) != static_cast<ssize_t>(bytes))
+    return make_error(ErrorCode::kIo, "reading the exported filter back");
+  return prog;
+}
+
+// Size in BPF instructions (8 bytes each) of the exported program.
+Result<long> bpf_instructions(const ScmpFilter& ctx) {
+  auto prog = read_bpf(ctx);
+  if (!prog) return prog.error();
+  return static_cast<long>(prog->size());
+}
+
+// Adds one rule for syscall `nr` the way runc does: conditions that share an argument become
+// one rule each (ORed). 0, or the first negative errno libseccomp returns.
+int add_runc_rule(const ScmpFilter& ctx, const Rule& r, int nr) {
+  size_t groups = r.same_arg_twice ? r.args.size() : 1;
+  for (size_t g = 0; g < groups; ++g) {
+    int rc = r.same_arg_twice
+                 ? seccomp_rule_add_array(ctx.get(), r.action, nr, 1, &r.args[g])
+                 : seccomp_rule_add_array(ctx.get(), r.action, nr, static_cast<unsigned>(r.args.size()),
+                                          r.args.data());
+    if (rc != 0) return rc;
+  }
+  return 0;
 }
 
 // Compiles the rules for one architecture alone, the way runc adds them.
@@ -233,18 +256,11 @@ void compile_for(const Arch& arch, uint32_t def, const std::vector<Rule>& rules,
     if (r.action == def) continue;  // runc drops it (noted once, by the caller)
     int nr = seccomp_syscall_resolve_name(r.name.c_str());
     if (nr == __NR_SCMP_ERROR) continue;  // reported by check_names; runc skips it
-    // runc splits conditions that share an argument into one rule each.
-    size_t groups = r.same_arg_twice ? r.args.size() : 1;
-    for (size_t g = 0; g < groups; ++g) {
-      int rc = r.same_arg_twice
-                   ? seccomp_rule_add_array(ctx.get(), r.action, nr, 1, &r.args[g])
-                   : seccomp_rule_add_array(ctx.get(), r.action, nr, static_cast<unsigned>(r.args.size()),
-                                            r.args.data());
-      if (rc != 0)
-        pc->errors.push_back(arch.oci + ": seccomp_rule_add(\"" + r.name + "\", " + r.action_text + ", " +
-                             std::to_string(r.args.size()) + " conditions) (" + r.where +
-                             "): " + std::strerror(-rc));
-    }
+    int rc = add_runc_rule(ctx, r, nr);
+    if (rc != 0)
+      pc->errors.push_back(arch.oci + ": seccomp_rule_add(\"" + r.name + "\", " + r.action_text + ", " +
+                           std::to_string(r.args.size()) + " conditions) (" + r.where +
+                           "): " + std::strerror(-rc));
   }
   auto n = bpf_instructions(ctx);
   if (!n) return pc->errors.push_back(arch.oci + ": " + n.error().message);
@@ -286,24 +302,40 @@ Result<std::vector<Arch>> arches_of(const Json& profile, ProfileCheck* pc) {
   return out;
 }
 
-Result<ProfileCheck> check_profile(const Json& profile) {
-  ProfileCheck pc;
+// What runc reads first of a profile: the default action (with defaultErrnoRet) and the
+// syscalls array (nullptr when absent or null). An Error where runc would fail.
+struct ProfileHead {
+  uint32_t default_action = 0;
+  std::string default_name;  // SCMP_ACT_ERRNO, for notes
+  const Json* syscalls = nullptr;
+};
+
+Result<ProfileHead> read_profile_head(const Json& profile) {
+  ProfileHead head;
   const Json* jdef = profile.get("defaultAction");
   const Json* jret = profile.get("defaultErrnoRet");
   uint64_t err = kEperm;
   if (jret != nullptr && !jret->to_uint64(&err)) return invalid("defaultErrnoRet must be an unsigned integer");
-  uint32_t def = 0;
-  if (jdef == nullptr || !jdef->is_string() || !parse_action(jdef->text(), err, &def))
+  if (jdef == nullptr || !jdef->is_string() || !parse_action(jdef->text(), err, &head.default_action))
     return invalid("defaultAction missing or not an SCMP_ACT_*");
+  head.default_name = jdef->text();
   const Json* syscalls = profile.get("syscalls");
   if (syscalls != nullptr && !syscalls->is_null() && !syscalls->is_array())
     return invalid("\"syscalls\" must be an array");
+  if (syscalls != nullptr && syscalls->is_array()) head.syscalls = syscalls;
+  return head;
+}
+
+Result<ProfileCheck> check_profile(const Json& profile) {
+  ProfileCheck pc;
+  auto head = read_profile_head(profile);
+  if (!head) return head.error();
   auto arches = arches_of(profile, &pc);
   if (!arches) return arches.error();
   static const Json kEmpty = Json::array();
-  const Json& list = syscalls != nullptr && syscalls->is_array() ? *syscalls : kEmpty;
-  if (list.items().empty()) pc.notes.push_back("no syscalls: every call gets " + jdef->text());
-  check_rules(list, def, *arches, &pc);
+  const Json& list = head->syscalls != nullptr ? *head->syscalls : kEmpty;
+  if (list.items().empty()) pc.notes.push_back("no syscalls: every call gets " + head->default_name);
+  check_rules(list, head->default_action, *arches, &pc);
   return pc;
 }
 
@@ -329,39 +361,18 @@ Result<std::vector<ProfileCheck>> check_groups(const Json& groups) {
   return out;
 }
 
-Result<std::vector<sock_filter>> read_bpf(const ScmpFilter& ctx) {
-  UniqueFd fd(memfd_create("oci-harden-bpf", MFD_CLOEXEC));
-  if (!fd.valid()) return make_error(ErrorCode::kIo, std::string("memfd_create: ") + std::strerror(errno));
-  int rc = seccomp_export_bpf(ctx.get(), fd.get());
-  if (rc < 0) return make_error(ErrorCode::kIo, std::string("seccomp_export_bpf: ") + std::strerror(-rc));
-  struct stat st {};
-  if (fstat(fd.get(), &st) != 0) return make_error(ErrorCode::kIo, std::string("fstat: ") + std::strerror(errno));
-  std::vector<sock_filter> prog(static_cast<size_t>(st.st_size) / sizeof(sock_filter));
-  const size_t bytes = prog.size() * sizeof(sock_filter);
-  if (bytes == 0 || pread(fd.get(), prog.data(), bytes, 0) != static_cast<ssize_t>(bytes))
-    return make_error(ErrorCode::kIo, "reading the exported filter back");
-  return prog;
-}
-
 }  // namespace
 
 Result<std::vector<sock_filter>> compile_runc_filter(const Json& profile) {
   if (!profile.is_object()) return invalid("linux.seccomp is not an object");
   ProfileCheck pc;
-  const Json* jdef = profile.get("defaultAction");
-  const Json* jret = profile.get("defaultErrnoRet");
-  uint64_t err = kEperm;
-  if (jret != nullptr && !jret->to_uint64(&err)) return invalid("defaultErrnoRet must be an unsigned integer");
-  uint32_t def = 0;
-  if (jdef == nullptr || !jdef->is_string() || !parse_action(jdef->text(), err, &def))
-    return invalid("defaultAction missing or not an SCMP_ACT_*");
-  const Json* syscalls = profile.get("syscalls");
-  if (syscalls != nullptr && !syscalls->is_null() && !syscalls->is_array())
-    return invalid("\"syscalls\" must be an array");
+  auto head = read_profile_head(profile);
+  if (!head) return head.error();
+  const uint32_t def = head->default_action;
   std::vector<Rule> rules;
-  if (syscalls != nullptr && syscalls->is_array())
-    for (size_t i = 0; i < syscalls->items().size(); ++i)
-      parse_entry(syscalls->items()[i], "syscalls[" + std::to_string(i) + "]", &rules, &pc);
+  if (head->syscalls != nullptr)
+    for (size_t i = 0; i < head->syscalls->items().size(); ++i)
+      parse_entry(head->syscalls->items()[i], "syscalls[" + std::to_string(i) + "]", &rules, &pc);
   auto arches = arches_of(profile, &pc);
   if (!arches) return arches.error();
   // Malformed entries and unknown architectures make runc fail; several conditions on one
@@ -378,14 +389,8 @@ Result<std::vector<sock_filter>> compile_runc_filter(const Json& profile) {
     if (r.action == def) continue;
     int nr = seccomp_syscall_resolve_name(r.name.c_str());
     if (nr == __NR_SCMP_ERROR) continue;  // runc skips a name its libseccomp does not know
-    size_t groups = r.same_arg_twice ? r.args.size() : 1;
-    for (size_t g = 0; g < groups; ++g) {
-      int rc = r.same_arg_twice
-                   ? seccomp_rule_add_array(ctx.get(), r.action, nr, 1, &r.args[g])
-                   : seccomp_rule_add_array(ctx.get(), r.action, nr, static_cast<unsigned>(r.args.size()),
-                                            r.args.data());
-      if (rc != 0) return invalid(r.where + " (\"" + r.name + "\"): seccomp_rule_add: " + std::strerror(-rc));
-    }
+    int rc = add_runc_rule(ctx, r, nr);
+    if (rc != 0) return invalid(r.where + " (\"" + r.name + "\"): seccomp_rule_add: " + std::strerror(-rc));
   }
   return read_bpf(ctx);
 }
@@ -397,21 +402,6 @@ Result<std::vector<ProfileCheck>> check_seccomp_json(const Json& doc) {
   auto pc = check_profile(doc);
   if (!pc) return pc.error();
   return std::vector<ProfileCheck>{std::move(*pc)};
-}
-
-std::string format_profile_checks(const std::string& file, const std::vector<ProfileCheck>& checks) {
-  std::string out;
-  size_t errors = 0;
-  for (const ProfileCheck& pc : checks) {
-    out += file + (pc.label.empty() ? "" : " " + pc.label) + ": " + std::to_string(pc.names) + " names\n";
-    for (const auto& e : pc.errors) out += "  error: " + e + "\n";
-    for (const auto& n : pc.notes) out += "  note: " + n + "\n";
-    for (const ArchSize& s : pc.sizes)
-      out += "  bpf " + s.arch + ": " + std::to_string(s.instructions) + " instructions\n";
-    errors += pc.errors.size();
-  }
-  out += file + ": " + (errors == 0 ? std::string("ok") : std::to_string(errors) + " error(s)") + "\n";
-  return out;
 }
 
 }  // namespace oci_harden

@@ -1,5 +1,5 @@
 // Offline check of a seccomp profile (OCI linux.seccomp form) with libseccomp, for
-// `oci-hardenctl profile check`: every name resolved on every listed architecture, duplicate
+// `oci-hardenctl profile check` (its report: shim/cli/profile_check.hh): every name resolved on every listed architecture, duplicate
 // rules found, and the profile compiled to BPF per architecture as runc would compile it, so a
 // profile that runc would reject or silently weaken is caught before it is installed.
 // The profiles/seccomp-capability-groups.json form ({"groups": [...]}) is checked group by group.
@@ -41,8 +41,5 @@ Result<std::vector<ProfileCheck>> check_seccomp_json(const Json& doc);
 // added as separate (ORed) rules. An Error (kSpec) where runc would fail: an unknown action,
 // architecture or operator, a malformed entry, a rule libseccomp refuses.
 Result<std::vector<sock_filter>> compile_runc_filter(const Json& profile);
-
-// Human-readable report of one file's checks, one finding per line.
-std::string format_profile_checks(const std::string& file, const std::vector<ProfileCheck>& checks);
 
 }  // namespace oci_harden

@@ -4,6 +4,7 @@
 
 #include <cap-ng.h>
 
+#include <algorithm>
 #include <unordered_set>
 
 namespace oci_harden {
@@ -458,6 +459,10 @@ std::string capability_name(int number) {
   std::string out = "CAP_";
   for (const char* p = n; *p; ++p) out += (*p >= 'a' && *p <= 'z') ? static_cast<char>(*p - 'a' + 'A') : *p;
   return out;
+}
+
+int last_capability_every_engine_knows(int cap_last_cap) {
+  return cap_last_cap < 0 ? kLastCapEveryEngineKnows : std::min(cap_last_cap, kLastCapEveryEngineKnows);
 }
 
 bool is_bind_mount(const Json& mount) {

@@ -39,6 +39,13 @@ std::optional<int64_t> int_field(const Json* obj, std::string_view key);
 // Capability names as runc accepts them ("CAP_SYS_ADMIN"); returns -1 for unknown names.
 int capability_number(const std::string& name);
 std::string capability_name(int number);
+// What `--privileged` lists: engines take the capabilities from their own table, not the
+// kernel's, so Docker 20.10 to 28 stop at 37 (CAP_AUDIT_READ) even where cap_last_cap is 40
+// (tests/golden/docker-captured/privileged.json). min(cap_last_cap, 37); 37 when cap_last_cap
+// is unknown (negative). Holding 0..37 already means holding CAP_SYS_ADMIN, CAP_SYS_MODULE and
+// the rest: PERFMON, BPF and CHECKPOINT_RESTORE (38..40) add nothing CAP_SYS_ADMIN does not give.
+constexpr int kLastCapEveryEngineKnows = 37;
+int last_capability_every_engine_knows(int cap_last_cap);
 
 // Whether a mount is a bind mount to runc: type "bind", or "bind"/"rbind" among its options.
 bool is_bind_mount(const Json& mount);

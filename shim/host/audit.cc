@@ -15,25 +15,11 @@
 
 #include "shim/core/handles.hh"
 #include "shim/core/rfc3339.hh"
+#include "shim/core/harden.hh"
+#include "shim/core/lexical_path.hh"
 #include "shim/core/spec.hh"
 
 namespace oci_harden {
-
-int64_t now_us() {
-  using namespace std::chrono;
-  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-std::string rfc3339_utc(int64_t unix_time_us) {
-  time_t secs = static_cast<time_t>(unix_time_us / 1000000);
-  int64_t micros = unix_time_us % 1000000;
-  struct tm tm;
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%06lldZ", static_cast<long long>(micros));
-  return buf;
-}
 
 namespace {
 
@@ -201,9 +187,8 @@ std::string audit_record(const AuditEvent& e, int64_t unix_time_us) {
 }
 
 Status append_audit_line(const std::string& path, const std::string& line) {
-  size_t slash = path.rfind('/');
-  if (slash != std::string::npos && slash > 0) {
-    std::string dir = path.substr(0, slash);
+  std::string dir = dir_name(path);
+  if (dir != "." && dir != "/") {
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
       return make_error(ErrorCode::kAudit, dir + ": " + std::strerror(errno));
     }

@@ -6,12 +6,21 @@
 #include <string>
 #include <vector>
 
-#include "shim/core/harden.hh"
 #include "shim/core/json.hh"
-#include "shim/core/policy.hh"
 #include "shim/core/result.hh"
+#include "shim/host/clock.hh"
 
 namespace oci_harden {
+
+// What a record is made from, declared only: the record points at the decision, it does not
+// need the rules or the policy's schema. Whoever fills an AuditEvent includes rule.hh (Change,
+// Refusal, Note), harden.hh (OptOuts) and policy.hh.
+struct Change;
+struct Note;
+struct OptOuts;
+struct Policy;
+struct Refusal;
+enum class Mode;  // policy.hh
 
 struct AuditEvent {
   std::string event;     // create, run, restore, exec, update, verify, stop
@@ -50,10 +59,6 @@ Status record_event(const Policy& policy, AuditEvent& e, int64_t start_us, std::
 
 // The name of a decision: audited (audit mode), refused, applied (something changed), unchanged.
 std::string decision_word(Mode mode, bool refused, bool changed);
-
-// RFC 3339, UTC, microseconds: 2026-11-28T18:19:14.123456Z
-std::string rfc3339_utc(int64_t unix_time_us);
-int64_t now_us();
 
 // Who the container's process is: uid/gid and whether it is root on the host once the spec's
 // user namespace mapping (if any) is applied. Works for a spec or a process object.

@@ -33,34 +33,9 @@ namespace oci_harden {
 Status perform_host_actions(const std::vector<HostAction>& actions);
 
 // Lazily unmounts <state_dir>/<id>/rootfs where mounted, then removes it and <state_dir>/<id>.
-// What is missing is fine (idempotent). Ids that could leave state_dir ("", ".", "..", any '/')
-// are refused.
+// What is missing is fine (idempotent). Ids runc would refuse (valid_container_id) are
+// refused, so none can leave state_dir.
 Status cleanup_container_state(const std::string& state_dir, const std::string& container_id);
-
-// A descriptor of a new user namespace whose uid and gid maps are "0 <uid> <size>" and
-// "0 <gid> <size>": a short-lived child is cloned into it, its maps are written, its
-// /proc/PID/ns/user is opened, and it is killed and reaped. Used for idmapped mounts (here and
-// by RealHost's probe).
-Result<UniqueFd> make_user_namespace(uint32_t uid, uint32_t gid, uint32_t size);
-
-// The user namespace of this mapping, made by make_user_namespace once per process and kept
-// open (close-on-exec) until exit: RealHost's idmap probe and the idmapped rootfs of the same
-// create share it, since making one costs about 0.2 ms. The descriptor stays valid until
-// drop_shared_user_namespaces.
-Result<int> shared_user_namespace(uint32_t uid, uint32_t gid, uint32_t size);
-// Closes them: for harden-bench, which times many creates in one process as fresh ones.
-void drop_shared_user_namespaces();
-
-// Whether `path` is the root of a mount (statx STATX_ATTR_MOUNT_ROOT; no symlink followed).
-bool is_mount_root(const std::string& path);
-
-// The real uid and gid maps of the user namespace at `path`, as seen from ours: a child enters
-// it (setns) and we read /proc/CHILD/uid_map and gid_map, which the kernel shows relative to
-// the reader's user namespace. Our own namespace is the identity map. nullopt when `path` is
-// not a user namespace or cannot be entered.
-std::optional<UserNamespaceMap> read_user_namespace_map(const std::string& path);
-// The text of a uid_map/gid_map file; nullopt when a line is not three numbers.
-std::optional<std::vector<IdMapRange>> parse_id_map(const std::string& text);
 
 // kPrivateStdio on its own (perform_host_actions calls it).
 Status private_stdio_devices();

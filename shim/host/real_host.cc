@@ -19,10 +19,14 @@
 #include <string>
 #include <vector>
 
+#include "shim/core/bounded_read.hh"
 #include "shim/core/handles.hh"
-#include "shim/host/host_actions.hh"
+#include "shim/core/lexical_path.hh"
+#include "shim/core/split.hh"
+#include "shim/host/mount_root.hh"
 #include "shim/host/real_host.hh"
 #include "shim/host/unix_listeners.hh"
+#include "shim/host/user_namespace.hh"
 
 namespace oci_harden {
 
@@ -32,8 +36,6 @@ namespace {
 constexpr int kCapLastCapFallback = 40;
 // As many symlinks as the kernel follows in one lookup (MAXSYMLINKS).
 constexpr int kMaxSymlinks = 40;
-// The AppArmor profiles list: one short line per loaded profile (a few hundred on a desktop).
-constexpr size_t kMaxProfilesBytes = 4 << 20;
 
 std::string read_small_file(const char* path) {
   UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
@@ -45,18 +47,9 @@ std::string read_small_file(const char* path) {
 }
 
 // A whole file up to `max` bytes; "" when it cannot be opened or read, or is larger.
-std::string read_bounded_file(const char* path, size_t max) {
-  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return "";
-  std::string out;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 || out.size() + static_cast<size_t>(n) > max) return "";
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
+std::string read_bounded_file(const std::string& path, size_t max) {
+  auto text = read_file_bounded(path, max);
+  return text ? std::move(*text) : std::string();
 }
 
 // OCI namespace types → /proc/PID/ns/ names. An unknown type has no file (nullopt), rather
@@ -74,18 +67,6 @@ std::optional<NamespaceId> stat_ns(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return std::nullopt;
   return NamespaceId{st.st_dev, st.st_ino};
-}
-
-std::vector<std::string> split(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) parts.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return parts;
 }
 
 class RealHost : public Host {
@@ -119,7 +100,7 @@ class RealHost : public Host {
   // The resolved prefix is kept as one string ("" for "/") with the length it had before each
   // component, so ".." and a replaced link are a resize, not a rebuild.
   std::string canonical_path(const std::string& path) const override {
-    std::vector<std::string> todo = split(path);
+    std::vector<std::string> todo = written_parts(path);
     std::string done;
     std::vector<size_t> starts;  // done.size() before each component in it
     int links = 0;
@@ -141,7 +122,7 @@ class RealHost : public Host {
       if (!target) continue;
       if (++links > kMaxSymlinks) continue;  // the kernel would say ELOOP; keep it lexical
       // Magic links (/proc/self/root) read as "/" here: the path they name from our view.
-      std::vector<std::string> rest = split(*target);
+      std::vector<std::string> rest = written_parts(*target);
       done.resize(starts.back());
       starts.pop_back();
       if ((*target)[0] == '/') {
@@ -193,7 +174,7 @@ class RealHost : public Host {
   // into its user namespace): owner bits if the uid owns the directory, else group bits if the
   // gid does, else other bits. ACLs are not consulted.
   bool searchable_by(const std::string& dir, uint32_t uid, uint32_t gid) const override {
-    std::vector<std::string> parts = split(canonical_path(dir));
+    std::vector<std::string> parts = lexical_parts(canonical_path(dir));
     std::string so_far;
     for (size_t i = 0; i <= parts.size(); ++i) {
       if (i > 0) so_far += "/" + parts[i - 1];
@@ -211,7 +192,7 @@ class RealHost : public Host {
 
   bool apparmor_profile_loaded(const std::string& name) const override {
     return apparmor_profiles_list_has(
-        read_bounded_file("/sys/kernel/security/apparmor/profiles", kMaxProfilesBytes), name);
+        read_bounded_file("/sys/kernel/security/apparmor/profiles", kMaxApparmorProfilesBytes), name);
   }
 
   bool in_own_bounding_set(int cap) const override {
@@ -222,7 +203,7 @@ class RealHost : public Host {
   // lstat of each directory (the path is canonical, so none is a link unless one was swapped
   // in since: then it is not a directory and the answer is empty, which idmaps nothing).
   std::vector<DirAccess> ancestors(const std::string& path) const override {
-    std::vector<std::string> parts = split(canonical_path(path));
+    std::vector<std::string> parts = lexical_parts(canonical_path(path));
     std::vector<DirAccess> out;
     std::string so_far;
     for (const std::string& part : parts) {
@@ -288,24 +269,15 @@ class RealHost : public Host {
   // Update: the cgroup of `pid` from /proc/<pid>/cgroup; the cpu controller's v1 hierarchy where
   // there is one (a hybrid host keeps cpu on v1), else the unified one's cpu.max.
   std::optional<CpuBandwidth> cpu_bandwidth_of(pid_t pid) const override {
-    std::string cgroups = read_bounded_file(("/proc/" + std::to_string(pid) + "/cgroup").c_str(), 1 << 16);
+    std::string cgroups = read_bounded_file("/proc/" + std::to_string(pid) + "/cgroup", kMaxProcFileBytes);
     std::optional<std::string> v1, v2;
-    size_t start = 0;
-    while (start < cgroups.size()) {
-      size_t end = cgroups.find('\n', start);
-      if (end == std::string::npos) end = cgroups.size();
-      std::string line = cgroups.substr(start, end - start);
-      start = end + 1;
+    for (const std::string& line : split_at(cgroups, '\n')) {
       size_t c1 = line.find(':'), c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1);
       if (c2 == std::string::npos) continue;
       std::string id = line.substr(0, c1), ctls = line.substr(c1 + 1, c2 - c1 - 1), path = line.substr(c2 + 1);
       if (id == "0" && ctls.empty()) v2 = path;
-      size_t at = 0;
-      while (at <= ctls.size()) {
-        size_t comma = ctls.find(',', at);
-        if (comma == std::string::npos) comma = ctls.size();
-        if (ctls.compare(at, comma - at, "cpu") == 0 && comma - at == 3) v1 = path;
-        at = comma + 1;
+      for (const std::string& controller : split_at(ctls, ',')) {
+        if (controller == "cpu") v1 = path;
       }
     }
     auto number = [](const std::string& text, int64_t* out) {
@@ -373,7 +345,7 @@ class RealHost : public Host {
  public:
   // Read only when a spec names a profile on a host with AppArmor.
   std::optional<std::string> apparmor_profile_mode(const std::string& name) const override {
-    std::string list = read_bounded_file("/sys/kernel/security/apparmor/profiles", kMaxProfilesBytes);
+    std::string list = read_bounded_file("/sys/kernel/security/apparmor/profiles", kMaxApparmorProfilesBytes);
     size_t start = 0;
     while (!name.empty() && start < list.size()) {
       size_t end = list.find('\n', start);
@@ -461,7 +433,6 @@ class RealHost : public Host {
     return id;
   }
 
-  static constexpr size_t kMaxMountinfoBytes = 16 << 20;
   mutable std::mutex ident_mu_;
   mutable bool mounts_read_ = false;
   mutable std::vector<MountEntry> mounts_;
@@ -498,12 +469,7 @@ bool probe_idmapped_mount(const std::string& dir, uint32_t uid, uint32_t gid, ui
 
 bool apparmor_profiles_list_has(const std::string& list, const std::string& name) {
   if (name.empty()) return false;
-  size_t start = 0;
-  while (start < list.size()) {
-    size_t end = list.find('\n', start);
-    if (end == std::string::npos) end = list.size();
-    std::string line = list.substr(start, end - start);
-    start = end + 1;
+  for (const std::string& line : split_at(list, '\n')) {
     size_t mode = line.rfind(" (");
     if (mode == name.size() && line.back() == ')' && line.compare(0, mode, name) == 0) return true;
   }

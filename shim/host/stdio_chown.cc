@@ -10,6 +10,8 @@
 #include <climits>
 #include <cstdlib>
 
+#include "shim/core/lexical_path.hh"
+
 namespace oci_harden {
 
 namespace {
@@ -52,7 +54,7 @@ bool runtime_is_crun(const std::string& runtime) {
   char real[PATH_MAX];
   if (::realpath(runtime.c_str(), real) == nullptr) return false;  // exec fails too
   std::string name = real;
-  name = name.substr(name.rfind('/') + 1);
+  name = base_name(name);
   return name == "crun" || name.compare(0, 5, "crun-") == 0;
 }
 

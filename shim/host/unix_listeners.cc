@@ -28,11 +28,6 @@ namespace {
 
 constexpr int kTcpListen = 10;  // TCP_LISTEN: the state sock_diag reports for listening sockets
 
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
-using UniqueDir = std::unique_ptr<DIR, DirCloser>;
-
 // One sock_diag dump of the listening UNIX sockets bound to files: socket inode -> the name it
 // was bound to ("" when the kernel gives none) and the file (device, inode) it is bound to.
 std::map<ino_t, UnixListener> listening_sockets_bound_to_files() {

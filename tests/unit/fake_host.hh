@@ -10,6 +10,7 @@
 #include <string>
 
 #include "shim/core/host.hh"
+#include "shim/core/lexical_path.hh"
 
 namespace oci_harden {
 
@@ -203,40 +204,28 @@ class FakeHost : public Host {
 
 // Lexical canonicalisation with the fake symlink table (a link's target is absolute).
 inline std::string FakeHost::canonical_path(const std::string& path) const {
+  std::vector<std::string> todo = written_parts(path);
   std::vector<std::string> parts;
-  std::string pending = path;
   int hops = 0;
-  for (;;) {
-    parts.clear();
-    std::string out;
-    size_t i = 0;
-    bool restarted = false;
-    while (i <= pending.size()) {
-      size_t j = pending.find('/', i);
-      if (j == std::string::npos) j = pending.size();
-      std::string seg = pending.substr(i, j - i);
-      i = j + 1;
-      if (seg.empty() || seg == ".") continue;
-      if (seg == "..") {
-        if (!parts.empty()) parts.pop_back();
-        continue;
-      }
-      parts.push_back(seg);
-      std::string so_far;
-      for (const auto& p : parts) so_far += "/" + p;
-      auto link = symlinks.find(so_far);
-      if (link != symlinks.end() && hops < 40) {
-        ++hops;
-        pending = link->second + "/" + (i <= pending.size() ? pending.substr(i) : "");
-        restarted = true;
-        break;
-      }
+  size_t i = 0;
+  while (i < todo.size()) {
+    std::string seg = todo[i++];
+    if (seg == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
     }
-    if (!restarted) break;
+    parts.push_back(std::move(seg));
+    auto link = symlinks.find(join_parts(parts));
+    if (link != symlinks.end() && hops < 40) {
+      ++hops;
+      std::vector<std::string> rest = written_parts(link->second);
+      rest.insert(rest.end(), todo.begin() + static_cast<std::ptrdiff_t>(i), todo.end());
+      todo = std::move(rest);
+      i = 0;
+      parts.clear();
+    }
   }
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
+  return join_parts(parts);
 }
 
 }  // namespace oci_harden

@@ -96,15 +96,12 @@ void take_verdicts(RuleContext& ctx, OperationDecision* d) {
   d->refusals = std::move(ctx.refusals());
 }
 
-// As privileged.cc judges a container: engines list the capabilities they know (Docker 20.10
-// stops at 37, CAP_AUDIT_READ) even where the kernel has more, so `docker exec --privileged`
-// asks for 0..37, not 0..cap_last_cap.
-constexpr int kLastCapEveryEngineKnows = 37;
-
+// As privileged.cc judges a container: `docker exec --privileged` asks for the capabilities the
+// engine knows (last_capability_every_engine_knows), not 0..cap_last_cap; cap_last_cap
+// unreadable: judged by what engines send.
 bool requests_every_capability(const Json& process, const Host& host) {
   auto bounding = string_items(field_at(process, "capabilities.bounding"));
-  int last = std::min(host.cap_last_cap(), kLastCapEveryEngineKnows);
-  if (last < 0) last = kLastCapEveryEngineKnows;  // cap_last_cap unreadable: judge by what engines send
+  int last = last_capability_every_engine_knows(host.cap_last_cap());
   for (int n = 0; n <= last; ++n) {
     if (!has(bounding, capability_name(n))) return false;
   }

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "shim/core/lexical_path.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
 
@@ -69,11 +70,6 @@ bool judge_env(RuleContext& ctx, const Json& hook, const std::string& where) {
                "(the hook runs on the host as root)");
   }
   return clean;
-}
-
-std::string base_name(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 // The allowed binaries that exist on this host, stat'ed once, only for a spec with hooks.

@@ -21,22 +21,21 @@ namespace oci_harden {
 
 namespace {
 
-// The last capability every engine's own table knows (CAP_AUDIT_READ, Linux 3.16). Engines list
+// Whether the bounding set holds every capability --privileged gives. Engines list
 // --privileged capabilities from their own table, not the kernel's: Docker 28 on a kernel whose
 // cap_last_cap is 40 writes a bounding set of 0..37 (tests/golden/docker-captured/privileged.json).
 // Why this is safe: holding 0..37 means holding CAP_SYS_ADMIN, CAP_SYS_MODULE and the rest;
 // PERFMON, BPF and CHECKPOINT_RESTORE (38..40) add nothing CAP_SYS_ADMIN does not already give.
 // Requiring only the capabilities up to min(cap_last_cap, 37) refuses more, never less, than
-// requiring all of 0..cap_last_cap.
-constexpr int kLastCapEveryEngineKnows = 37;
+// requiring all of 0..cap_last_cap (last_capability_every_engine_knows; cap_last_cap
+// unreadable: 37, which fails closed).
 
 bool holds_every_capability(const Json& spec, int cap_last_cap) {
   std::set<int> held;
   for (const std::string& name : string_items(field_at(spec, "process.capabilities.bounding"))) {
     held.insert(capability_number(name));
   }
-  int last = std::min(cap_last_cap, kLastCapEveryEngineKnows);
-  if (last < 0) last = kLastCapEveryEngineKnows;  // cap_last_cap unreadable: fail closed
+  int last = last_capability_every_engine_knows(cap_last_cap);
   for (int n = 0; n <= last; ++n) {
     if (held.count(n) == 0) return false;
   }

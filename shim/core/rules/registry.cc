@@ -1,6 +1,7 @@
 // The table of rules, in the order they run, and the RuleContext bookkeeping they share.
 
 #include "shim/core/rule.hh"
+#include "shim/core/rule_ids.hh"
 
 #ifdef OCI_HARDEN_MUTATE_OFF
 #include <cstdio>
@@ -201,6 +202,14 @@ const RuleInfo* find_rule(const std::string& id) {
     if (id == r.id) return &r;
   }
   return nullptr;
+}
+
+bool is_rule_id(const std::string& id) {
+  if (find_rule(id) != nullptr) return true;
+  for (const RuleInfo& r : operation_rules()) {
+    if (id == r.id) return true;
+  }
+  return false;
 }
 
 }  // namespace oci_harden

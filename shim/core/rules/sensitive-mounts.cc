@@ -122,26 +122,13 @@ struct Pattern {
   bool literal = true;
 };
 
-// Components as written, ".." kept: "/proc/self/cwd/../../etc" goes through /proc/self even
-// though its lexical form (/proc/etc) does not.
-Parts written_parts(const std::string& path) {
-  Parts parts;
-  size_t i = 0;
-  while (i <= path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string seg = path.substr(i, j - i);
-    i = j + 1;
-    if (!seg.empty() && seg != ".") parts.push_back(std::move(seg));
-  }
-  return parts;
-}
-
 bool all_digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// "/proc/<x>" when the path goes through a process's /proc directory, else "".
+// "/proc/<x>" when the path goes through a process's /proc directory, else "". Components as
+// written, ".." kept: "/proc/self/cwd/../../etc" goes through /proc/self even though its
+// lexical form (/proc/etc) does not.
 std::string proc_traversal(const std::string& path) {
   Parts parts = written_parts(path);
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
@@ -153,13 +140,12 @@ std::string proc_traversal(const std::string& path) {
   return "";
 }
 
-std::string base_name(std::string exe) {
+std::string exe_name(std::string exe) {
   const std::string deleted = " (deleted)";  // the binary was replaced while it runs
   if (exe.size() > deleted.size() && exe.compare(exe.size() - deleted.size(), deleted.size(), deleted) == 0) {
     exe.resize(exe.size() - deleted.size());
   }
-  size_t slash = exe.rfind('/');
-  return slash == std::string::npos ? exe : exe.substr(slash + 1);
+  return base_name(exe);
 }
 
 // "ext4 /dev/vda": what a filesystem is, for messages.
@@ -183,8 +169,8 @@ class MountJudge {
     // The directories of the programs that run as host root for every container: the runtime
     // oci-harden execs and its hook. A container that could write them runs code in the next.
     for (const std::string& bin : {policy.runtime, policy.hook_path}) {
-      size_t slash = bin.rfind('/');
-      if (slash != std::string::npos && slash > 0) add_pattern(&sensitive_, bin.substr(0, slash));
+      std::string dir = dir_name(bin);
+      if (dir != "." && dir != "/") add_pattern(&sensitive_, dir);
     }
     // The audit log: a container that can write it, or its directory (where it can be replaced
     // by rename), rewrites the record of what it did. As a sensitive path the file makes its
@@ -331,7 +317,7 @@ class MountJudge {
   std::string engine_of(const std::vector<std::string>& exes) const {
     const auto& engines = ctx_.policy().engine_binaries;
     for (const std::string& exe : exes) {
-      if (std::find(engines.begin(), engines.end(), base_name(exe)) != engines.end()) return exe;
+      if (std::find(engines.begin(), engines.end(), exe_name(exe)) != engines.end()) return exe;
     }
     return "";
   }

@@ -46,10 +46,12 @@
 #include <charconv>
 #include <sstream>
 
+#include "shim/core/container_id.hh"
 #include "shim/core/lexical_path.hh"
 #include "shim/core/namespace_path.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
+#include "shim/core/state_dir.hh"
 
 namespace oci_harden {
 
@@ -107,12 +109,8 @@ Json mapping(uint32_t host_id, uint32_t size) {
   return Json::array({m});
 }
 
-bool valid_container_id(const std::string& id) {
-  return !id.empty() && id != "." && id != ".." && id.find('/') == std::string::npos;
-}
-
 std::string idmap_target(const RuleContext& ctx) {
-  return ctx.policy().state_dir + "/" + ctx.invocation().container_id + "/rootfs";
+  return idmapped_rootfs_path(ctx.policy().state_dir, ctx.invocation().container_id);
 }
 
 // The first process id (uid, gid, additional gid) the mapping cannot hold, as a reason.

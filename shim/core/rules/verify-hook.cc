@@ -4,6 +4,7 @@
 // (Docker's libnetwork-setkey, for one) are kept, and ours go last. Nothing is added when the
 // policy has no hook (not installed, or "hook": "none").
 
+#include "shim/core/lexical_path.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
 
@@ -18,8 +19,7 @@ namespace {
 // Without a timeout crun simply waits for the hook, which ends itself after
 // kHookTimeoutSeconds anyway (hooks/hook_main.cc).
 bool runtime_loses_hook_timeouts(const std::string& runtime) {
-  size_t slash = runtime.rfind('/');
-  return runtime.compare(slash == std::string::npos ? 0 : slash + 1, std::string::npos, "crun") == 0;
+  return base_name(runtime) == "crun";
 }
 
 Json hook_entry(const Policy& policy, const char* stage) {

@@ -13,6 +13,7 @@
 
 #include "shim/cli/report.hh"
 #include "shim/core/json.hh"
+#include "shim/core/harden.hh"
 #include "shim/host/audit.hh"
 
 namespace oci_harden {

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 
+#include "shim/core/bounded_read.hh"
 #include "shim/core/policy.hh"
 #include "shim/core/sha256.hh"
 #include "tests/unit/test_support.hh"
@@ -467,13 +468,13 @@ TEST_CASE("policy: OCI_HARDEN_POLICY is honoured by load_policy", "[policy]") {
 TEST_CASE("policy: read_file is bounded", "[policy]") {
   TempDir dir;
   std::string p = dir.write("f", std::string(100, 'x'));
-  auto ok = read_file(p, 100);
+  auto ok = read_file_bounded(p, 100);
   REQUIRE(ok.ok());
   CHECK(ok->size() == 100);
-  auto big = read_file(p, 99);
+  auto big = read_file_bounded(p, 99);
   REQUIRE_FALSE(big.ok());
   CHECK(big.error().message == p + ": larger than 99 bytes");
-  auto missing = read_file(dir.path + "/nope", 10);
+  auto missing = read_file_bounded(dir.path + "/nope", 10);
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().code == ErrorCode::kIo);
 }

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "shim/core/bounded_read.hh"
 #include "shim/core/json.hh"
 #include "shim/core/policy.hh"
 #include "shim/core/seccomp_check.hh"
@@ -112,7 +113,7 @@ TEST_CASE("seccomp_check: the shipped profiles are clean", "[seccomp_check]") {
   for (const char* file : {"profiles/seccomp-default.json", "profiles/seccomp-strict.json",
                            "profiles/seccomp-capability-groups.json"}) {
     INFO(file);
-    auto text = read_file(file, 16 << 20);
+    auto text = read_file_bounded(file, kMaxCheckedProfileBytes);
     REQUIRE(text);
     auto doc = parse_json(*text);
     REQUIRE(doc);

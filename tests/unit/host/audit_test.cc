@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "shim/core/harden.hh"
 #include "shim/host/audit.hh"
 #include "shim/core/spec.hh"
 #include "tests/unit/test_support.hh"

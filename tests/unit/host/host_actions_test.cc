@@ -16,6 +16,8 @@
 
 #include "shim/host/host_actions.hh"
 #include "tests/unit/test_support.hh"
+#include "shim/host/mount_root.hh"
+#include "shim/host/user_namespace.hh"
 
 namespace oci_harden {
 namespace {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "shim/core/policy.hh"
+#include "shim/core/rule.hh"
 #include "shim/host/audit.hh"
 
 namespace oci_harden {

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "shim/host/host_actions.hh"
+#include "shim/host/user_namespace.hh"
 #include "shim/host/real_host.hh"
 #include "tests/unit/test_support.hh"
 
