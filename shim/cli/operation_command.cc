@@ -31,9 +31,10 @@ namespace {
 
 // Runs `runtime [--root R] state ID` and returns its stdout (bounded).
 Result<std::string> runtime_state(const Policy& policy, const RuncArgs& args) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return make_error(ErrorCode::kIo, std::string("pipe: ") + std::strerror(errno));
-  UniqueFd rd(fds[0]), wr(fds[1]);
+  std::optional<Pipe> pipe = make_pipe();
+  if (!pipe) return make_error(ErrorCode::kIo, std::string("pipe: ") + std::strerror(errno));
+  UniqueFd& rd = pipe->read_end;
+  UniqueFd& wr = pipe->write_end;
   std::vector<std::string> words = {policy.runtime};
   if (!args.root.empty()) words.insert(words.end(), {"--root", args.root});
   words.insert(words.end(), {"state", args.container_id()});
@@ -105,9 +106,10 @@ RuntimeInput runtime_input(const RuncArgs& args, const Policy& policy, const Ope
 // update -r -: the runtime reads the (possibly clamped) resources from stdin, which oci-harden
 // has consumed; hand them over through a pipe made large enough to hold them whole.
 Status hand_stdin(const std::string& data) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return make_error(ErrorCode::kIo, std::string("pipe: ") + std::strerror(errno));
-  UniqueFd rd(fds[0]), wr(fds[1]);
+  std::optional<Pipe> pipe = make_pipe();
+  if (!pipe) return make_error(ErrorCode::kIo, std::string("pipe: ") + std::strerror(errno));
+  UniqueFd& rd = pipe->read_end;
+  UniqueFd& wr = pipe->write_end;
   if (data.size() > 65536 && ::fcntl(wr.get(), F_SETPIPE_SZ, static_cast<int>(data.size())) < 0) {
     return make_error(ErrorCode::kIo, std::string("pipe size: ") + std::strerror(errno));
   }
@@ -216,25 +218,6 @@ Outcome harden_exec_command(const RuncArgs& args, const Policy& loaded, const Ho
 
 namespace {
 
-// `update -r -`: the resources from stdin, bounded. Plain read(2): <iostream> would put the
-// iostream and locale set-up of the static libstdc++ on every oci-harden start.
-Result<std::string> read_stdin(size_t max_bytes) {
-  std::string out;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = ::read(0, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return make_error(ErrorCode::kIo, std::string("stdin: ") + std::strerror(errno));
-    }
-    if (n == 0) return out;
-    if (out.size() + static_cast<size_t>(n) > max_bytes) {
-      return make_error(ErrorCode::kSpec, "stdin: larger than " + std::to_string(max_bytes) + " bytes");
-    }
-    out.append(buf, static_cast<size_t>(n));
-  }
-}
-
 // The running container's CPU bandwidth, from the pid `state` names; nullopt when unknown.
 std::optional<Host::CpuBandwidth> current_cpu_bandwidth(const Policy& policy, const RuncArgs& args,
                                                         const Host& host) {
@@ -257,7 +240,7 @@ Outcome harden_update_command(const RuncArgs& args, const Policy& policy, const 
   if (r != nullptr) {
     std::string text;
     if (*r == "-") {
-      auto in = read_stdin(1 << 20);
+      auto in = read_fd_bounded(0, "stdin", 1 << 20, ErrorCode::kSpec);
       if (!in) return stop(kExitSpec, "update -r -: " + in.error().message);
       stdin_read = std::move(*in);
       text = *stdin_read;
