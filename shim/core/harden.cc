@@ -61,8 +61,8 @@ std::vector<std::string> judge_exception(const Json& spec, const Policy& policy,
   out->until = annotation_text(spec, until_key);
   for (const std::string& required : policy.opt_out_requires) {
     const std::string& key = required == "owner" ? owner_key : required == "reason" ? reason_key : until_key;
-    if (annotation_text(spec, key).empty()) {
-      why.push_back("annotations[" + to_json(Json::string(key)) + "] is missing or empty: the policy "
+    if (trim(annotation_text(spec, key)).empty()) {  // blank is empty: " " names no one
+      why.push_back("annotations[" + to_json(Json::string(key)) + "] is missing, empty or blank: the policy "
                     "requires every opt-out to carry its " + required + " (opt_out_requires)");
     }
   }
@@ -124,11 +124,18 @@ void want_private_stdio(const Json& spec, std::vector<HostAction>& actions) {
 
 }  // namespace
 
-bool rule_runs(const std::string& id, const Policy& policy, const Json& container_spec) {
+bool rule_runs(const std::string& id, const Policy& policy, const Json& container_spec,
+               std::optional<int64_t> now) {
   if (!policy.rule_enabled(id)) return false;
   // Only a rule the policy lets be opted out of can be: skip the annotation otherwise.
   if (!contains(policy.opt_out_allowed, id)) return true;
-  return !contains(decide_opt_outs(container_spec, policy).granted, id);
+  OptOuts opt_outs = decide_opt_outs(container_spec, policy);
+  if (!contains(opt_outs.granted, id)) return true;
+  // The exception is judged as at create, now: expired, malformed or lacking what
+  // opt_out_requires asks for (the policy may have changed since), it grants nothing.
+  Invocation inv{"", "", ""};
+  inv.now = now;
+  return !judge_exception(container_spec, policy, inv, &opt_outs).empty();
 }
 
 Decision harden_spec(Json spec, const Policy& policy, const Host& host, const Invocation& inv) {

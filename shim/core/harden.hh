@@ -46,7 +46,9 @@ std::string opt_out_detail_key(const Policy& policy, const char* detail);
 // Whether rule `id` runs for the container whose spec is `container_spec`: not in
 // disabled_rules, and not opted out of by the spec's annotation with the policy's leave. The one
 // test harden_spec (create rules) and the exec and update operations apply.
-bool rule_runs(const std::string& id, const Policy& policy, const Json& container_spec);
+// An exception with an end is judged against `now` (seconds, UTC; nullopt: it grants nothing).
+bool rule_runs(const std::string& id, const Policy& policy, const Json& container_spec,
+               std::optional<int64_t> now);
 
 Decision harden_spec(Json spec, const Policy& policy, const Host& host, const Invocation& inv);
 

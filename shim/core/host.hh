@@ -141,6 +141,10 @@ class Host {
   // Directories holding an engine socket (sensitive-mounts): every listening UNIX socket bound
   // to a file, with its holders' executables; read once per process, on first use.
   virtual std::vector<UnixListener> unix_listeners() const = 0;
+  // Exceptions of later operations (exec, update): the wall clock, seconds since the epoch
+  // (UTC), against which an opt-out's end is judged; nullopt (the default) when there is none,
+  // and then an exception with an end date grants nothing.
+  virtual std::optional<int64_t> now() const { return std::nullopt; }
 };
 
 }  // namespace oci_harden

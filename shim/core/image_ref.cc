@@ -120,6 +120,15 @@ std::string canonical_domain(const std::string& domain) {
 }  // namespace
 
 Result<ImageRef> parse_image_ref(const std::string& text) {
+  // An image ID (sha256:<hex>, or the bare 64 hex digits containerd's CRI plugin also accepts)
+  // names whatever image has that ID on the node, from any registry, and no registry at all:
+  // Docker reads it as an ID too, and refuses a 64-hex repository name.
+  auto all_hex = [](const std::string& h) {
+    return h.size() == 64 && h.find_first_not_of("0123456789abcdef") == std::string::npos;
+  };
+  if (all_hex(text) || (text.rfind("sha256:", 0) == 0 && all_hex(text.substr(7)))) {
+    return bad(text, "an image ID names no registry");
+  }
   ImageRef ref;
   std::string rest = text;
   if (size_t at = rest.find('@'); at != std::string::npos) {

@@ -145,7 +145,11 @@ Workload workload_for_engine(const Json& spec, const std::string& engine,
   w.engine = engine;
   if (w.engine == "kubernetes") {
     if (const std::string* ns = annotation(spec, kCriNamespaceAnnotation)) w.namespace_name = *ns;
-    if (const std::string* image = annotation(spec, kCriImageAnnotation)) w.image = *image;
+    // A container's image only: containerd before 2.0 writes none for a pod sandbox, so there the
+    // key can only have come through from the pod's own annotations (pod_annotations).
+    const std::string* type = annotation(spec, "io.kubernetes.cri.container-type");
+    const std::string* image = annotation(spec, kCriImageAnnotation);
+    if (image != nullptr && type != nullptr && *type == "container") w.image = *image;
   }
   for (const std::string& key : selector_labels) {
     if (const std::string* v = annotation(spec, key.c_str())) w.labels.emplace_back(key, *v);

@@ -443,6 +443,8 @@ class RealHost : public Host {
   std::optional<std::string> symlink_target(const std::string& path) const override { return link_target(path); }
 
   // Directories holding an engine socket (sensitive-mounts).
+  std::optional<int64_t> now() const override { return static_cast<int64_t>(::time(nullptr)); }
+
   std::vector<UnixListener> unix_listeners() const override {
     std::call_once(listeners_once_, [this] { listeners_ = all_unix_listeners(); });
     return listeners_;

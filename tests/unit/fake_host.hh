@@ -192,6 +192,10 @@ class FakeHost : public Host {
   }
 
   // Directories holding an engine socket: `listeners` (socket path -> executables) as bound.
+  // The clock of exec's and update's exceptions (Host::now); unset: none.
+  std::optional<int64_t> clock;
+  std::optional<int64_t> now() const override { return clock; }
+
   std::vector<UnixListener> unix_listeners() const override {
     std::vector<UnixListener> out;
     for (const auto& [path, exes] : listeners) {

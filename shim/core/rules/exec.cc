@@ -135,7 +135,7 @@ OperationDecision harden_exec_process(const Json& process_in, const Json& contai
   OperationDecision d;
   d.argv = argv;
   d.process = process_in;
-  if (!rule_runs("exec", policy, container_spec)) return d;
+  if (!rule_runs("exec", policy, container_spec, host.now())) return d;
   const Invocation inv{"exec", "", ""};
   RuleContext ctx(d.process, policy, host, inv);
   ctx.begin_rule("exec");
@@ -236,7 +236,7 @@ OperationDecision harden_exec_process(const Json& process_in, const Json& contai
 OperationDecision harden_exec_flags(const RuncArgs& args, const Json& container_spec,
                                     const Policy& policy, const Host& host) {
   OperationDecision d;
-  if (!rule_runs("exec", policy, container_spec)) {
+  if (!rule_runs("exec", policy, container_spec, host.now())) {
     d.argv = args.argv;
     return d;
   }

@@ -40,7 +40,12 @@ void rule_trusted_registries(RuleContext& ctx) {
   const Json* annotations = field(&ctx.spec(), "annotations");
   const char* first_key = nullptr;
   ImageRef first;
+  // containerd before 2.0 writes no image name for a pod sandbox: there io.kubernetes.cri.image-name
+  // can only have come through from the pod's own annotations (pod_annotations), so it is not read.
+  const Json* type = map_entry(annotations, "io.kubernetes.cri.container-type");
+  const bool sandbox = type != nullptr && type->is_string() && type->text() == "sandbox";
   for (const char* key : kImageAnnotations) {
+    if (sandbox && std::string(key) == "io.kubernetes.cri.image-name") continue;
     const Json* value = map_entry(annotations, key);
     if (value == nullptr) continue;
     if (!value->is_string()) {

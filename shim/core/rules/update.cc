@@ -279,7 +279,7 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
   d.resources = resources_in;
   d.argv = args.argv;
   if (!policy.rule_enabled("update")) return d;
-  if (container_spec != nullptr && !rule_runs("update", policy, *container_spec)) return d;
+  if (container_spec != nullptr && !rule_runs("update", policy, *container_spec, host.now())) return d;
   const Invocation inv{"update", args.container_id(), ""};
   RuleContext ctx(d.resources, policy, host, inv);
   ctx.begin_rule("update");

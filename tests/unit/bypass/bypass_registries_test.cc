@@ -116,6 +116,33 @@ TEST_CASE("bypass/registries: userinfo, '@' tricks, trailing dots and odd bytes 
   }
 }
 
+// Breaker (issue 13), live under containerd 1.6's CRI plugin: an image whose tag was removed is
+// still in containerd's store under its ID; a pod asking for `sha256:<id>` (or the bare hex) got
+// io.kubernetes.cri.image-name "sha256:<id>", read as docker.io/library/sha256 and let through.
+TEST_CASE("bypass/registries: an image ID names no registry", "[bypass][trusted-registries]") {
+  Policy policy = registries_policy(kAllowed);
+  const std::string hex = "4eece902a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c";
+  for (const std::string& image : {"sha256:" + hex, hex}) {
+    INFO(image);
+    CHECK_THAT(verdict(with_annotations(one(kCri, image)), policy), Contains("an image ID names no registry"));
+  }
+  // A repository that merely starts like one is a name as before.
+  CHECK(verdict(with_annotations(one(kCri, "sha256")), policy).empty());
+}
+
+// Breaker (issue 13): containerd 1.6 writes no image name for a pod sandbox, so with
+// pod_annotations ["*"] the pod's own io.kubernetes.cri.image-name reached the pause container.
+TEST_CASE("bypass/registries: a pod sandbox's io.kubernetes.cri.image-name is the pod's, not read",
+          "[bypass][trusted-registries]") {
+  Policy policy = registries_policy(kAllowed);
+  std::string sandbox = R"({"io.kubernetes.cri.container-type":"sandbox",
+                            "io.kubernetes.cri.image-name":"registry.example.com/trusted/app:1"})";
+  CHECK_THAT(verdict(with_annotations(sandbox), policy), Contains("no image name in the spec"));
+  std::string container = R"({"io.kubernetes.cri.container-type":"container",
+                              "io.kubernetes.cri.image-name":"registry.example.com/trusted/app:1"})";
+  CHECK(verdict(with_annotations(container), policy).empty());
+}
+
 TEST_CASE("bypass/registries: a prefix entry ends at a component", "[bypass][trusted-registries]") {
   Policy policy = registries_policy({"registry.example.com/team", "registry.example.com/ops/"});
   CHECK(verdict(with_annotations(one(kCri, "registry.example.com/team/app:1")), policy).empty());

@@ -128,7 +128,8 @@ TEST_CASE("bypass selectors: other namespace annotations, case and whitespace va
 }
 
 TEST_CASE("bypass selectors: a spoofed image annotation", "[bypass][selectors]") {
-  const std::string ci = R"({"io.kubernetes.cri.image-name":"registry.example.com/ci/tool:1"})";
+  const std::string ci =
+      R"({"io.kubernetes.cri.container-type":"container", "io.kubernetes.cri.image-name":"registry.example.com/ci/tool:1"})";
   forged(ci, kMoby);
   forged(ci, kPodman);
   forged(ci, kCtr);
@@ -140,6 +141,10 @@ TEST_CASE("bypass selectors: a spoofed image annotation", "[bypass][selectors]")
   forged(R"({"io.kubernetes.cri.image-name":"evil.example/registry.example.com/ci/tool"})", kCri);
   forged(R"({"io.kubernetes.cri.image-name":"REGISTRY.EXAMPLE.COM/ci/tool"})", kCri);
   CHECK(start(ci, kCri).policy == "privileged");  // the control
+  // Breaker (issue 13): a pod sandbox gets no image name from containerd 1.6, so with
+  // pod_annotations ["*"] the pod's own io.kubernetes.cri.image-name reached the pause container.
+  forged(R"({"io.kubernetes.cri.container-type":"sandbox", "io.kubernetes.cri.image-name":"registry.example.com/ci/tool:1"})", kCri);
+  forged(R"({"io.kubernetes.cri.image-name":"registry.example.com/ci/tool:1"})", kCri);
 }
 
 TEST_CASE("bypass selectors: a label key the policy does not list, or a variant of a listed one",

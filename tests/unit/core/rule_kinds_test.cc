@@ -145,4 +145,41 @@ TEST_CASE("update: a granted opt-out of the container turns update off", "[rule-
   CHECK_FALSE(update_needs_container_spec(policy_with({})));
 }
 
+// Breaker (issue 13), live with runc and Podman: an opt-out of exec/update with an end date
+// kept working after the end (exec --cap CAP_SYS_ADMIN kept it, update --pids-limit 100000 went
+// through); and opt_out_requires added to the policy later was ignored. Now judged as at create.
+static Json container_with(const std::string& annotations) {
+  auto spec = parse_spec(R"({"process":{"user":{"uid":1000,"gid":1000},"capabilities":{"bounding":["CAP_CHOWN"]}},)"
+                         R"("annotations":)" + annotations + "}");
+  REQUIRE(spec.ok());
+  return std::move(*spec);
+}
+
+TEST_CASE("bypass: an exec or update exception ends on its date, and meets opt_out_requires", "[rule-kinds][bypass]") {
+  const int64_t jan31_end = 1801439999;  // 2027-01-31T23:59:59Z
+  Json spec = container_with(R"({"org.oci-harden.opt-out":"exec,update",
+                                 "org.oci-harden.opt-out-until":"2027-01-31"})");
+  Json asked = sys_admin_process();
+  RuncArgs update = parse({"runc", "update", "--pids-limit", "100000", "c1"});
+  Policy p = policy_with({}, {"exec", "update"});
+  p.pids.max = 100;
+  FakeHost host;
+  host.clock = jan31_end;  // its last second: still granted
+  CHECK(harden_exec_process(asked, spec, p, host, {"runc", "exec"}).changes.empty());
+  CHECK(harden_update(update, Json(), p, host, std::nullopt, &spec).argv == update.argv);
+  host.clock = jan31_end + 1;  // the second after: exec and update are judged again
+  CHECK_FALSE(harden_exec_process(asked, spec, p, host, {"runc", "exec"}).changes.empty());
+  CHECK(harden_update(update, Json(), p, host, std::nullopt, &spec).argv != update.argv);
+  host.clock.reset();  // no clock: an end date cannot be judged, so it grants nothing
+  CHECK_FALSE(harden_exec_process(asked, spec, p, host, {"runc", "exec"}).changes.empty());
+  // A policy that now requires a reason: the exception without one grants nothing.
+  host.clock = jan31_end;
+  p.opt_out_requires = {"reason"};
+  CHECK_FALSE(harden_exec_process(asked, spec, p, host, {"runc", "exec"}).changes.empty());
+  // ...and a blank reason is no reason.
+  Json blank = container_with(R"({"org.oci-harden.opt-out":"exec","org.oci-harden.opt-out-reason":" ",
+                                  "org.oci-harden.opt-out-until":"2027-01-31"})");
+  CHECK_FALSE(harden_exec_process(asked, blank, p, host, {"runc", "exec"}).changes.empty());
+}
+
 }  // namespace oci_harden

@@ -96,11 +96,11 @@ TEST_CASE("selectors: the first match wins, the default applies otherwise", "[se
   CHECK(chosen(p, R"({"io.kubernetes.cri.sandbox-namespace":"kube-system"})").name == "privileged");
   // kube-system wins over the image selector after it.
   CHECK(chosen(p, R"({"io.kubernetes.cri.sandbox-namespace":"kube-system",
-                      "io.kubernetes.cri.image-name":"registry.example.com/ci/x:1"})").name == "privileged");
+                      "io.kubernetes.cri.container-type":"container", "io.kubernetes.cri.image-name":"registry.example.com/ci/x:1"})").name == "privileged");
   CHECK(chosen(p, R"({"io.kubernetes.cri.sandbox-namespace":"apps",
-                      "io.kubernetes.cri.image-name":"registry.example.com/ci/x:1"})").name == "baseline");
+                      "io.kubernetes.cri.container-type":"container", "io.kubernetes.cri.image-name":"registry.example.com/ci/x:1"})").name == "baseline");
   CHECK(chosen(p, R"({"io.kubernetes.cri.sandbox-namespace":"apps",
-                      "io.kubernetes.cri.image-name":"docker.io/library/busybox:latest"})").name == "default");
+                      "io.kubernetes.cri.container-type":"container", "io.kubernetes.cri.image-name":"docker.io/library/busybox:latest"})").name == "default");
   CHECK(chosen(p, R"({})", "/var/lib/containers/storage/overlay-containers/c1/userdata").name == "baseline");
   CHECK(chosen(p, R"({"example.com/tier":"batch"})", "/tmp/bundle").name == "baseline");
   CHECK(chosen(p, R"({"example.com/tier":"web"})", "/tmp/bundle").name == "default");
@@ -138,7 +138,7 @@ TEST_CASE("selectors: an image pattern is exact or a prefix ending in '*'", "[se
     "selectors": [{"match": {"image": "docker.io/library/busybox:1.36"}, "policy": "one"},
                   {"match": {"image": "registry.example.com/ci/*"}, "policy": "ci"}]})");
   auto with_image = [&](const std::string& image) {
-    return chosen(p, R"({"io.kubernetes.cri.image-name":")" + image + "\"}").name;
+    return chosen(p, R"({"io.kubernetes.cri.container-type":"container", "io.kubernetes.cri.image-name":")" + image + "\"}").name;
   };
   CHECK(with_image("docker.io/library/busybox:1.36") == "one");
   CHECK(with_image("docker.io/library/busybox:1.36.1") == "default");
