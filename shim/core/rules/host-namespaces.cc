@@ -62,21 +62,21 @@ void judge_path(RuleContext& ctx, const NamespaceKind& kind, size_t index, const
   const std::string& abs = *pinned;
   std::string named = std::string(kind.type) + " namespace " + abs;
   // Structured, for the audit log's readers: the entry's path, and which host namespace it may be.
-  const std::string field = where + ".path";
+  const std::string path_field = where + ".path";
   const std::string host_kind = std::string("host-") + kind.type + "-namespace";
   std::optional<NamespaceId> target = host.namespace_at(abs);
   if (!target) {
-    ctx.refuse(field, host_kind, named + " (" + where + ") cannot be inspected, so it may be the host's");
+    ctx.refuse(path_field, host_kind, named + " (" + where + ") cannot be inspected, so it may be the host's");
     return;
   }
   std::optional<NamespaceId> own = host.own_namespace(kind.type);
   if (!own) {
-    ctx.refuse(field, host_kind, named + " (" + where + ") cannot be compared with the host's");
+    ctx.refuse(path_field, host_kind, named + " (" + where + ") cannot be compared with the host's");
     return;
   }
   std::optional<NamespaceId> init = host.init_namespace(kind.type);
   if (*target == *own || (init && *target == *init)) {
-    ctx.refuse(field, host_kind, named + " is the host's" + kind.flag);
+    ctx.refuse(path_field, host_kind, named + " is the host's" + kind.flag);
   }
 }
 

@@ -179,7 +179,7 @@ void judge_cpu(const RuncArgs& args, const Policy& policy, int64_t cpu_milli,
     if (use) smallest = smallest ? std::min(*smallest, *use) : *use;
     if (!use || *use == q.value) continue;
     if (q.flag < 0) {
-      rcpu->set("quota", Json::integer(*use));
+      if (rcpu != nullptr) rcpu->set("quota", Json::integer(*use));  // a quota from -r's cpu object
     } else {
       size_t at = args.flag_spans[static_cast<size_t>(q.flag)].first;
       if (args.flag_spans[static_cast<size_t>(q.flag)].second == 2) {
@@ -235,7 +235,7 @@ void judge_unified_update(const Json& resources, const Maxima& max, const std::o
     bounds.period = current->period;
   }
   for (UnifiedController c : {UnifiedController::kPids, UnifiedController::kMemory, UnifiedController::kCpu}) {
-    for (std::string& why : judge_unified(*unified, c, bounds, "unified")) {
+    for (const std::string& why : judge_unified(*unified, c, bounds, "unified")) {
       judge.refuse("unified", "above-max", why);
     }
   }
