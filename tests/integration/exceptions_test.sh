@@ -90,7 +90,7 @@ check "malformed date: never started" never_started it-malformed
 B=$(new_bundle noreason '["true"]' "$optout | .annotations[\"org.oci-harden.opt-out-until\"] = \"$today\"")
 out=$(cd "$B" && "$OCIH" --root "$T/state" run it-noreason 2>&1)
 check "opt_out_requires: a missing reason is refused, naming the key" \
-  grep -q 'org.oci-harden.opt-out-reason"\] is missing or empty.*opt_out_requires' <<<"$out" || echo "$out"
+  grep -q 'org.oci-harden.opt-out-reason"\] is missing, empty or blank.*opt_out_requires' <<<"$out" || echo "$out"
 check "opt_out_requires: never started" never_started it-noreason
 
 # ---- 4. trusted-registries: another registry refused; an unknown image recorded
