@@ -15,6 +15,7 @@
 #include "shim/core/harden.hh"
 #include "shim/core/spec.hh"
 #include "tests/unit/fake_host.hh"
+#include "tests/unit/test_support.hh"
 
 namespace oci_harden {
 namespace {
@@ -24,14 +25,7 @@ using Catch::Matchers::Contains;
 const char* const kCri = "io.kubernetes.cri.image-name";
 const char* const kCrio = "io.kubernetes.cri-o.ImageName";
 
-std::string data_file(const std::string& name) {
-  std::string here = __FILE__;
-  std::ifstream in(here.substr(0, here.rfind('/') + 1) + "../data/" + name, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::data_file;
 
 // `runc spec` (root writable) with `annotations` set to the raw JSON object given.
 std::string with_annotations(const std::string& annotations) {

@@ -16,6 +16,7 @@
 #include "shim/core/selectors.hh"
 #include "shim/core/spec.hh"
 #include "tests/unit/fake_host.hh"
+#include "tests/unit/test_support.hh"
 
 namespace oci_harden {
 namespace {
@@ -39,14 +40,7 @@ const char* const kPolicy = R"({
   ]
 })";
 
-std::string data_file(const std::string& name) {
-  std::string here = __FILE__;
-  std::ifstream in(here.substr(0, here.rfind('/') + 1) + "../data/" + name, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using test::data_file;
 
 // `runc spec` without its pid namespace (the host's pid namespace), with `annotations` (raw JSON).
 std::string host_pid_spec(const std::string& annotations) {
