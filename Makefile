@@ -153,10 +153,12 @@ demo:
 # The benchmark's tools: the in-process harness and the stopwatch (bench/run.sh names both).
 # $(B)/oci-harden-dynlibc is oci-harden linked as it was before the static PIE (libc and libm
 # shared, the rest static), for part 5's side-by-side start-up figures.
-BENCH_TOOLS := $(B)/harden-bench $(B)/bench-timeit $(if $(SANITIZE),,$(B)/oci-harden-dynlibc)
+BENCH_TOOLS := $(B)/harden-bench $(B)/bench-timeit $(B)/seccomp-cost $(if $(SANITIZE),,$(B)/oci-harden-dynlibc)
 $(B)/oci-harden-dynlibc: $(B)/shim/cli/main.o $(B)/liboci-harden.a
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ $(LIBC_SHARED_LIBS) -o $@
 $(B)/harden-bench: $(B)/bench/harden_bench.o $(B)/liboci-harden.a
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(STATIC_LINK) $^ $(RUNTIME_LIBS) -o $@
+$(B)/seccomp-cost: $(B)/bench/seccomp_cost.o $(B)/liboci-harden.a
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(STATIC_LINK) $^ $(RUNTIME_LIBS) -o $@
 $(B)/bench-timeit: $(B)/bench/timeit.o
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ -o $@

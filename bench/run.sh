@@ -19,7 +19,8 @@
 #
 # Environment: BENCH_N (starts per variant in part 2, default 50), BENCH_DOCKER_N (part 3,
 # default 20), BENCH_WARMUP (default 5), BENCH_REWRITE_ROUNDS (part 1 rounds, default 5),
-# BENCH_PARTS (default "1 2 3 4 5"), BENCH_OUT (default bench/results.md).
+# BENCH_PARTS (default "1 2 3 4 5"), BENCH_OUT (default bench/results.md), BENCH_SECCOMP_N
+# (in-process seccomp compilations per profile, default 30).
 # Ends with "N passed, N failed": the checks are that every timed run succeeded and that the
 # comparisons compare what they claim to (e.g. hardenctl's output equals oci-harden's rewrite).
 set -uo pipefail
@@ -29,6 +30,7 @@ source tests/lib/common.sh
 source tests/e2e/engines.sh
 
 N=${BENCH_N:-50}
+SC_N=${BENCH_SECCOMP_N:-30}
 DN=${BENCH_DOCKER_N:-20}
 W=${BENCH_WARMUP:-5}
 ROUNDS=${BENCH_REWRITE_ROUNDS:-5}
@@ -41,7 +43,7 @@ TI=$REPO/build/bench-timeit
 JQW=$REPO/bench/jq-harden.sh
 
 need_root || exit_summary
-need runc jq busybox "$OH" "$OHC" "$HB" "$TI" || exit_summary
+need runc jq busybox "$OH" "$OHC" "$HB" "$TI" "$REPO/build/seccomp-cost" || exit_summary
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 
 T=$(mktemp -d /var/tmp/ocih-bench.XXXXXX) || exit 2
@@ -251,7 +253,7 @@ run_variants() {
 
 # The variants of the hardened config that start_overhead makes and times, and p2_table reports:
 # one piece taken out (seccomp, user namespace, hooks), or a smaller profile put in.
-PIECES="hnosec hnouser hnohook hnative hstrict"
+PIECES="hnosec hnouser hnohook hnative hstrict hdocker hx32"
 # What a config's seccomp profile lists: its architectures, and how many syscall names.
 profile_arches() { jq -r '.linux.seccomp.architectures | join(", ")' "$1"; }
 profile_names() { jq '[.linux.seccomp.syscalls[].names | length] | add' "$1"; }
@@ -286,6 +288,13 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
     '.linux.seccomp = ($strict[0] | .architectures = input.linux.seccomp.architectures)' "$hard" "$hard" \
     > "$T/fs/b-hstrict-$rt/config.json"
   jq 'del(.linux.seccomp)' "$hard" > "$T/fs/b-hnosec-$rt/config.json"
+  # The engine's own baseline: Docker's default profile exactly as dockerd sends it (x86_64, x86
+  # and x32; its names for Docker's default capabilities), from the captured Docker config. And
+  # the installed profile with the x32 section put back (what a kernel that runs x32 gets).
+  jq --slurpfile d tests/golden/docker-captured/plain.json '.linux.seccomp = $d[0].linux.seccomp' "$hard" \
+    > "$T/fs/b-hdocker-$rt/config.json"
+  jq '.linux.seccomp.architectures |= (if index("SCMP_ARCH_X32") then . else . + ["SCMP_ARCH_X32"] end)' "$hard" \
+    > "$T/fs/b-hx32-$rt/config.json"
   jq '.root.path = .annotations["org.oci-harden.rootfs"] | del(.linux.uidMappings, .linux.gidMappings) |
       .linux.namespaces |= map(select(.type != "user"))' "$hard" > "$T/fs/b-hnouser-$rt/config.json"
   jq 'del(.hooks)' "$hard" > "$T/fs/b-hnohook-$rt/config.json"
@@ -323,7 +332,11 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
   run_hnative() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hnative-$RT" hard; }
   setup_hstrict() { idmap_setup hard; }
   run_hstrict() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hstrict-$RT" hard; }
-  echo "== 2. start overhead under $rt: 8 variants × ($W warm-up + $N)"
+  setup_hdocker() { idmap_setup hard; }
+  run_hdocker() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hdocker-$RT" hard; }
+  setup_hx32() { idmap_setup hard; }
+  run_hx32() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hx32-$RT" hard; }
+  echo "== 2. start overhead under $rt: 12 variants × ($W warm-up + $N)"
   run_variants "p2-$rt" "$N" "$W" plain hard oh ohdisk jq $PIECES
   local v
   for v in plain hard oh ohdisk jq $PIECES; do check_runs "$rt $v" "$T/data/p2-$rt-$v" "$N"; done
@@ -428,6 +441,20 @@ p2_table() {  # p2_table RUNTIME
     echo "| installed: the default, $(profile_arches "$hard"), $(profile_names "$hard") names | $(ms "$mh") | - |"
     echo "| the native architecture alone ($(profile_arches "$T/fs/b-hnative-$rt/config.json"); 32-bit syscalls killed) | $(ms "$(med "$d-hnative")") | $(ms "$(paired "$d-hard" "$d-hnative")") |"
     echo "| profiles/seccomp-strict.json, same architectures, $(profile_names "$T/fs/b-hstrict-$rt/config.json") names | $(ms "$(med "$d-hstrict")") | $(ms "$(paired "$d-hard" "$d-hstrict")") |"
+    echo
+    echo "The engine's own default in its place: the installed profile against Docker's default as"
+    echo "dockerd sends it (a negative saving: the installed one compiles faster), and against the"
+    echo "installed one with the x32 section put back (what leaving out an ABI the kernel does not run saves)."
+    echo
+    echo "| profile | median ms | installed minus this, ms (paired median) |"
+    echo "|---|---:|---:|"
+    echo "| Docker's default ($(profile_arches "$T/fs/b-hdocker-$rt/config.json"), $(profile_names "$T/fs/b-hdocker-$rt/config.json") names) | $(ms "$(med "$d-hdocker")") | $(ms "$(paired "$d-hard" "$d-hdocker")") |"
+    echo "| the installed default with SCMP_ARCH_X32 added | $(ms "$(med "$d-hx32")") | $(ms "$(paired "$d-hard" "$d-hx32")") |"
+    echo
+    echo "The same profiles compiled in one process as runc does (build/seccomp-cost: libseccomp, $SC_N rounds, rotating):"
+    echo
+    "$REPO/build/seccomp-cost" --iterations "$SC_N" "$hard" "$T/fs/b-hdocker-$rt/config.json" "$T/fs/b-hx32-$rt/config.json" \
+      | sed "s|$T/fs/b-hard-$rt/config.json|installed default|; s|$T/fs/b-hdocker-$rt/config.json|Docker's default|; s|$T/fs/b-hx32-$rt/config.json|installed + x32|"
   } >> "$R"
 }
 

@@ -145,6 +145,11 @@ class Host {
   // (UTC), against which an opt-out's end is judged; nullopt (the default) when there is none,
   // and then an exception with an end date grants nothing.
   virtual std::optional<int64_t> now() const { return std::nullopt; }
+  // seccomp: whether the kernel runs x32 system calls (x86_64 only; Debian and most
+  // distributions build without CONFIG_X86_X32_ABI). A filter section for an ABI the kernel does
+  // not run can never match, and the runtime compiles it at every start. true (the default)
+  // where it cannot be known.
+  virtual bool runs_x32_syscalls() const { return true; }
 };
 
 }  // namespace oci_harden

@@ -306,6 +306,13 @@ const std::vector<std::string>& host_seccomp_architectures() {
   return arches;
 }
 
+std::vector<std::string> kernel_seccomp_architectures(bool runs_x32) {
+  std::vector<std::string> out;
+  for (const std::string& a : host_seccomp_architectures())
+    if (runs_x32 || a != "SCMP_ARCH_X32") out.push_back(a);
+  return out;
+}
+
 Result<SeccompEffect> judge_seccomp_effect(const Json& profile, const std::vector<ReferenceProfile>& references,
                                            const std::vector<std::string>& arches) {
   if (references.empty() || references[0].profile == nullptr)

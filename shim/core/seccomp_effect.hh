@@ -65,6 +65,9 @@ namespace oci_harden {
 // The seccomp architectures (OCI names) a kernel of the architecture this binary was built for
 // can present to a filter: its own and its compat ABIs. Empty where not known.
 const std::vector<std::string>& host_seccomp_architectures();
+// host_seccomp_architectures() without the ABIs the running kernel does not run (x32 where
+// `runs_x32` is false): the architectures a filter section can ever match on this host.
+std::vector<std::string> kernel_seccomp_architectures(bool runs_x32);
 
 // A profile a container's own profile may be as open as.
 struct ReferenceProfile {

@@ -6,6 +6,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -450,12 +451,34 @@ class RealHost : public Host {
     return listeners_;
   }
 
+  // seccomp: whether the kernel runs x32 system calls.
+  bool runs_x32_syscalls() const override {
+    static const bool runs = kernel_runs_x32_syscalls();
+    return runs;
+  }
+
  private:
   mutable std::once_flag listeners_once_;
   mutable std::vector<UnixListener> listeners_;
 };
 
 }  // namespace
+
+// getpid with the x32 bit, asked only where no seccomp filter is on this process: a filter
+// without an x32 section would kill it for a bad architecture (oci-harden run inside a container).
+// Under a filter, or on another architecture, the answer is "yes" (install the x32 section: only
+// slower, never weaker).
+bool kernel_runs_x32_syscalls() {
+#if defined(__x86_64__)
+  if (::prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 0) return true;
+  constexpr long kX32SyscallBit = 0x40000000L;
+  errno = 0;
+  long rc = ::syscall(kX32SyscallBit | SYS_getpid);
+  return !(rc == -1 && errno == ENOSYS);
+#else
+  return true;
+#endif
+}
 
 // The mode is the last parenthesised word of a line, so a name with spaces still compares whole.
 bool probe_idmapped_mount(const std::string& dir, uint32_t uid, uint32_t gid, uint32_t size) {

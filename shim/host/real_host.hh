@@ -21,6 +21,10 @@ bool probe_idmapped_mount(const std::string& dir, uint32_t uid, uint32_t gid, ui
 
 // Whether `list` (the text of /sys/kernel/security/apparmor/profiles: one "NAME (MODE)" line per
 // loaded profile) names the profile `name` exactly.
+// Whether the running kernel executes x32 system calls (Host::runs_x32_syscalls, uncached): a
+// getpid with the x32 bit, made only where this process has no seccomp filter; true otherwise.
+bool kernel_runs_x32_syscalls();
+
 bool apparmor_profiles_list_has(const std::string& list, const std::string& name);
 
 }  // namespace oci_harden

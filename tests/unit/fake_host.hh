@@ -195,6 +195,9 @@ class FakeHost : public Host {
   // The clock of exec's and update's exceptions (Host::now); unset: none.
   std::optional<int64_t> clock;
   std::optional<int64_t> now() const override { return clock; }
+  // Whether the kernel runs x32 system calls (the seccomp rule's architectures).
+  bool x32 = true;
+  bool runs_x32_syscalls() const override { return x32; }
 
   std::vector<UnixListener> unix_listeners() const override {
     std::vector<UnixListener> out;

@@ -8,9 +8,12 @@
 //
 // Architectures: a profile written for several kinds of host (the shipped ones list x86_64, x86,
 // x32, aarch64 and arm) is installed with only the architectures this host's kernel can present
-// to a filter: the one oci-harden was built for and its compat ABIs. runc and crun compile a
-// filter section for every architecture listed, and one that can never match costs as much as
-// one that can (bench/results.md: 12.6 ms of runc's start for the two arm ones on x86_64).
+// to a filter: the one oci-harden was built for and the compat ABIs its kernel runs (x32 only
+// where the kernel was built with it: Host::runs_x32_syscalls). runc and crun compile a filter
+// section for every architecture listed, and one that can never match costs as much as one that
+// can (bench/results.md: 12.6 ms of runc's start for the two arm ones on x86_64; the x32 section
+// is a third of the default profile's compilation). A call of an ABI left out reaches the
+// filter's bad-architecture action (killed), as the kernel without that ABI refuses it anyway.
 // A profile that lists none of them is installed as written.
 //
 // A profile the spec already carries (every Docker and Podman container has one; `--security-opt
@@ -72,10 +75,10 @@ Json summary(const Json* profile) {
   return s;
 }
 
-void keep_host_architectures(Json& profile) {
+void keep_host_architectures(Json& profile, const Host& h) {
   Json* arches = field(&profile, "architectures");
   if (arches == nullptr || !arches->is_array()) return;
-  const std::vector<std::string>& host = host_seccomp_architectures();
+  const std::vector<std::string> host = kernel_seccomp_architectures(h.runs_x32_syscalls());
   Json kept = Json::array();
   for (const Json& a : arches->items()) {
     if (a.is_string() && std::find(host.begin(), host.end(), a.text()) != host.end()) kept.push_back(a);
@@ -88,7 +91,7 @@ void keep_host_architectures(Json& profile) {
 // capability groups of the final bounding set.
 Json policy_profile_for(RuleContext& ctx) {
   Json profile = ctx.policy().seccomp_profile;
-  keep_host_architectures(profile);
+  keep_host_architectures(profile, ctx.host());
   std::vector<std::string> bounding = string_items(field_at(ctx.spec(), "process.capabilities.bounding"));
   Json* calls = field(&profile, "syscalls");
   if (calls == nullptr) calls = &profile.set("syscalls", Json::array());
@@ -182,7 +185,7 @@ bool own_profile_holds(const RuleContext& ctx, const Json& current, const Json& 
     const Json* d = engine_default(name);
     if (d != nullptr) refs.push_back(ReferenceProfile{name, d});
   }
-  const std::vector<std::string>& arches = host_seccomp_architectures();
+  const std::vector<std::string> arches = kernel_seccomp_architectures(ctx.host().runs_x32_syscalls());
   auto effect = arches.empty() ? Result<SeccompEffect>(make_error(ErrorCode::kSpec, "no known host architecture"))
                                : judge_seccomp_effect(current, refs, arches);
   *open = Json::object();
