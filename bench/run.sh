@@ -11,6 +11,8 @@
 #   4. memory           peak RSS of oci-hardenctl harden and oci-harden create per config size
 #   5. binary start-up  `--help` of each binary against /bin/true and against oci-harden with glibc
 #                       shared: time, page faults, linkage, dynamic-loader work (LD_DEBUG)
+#   6. concurrency      1, 100 and 500 starts at once, fake runtime and real runc, p50/p99 and the
+#                       audit lock's wait (bench/concurrency.sh)
 #
 # Every timed command is started by build/bench-timeit (posix_spawn, CLOCK_MONOTONIC, wait4), so
 # no shell runs inside an interval. Variants alternate, in an order that rotates every
@@ -19,7 +21,7 @@
 #
 # Environment: BENCH_N (starts per variant in part 2, default 50), BENCH_DOCKER_N (part 3,
 # default 20), BENCH_WARMUP (default 5), BENCH_REWRITE_ROUNDS (part 1 rounds, default 5),
-# BENCH_PARTS (default "1 2 3 4 5"), BENCH_OUT (default bench/results.md), BENCH_SECCOMP_N
+# BENCH_PARTS (default "1 2 3 4 5 6"), BENCH_OUT (default bench/results.md), BENCH_SECCOMP_N
 # (in-process seccomp compilations per profile, default 30).
 # Ends with "N passed, N failed": the checks are that every timed run succeeded and that the
 # comparisons compare what they claim to (e.g. hardenctl's output equals oci-harden's rewrite).
@@ -34,7 +36,7 @@ SC_N=${BENCH_SECCOMP_N:-30}
 DN=${BENCH_DOCKER_N:-20}
 W=${BENCH_WARMUP:-5}
 ROUNDS=${BENCH_REWRITE_ROUNDS:-5}
-PARTS=${BENCH_PARTS:-1 2 3 4 5}
+PARTS=${BENCH_PARTS:-1 2 3 4 5 6}
 OUT=${BENCH_OUT:-$REPO/bench/results.md}
 OH=$REPO/bin/oci-harden
 OHC=$REPO/bin/oci-hardenctl
@@ -665,6 +667,11 @@ if part 5; then
     echo
     echo "- the static PIE against the same code with glibc shared: $(fmt "$(paired "$T/data/p5-bstatic" "$T/data/p5-bdyn")") µs per start (paired median)"
   } >> "$R"
+fi
+
+if part 6; then
+  check "part 6: concurrency (bench/concurrency.sh)" bash bench/concurrency.sh "$T/part6.md"
+  [[ -f "$T/part6.md" ]] && cat "$T/part6.md" >> "$R"
 fi
 
 {
