@@ -5,9 +5,12 @@
 // reads as "no limit" — pids.limit <= 0 (0 leaves pids.max unset, negative writes "max"),
 // memory.limit <= 0, cpu.quota <= 0 — counts as above every maximum. OCI's memory.swap is
 // memory plus swap: set equal to the memory limit (no swap) where absent, unlimited or larger.
-// linux.resources.unified entries naming these limits (pids.max; memory.max, memory.swap.max;
-// cpu.max, cpu.max.burst) are written by runc and crun after the typed values and override them:
-// each is refused unless within the maximum (unified_limits.hh), whatever limits.above_max says.
+// linux.resources.unified entries naming these limits (pids.max; memory.max, memory.high,
+// memory.swap.max; cpu.max, cpu.max.burst) are written by runc and crun after the typed values
+// and override them: each is held to the same maximum (unified_limits.hh), clamped (rewritten to
+// the maximum, recorded as a change) or refused as limits.above_max says; a value the kernel
+// would read otherwise than as a plain decimal is refused either way. The result written last
+// is then within the policy whichever of the typed value and the entry the runtime keeps.
 
 #include <algorithm>
 #include <climits>
@@ -33,11 +36,21 @@ std::optional<int64_t> judge(RuleContext& ctx, const std::string& path, std::opt
   return max;
 }
 
-// Refuses each unified entry of controller c beyond the bounds.
+// Clamps or refuses each unified entry of controller c beyond the bounds. The map's keys are
+// file names, matched exactly (a Go map, not struct fields).
 void judge_unified_entries(RuleContext& ctx, UnifiedController c, const UnifiedBounds& bounds) {
-  const Json* unified = field_at(ctx.spec(), "linux.resources.unified");
+  Json* unified = field_at(ctx.spec(), "linux.resources.unified");
   if (unified == nullptr) return;
-  for (const std::string& why : judge_unified(*unified, c, bounds, "linux.resources.unified")) ctx.refuse(why);
+  for (const UnifiedExcess& e : judge_unified(*unified, c, bounds, "linux.resources.unified")) {
+    Json* entry = unified->get_exact(e.key);
+    if (e.clamped.empty() || ctx.policy().above_max == AboveMax::kRefuse || entry == nullptr) {
+      ctx.refuse(e.reason);
+      continue;
+    }
+    Json after = Json::string(e.clamped);
+    ctx.record("linux.resources.unified[\"" + e.key + "\"]", *entry, after);
+    *entry = std::move(after);
+  }
 }
 
 Json& resources(RuleContext& ctx) {
