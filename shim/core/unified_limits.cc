@@ -20,6 +20,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <optional>
+#include <utility>
 
 namespace oci_harden {
 
@@ -120,7 +121,37 @@ std::vector<UnifiedExcess> judge_unified(const Json& unified, UnifiedController 
   for (const auto& [key, value] : unified.members()) {
     if (!unified_key_is_limit(key, c)) continue;
     Verdict v = value.is_string() ? judge_one(key, value.text(), bounds) : Verdict{"not a string", ""};
-    if (!v.why.empty()) out.push_back(UnifiedExcess{key, where + "[\"" + key + "\"] is " + v.why, v.clamped});
+    if (v.why.empty()) continue;
+    UnifiedExcess e;
+    e.key = key;
+    e.reason = where + "[\"" + key + "\"] is " + v.why;
+    e.clamped = v.clamped;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::optional<int64_t> unified_decimal(const Json* unified, const std::string& key) {
+  const Json* v = unified != nullptr && unified->is_object() ? unified->get_exact(key) : nullptr;
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  auto n = plain_decimal(strip(v->text()));
+  if (!n || *n == 0) return std::nullopt;
+  return static_cast<int64_t>(*n);
+}
+
+std::optional<UnifiedCpuMax> unified_cpu_max(const Json* unified) {
+  const Json* v = unified != nullptr && unified->is_object() ? unified->get_exact("cpu.max") : nullptr;
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  std::string t = strip(v->text());
+  size_t sp = t.find_first_of(" \t\n");
+  auto q = plain_decimal(t.substr(0, sp));
+  if (!q || *q == 0) return std::nullopt;
+  UnifiedCpuMax out;
+  out.quota = static_cast<int64_t>(*q);
+  if (sp != std::string::npos) {
+    auto p = plain_decimal(strip(t.substr(sp)));
+    if (!p || *p == 0) return std::nullopt;
+    out.period = *p;
   }
   return out;
 }

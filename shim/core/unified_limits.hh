@@ -11,6 +11,7 @@
 #define OCI_HARDEN_UNIFIED_LIMITS_HH_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,19 @@ struct UnifiedExcess {
 // the field name (e.g. "linux.resources.unified"). A bound of INT64_MAX is no maximum.
 std::vector<UnifiedExcess> judge_unified(const Json& unified, UnifiedController c, const UnifiedBounds& bounds,
                                          const std::string& where);
+
+// What a unified entry leaves in the cgroup, where it is a plain decimal above 0: pids.max,
+// memory.max (bytes). nullopt for "max", another spelling, 0, or no such entry. `unified` may be
+// null.
+std::optional<int64_t> unified_decimal(const Json* unified, const std::string& key);
+
+// cpu.max as a plain "QUOTA [PERIOD]", QUOTA above 0; period 0 when the entry names none (the
+// cgroup's stays).
+struct UnifiedCpuMax {
+  int64_t quota = 0;
+  uint64_t period = 0;
+};
+std::optional<UnifiedCpuMax> unified_cpu_max(const Json* unified);
 
 }  // namespace oci_harden
 

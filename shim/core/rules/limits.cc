@@ -10,7 +10,9 @@
 // and override them: each is held to the same maximum (unified_limits.hh), clamped (rewritten to
 // the maximum, recorded as a change) or refused as limits.above_max says; a value the kernel
 // would read otherwise than as a plain decimal is refused either way. The result written last
-// is then within the policy whichever of the typed value and the entry the runtime keeps.
+// is then within the policy whichever of the typed value and the entry the runtime keeps. The
+// typed value is then set to what the entry leaves in the cgroup (a plain decimal above 0), so
+// the spec says what the kernel holds: the hook verifies the typed value.
 
 #include <algorithm>
 #include <climits>
@@ -69,6 +71,8 @@ void rule_pids_limit(RuleContext& ctx) {
   judge_unified_entries(ctx, UnifiedController::kPids, bounds);
   auto use = judge(ctx, "linux.resources.pids.limit", have, lim.default_value, max, have && *have <= 0);
   if (!use) return;
+  // runc and crun write the unified entry last: the typed value says what it leaves.
+  if (auto u = unified_decimal(field_at(ctx.spec(), "linux.resources.unified"), "pids.max"); u && *u <= max) use = u;
   Json& p = ensure_object(resources(ctx), "pids");
   ctx.set(p, "limit", Json::integer(*use), "linux.resources.pids.limit");
 }
@@ -83,6 +87,7 @@ void rule_memory_limit(RuleContext& ctx) {
   judge_unified_entries(ctx, UnifiedController::kMemory, bounds);
   auto use = judge(ctx, "linux.resources.memory.limit", have, lim.default_value, max, have && *have <= 0);
   if (!use) return;
+  if (auto u = unified_decimal(field_at(ctx.spec(), "linux.resources.unified"), "memory.max"); u && *u <= max) use = u;
   Json& m = ensure_object(resources(ctx), "memory");
   ctx.set(m, "limit", Json::integer(*use), "linux.resources.memory.limit");
   // Why: without a swap bound the container could page its way past the memory limit.
@@ -121,7 +126,19 @@ void rule_cpu_limit(RuleContext& ctx) {
   auto use = judge(ctx, "linux.resources.cpu.quota", quota, def, max_quota, quota && *quota <= 0);
   if (!use) return;
   Json& c = ensure_object(resources(ctx), "cpu");
-  if (period_json == nullptr) ctx.set(c, "period", Json::unsigned_integer(period), "linux.resources.cpu.period");
+  // A cpu.max within the bounds (judged, or clamped, above) is what the cgroup keeps: the typed
+  // quota, and its period where it names one, say the same.
+  auto u = unified_cpu_max(field_at(ctx.spec(), "linux.resources.unified"));
+  if (u && u->period == 0 && u->quota <= quota_for(max_milli)) {
+    use = u->quota;
+  } else if (u && u->period > 0) {
+    __int128 q = static_cast<__int128>(max_milli) * static_cast<__int128>(u->period) / 1000;
+    if (static_cast<__int128>(u->quota) <= q) {
+      use = u->quota;
+      ctx.set(c, "period", Json::unsigned_integer(u->period), "linux.resources.cpu.period");
+    }
+  }
+  if (field(&c, "period") == nullptr) ctx.set(c, "period", Json::unsigned_integer(period), "linux.resources.cpu.period");
   ctx.set(c, "quota", Json::integer(*use), "linux.resources.cpu.quota");
 }
 

@@ -2,8 +2,9 @@
 // a running container's limits; hold them to the policy's maxima, as at create. Clamped by
 // default, refused when limits.above_max says "refuse". A value runc reads as "unlimited"
 // (-1, or 0 for the cpu quota) counts as above every maximum. The CPU share is the quota over
-// the period, judged together (judge_cpu). The -r object's "unified" map (runc 1.1.5 ignores it
-// at update; crun 1.8.1 writes it after the typed values) is judged as at create: a key that is
+// the period, judged together (judge_cpu). The -r object's "unified" map (runc 1.1.5 reads it at
+// update too: on a cgroup v1 host it fails "cannot use unified on cgroup v1", observed; crun
+// 1.8.1 writes it after the typed values) is judged as at create: a key that is
 // not one file name is refused; a pids/memory/cpu limit entry beyond the maximum is clamped in
 // the -r object (or refused, as limits.above_max says), and refused when it cannot be clamped.
 
@@ -239,7 +240,7 @@ void judge_unified_update(Json& resources, const Maxima& max, const std::optiona
     for (const UnifiedExcess& e : judge_unified(*unified, c, bounds, "unified")) {
       Json* entry = unified->get_exact(e.key);
       if (e.clamped.empty() || policy.above_max == AboveMax::kRefuse || entry == nullptr) {
-        judge.refuse("unified", e.clamped.empty() ? "malformed" : "above-max", e.reason);
+        judge.refuse("unified", "above-max", e.reason);
         continue;
       }
       Json after = Json::string(e.clamped);

@@ -29,6 +29,7 @@ struct Outcome {
   std::vector<std::string> refusals;
   std::vector<Change> changes;
   Json unified;  // linux.resources.unified after the rule
+  Json spec;     // the whole spec after the rule
 };
 
 Outcome apply(RuleFn fn, const char* id, const std::string& spec_text, AboveMax above) {
@@ -46,6 +47,7 @@ Outcome apply(RuleFn fn, const char* id, const std::string& spec_text, AboveMax 
   for (const Refusal& r : ctx.refusals()) out.refusals.push_back(r.reason);
   out.changes = ctx.changes();
   if (const Json* u = field_at(*spec, "linux.resources.unified")) out.unified = *u;
+  out.spec = *spec;
   return out;
 }
 
@@ -195,6 +197,39 @@ TEST_CASE("unified: the limit rules clamp under above_max clamp, recording the c
   REQUIRE(odd.refusals.size() == 1);
   CHECK(odd.refusals[0].find("not a plain decimal") != std::string::npos);
   CHECK(entry(odd, "memory.max") == "64G");
+}
+
+TEST_CASE("unified: the typed limit says what the unified entry leaves in the cgroup") {
+  auto typed = [](const Outcome& o, const char* path) {
+    int64_t v = -1;
+    const Json* j = field_at(o.spec, path);
+    if (j == nullptr || !j->to_int64(&v)) return int64_t{-1};
+    return v;
+  };
+  // Clamped entries: the typed values are the maxima too (the hook verifies the typed value).
+  const std::string lifting = with_unified(R"({"pids.max":"max","memory.max":"max","cpu.max":"max 100000"})");
+  CHECK(typed(apply(rule_pids_limit, "pids-limit", lifting, AboveMax::kClamp), "linux.resources.pids.limit") == 32768);
+  Outcome m = apply(rule_memory_limit, "memory-limit", lifting, AboveMax::kClamp);
+  CHECK(typed(m, "linux.resources.memory.limit") == FakeHost().memory_bytes());
+  CHECK(typed(m, "linux.resources.memory.swap") == FakeHost().memory_bytes());
+  Outcome c = apply(rule_cpu_limit, "cpu-limit", lifting, AboveMax::kClamp);
+  CHECK(typed(c, "linux.resources.cpu.quota") == 400000);
+  CHECK(typed(c, "linux.resources.cpu.period") == 100000);
+  // Within the policy: the entry, not the default, is what the cgroup holds.
+  const std::string within = with_unified(R"({"pids.max":"100","memory.max":"1048576","cpu.max":"20000 10000"})");
+  CHECK(typed(apply(rule_pids_limit, "pids-limit", within, AboveMax::kClamp), "linux.resources.pids.limit") == 100);
+  CHECK(typed(apply(rule_memory_limit, "memory-limit", within, AboveMax::kClamp), "linux.resources.memory.limit") == 1048576);
+  Outcome cw = apply(rule_cpu_limit, "cpu-limit", within, AboveMax::kClamp);
+  CHECK(typed(cw, "linux.resources.cpu.quota") == 20000);
+  CHECK(typed(cw, "linux.resources.cpu.period") == 10000);
+  // A quota alone keeps the typed period.
+  Outcome q = apply(rule_cpu_limit, "cpu-limit", with_unified(R"({"cpu.max":"30000"})", R"("cpu":{"period":10000},)"),
+                    AboveMax::kClamp);
+  CHECK(typed(q, "linux.resources.cpu.quota") == 30000);
+  CHECK(typed(q, "linux.resources.cpu.period") == 10000);
+  // "0" (no process may start) is left to the entry: a typed 0 reads as no limit to runc.
+  CHECK(typed(apply(rule_pids_limit, "pids-limit", with_unified(R"({"pids.max":"0"})"), AboveMax::kClamp),
+              "linux.resources.pids.limit") == 1024);
 }
 
 TEST_CASE("unified: the limit rules refuse under above_max refuse, naming the field") {
