@@ -5,9 +5,14 @@
 // reads as "no limit" — pids.limit <= 0 (0 leaves pids.max unset, negative writes "max"),
 // memory.limit <= 0, cpu.quota <= 0 — counts as above every maximum. OCI's memory.swap is
 // memory plus swap: set equal to the memory limit (no swap) where absent, unlimited or larger.
-// linux.resources.unified entries naming these limits (pids.max; memory.max, memory.swap.max;
-// cpu.max, cpu.max.burst) are written by runc and crun after the typed values and override them:
-// each is refused unless within the maximum (unified_limits.hh), whatever limits.above_max says.
+// linux.resources.unified entries naming these limits (pids.max; memory.max, memory.high,
+// memory.swap.max; cpu.max, cpu.max.burst) are written by runc and crun after the typed values
+// and override them: each is held to the same maximum (unified_limits.hh), clamped (rewritten to
+// the maximum, recorded as a change) or refused as limits.above_max says; a value the kernel
+// would read otherwise than as a plain decimal is refused either way. The result written last
+// is then within the policy whichever of the typed value and the entry the runtime keeps. The
+// typed value is then set to what the entry leaves in the cgroup (a plain decimal above 0), so
+// the spec says what the kernel holds: the hook verifies the typed value.
 
 #include <algorithm>
 #include <climits>
@@ -33,11 +38,21 @@ std::optional<int64_t> judge(RuleContext& ctx, const std::string& path, std::opt
   return max;
 }
 
-// Refuses each unified entry of controller c beyond the bounds.
+// Clamps or refuses each unified entry of controller c beyond the bounds. The map's keys are
+// file names, matched exactly (a Go map, not struct fields).
 void judge_unified_entries(RuleContext& ctx, UnifiedController c, const UnifiedBounds& bounds) {
-  const Json* unified = field_at(ctx.spec(), "linux.resources.unified");
+  Json* unified = field_at(ctx.spec(), "linux.resources.unified");
   if (unified == nullptr) return;
-  for (const std::string& why : judge_unified(*unified, c, bounds, "linux.resources.unified")) ctx.refuse(why);
+  for (const UnifiedExcess& e : judge_unified(*unified, c, bounds, "linux.resources.unified")) {
+    Json* entry = unified->get_exact(e.key);
+    if (e.clamped.empty() || ctx.policy().above_max == AboveMax::kRefuse || entry == nullptr) {
+      ctx.refuse(e.reason);
+      continue;
+    }
+    Json after = Json::string(e.clamped);
+    ctx.record("linux.resources.unified[\"" + e.key + "\"]", *entry, after);
+    *entry = std::move(after);
+  }
 }
 
 Json& resources(RuleContext& ctx) {
@@ -56,6 +71,8 @@ void rule_pids_limit(RuleContext& ctx) {
   judge_unified_entries(ctx, UnifiedController::kPids, bounds);
   auto use = judge(ctx, "linux.resources.pids.limit", have, lim.default_value, max, have && *have <= 0);
   if (!use) return;
+  // runc and crun write the unified entry last: the typed value says what it leaves.
+  if (auto u = unified_decimal(field_at(ctx.spec(), "linux.resources.unified"), "pids.max"); u && *u <= max) use = u;
   Json& p = ensure_object(resources(ctx), "pids");
   ctx.set(p, "limit", Json::integer(*use), "linux.resources.pids.limit");
 }
@@ -70,6 +87,7 @@ void rule_memory_limit(RuleContext& ctx) {
   judge_unified_entries(ctx, UnifiedController::kMemory, bounds);
   auto use = judge(ctx, "linux.resources.memory.limit", have, lim.default_value, max, have && *have <= 0);
   if (!use) return;
+  if (auto u = unified_decimal(field_at(ctx.spec(), "linux.resources.unified"), "memory.max"); u && *u <= max) use = u;
   Json& m = ensure_object(resources(ctx), "memory");
   ctx.set(m, "limit", Json::integer(*use), "linux.resources.memory.limit");
   // Why: without a swap bound the container could page its way past the memory limit.
@@ -108,7 +126,19 @@ void rule_cpu_limit(RuleContext& ctx) {
   auto use = judge(ctx, "linux.resources.cpu.quota", quota, def, max_quota, quota && *quota <= 0);
   if (!use) return;
   Json& c = ensure_object(resources(ctx), "cpu");
-  if (period_json == nullptr) ctx.set(c, "period", Json::unsigned_integer(period), "linux.resources.cpu.period");
+  // A cpu.max within the bounds (judged, or clamped, above) is what the cgroup keeps: the typed
+  // quota, and its period where it names one, say the same.
+  auto u = unified_cpu_max(field_at(ctx.spec(), "linux.resources.unified"));
+  if (u && u->period == 0 && u->quota <= quota_for(max_milli)) {
+    use = u->quota;
+  } else if (u && u->period > 0) {
+    __int128 q = static_cast<__int128>(max_milli) * static_cast<__int128>(u->period) / 1000;
+    if (static_cast<__int128>(u->quota) <= q) {
+      use = u->quota;
+      ctx.set(c, "period", Json::unsigned_integer(u->period), "linux.resources.cpu.period");
+    }
+  }
+  if (field(&c, "period") == nullptr) ctx.set(c, "period", Json::unsigned_integer(period), "linux.resources.cpu.period");
   ctx.set(c, "quota", Json::integer(*use), "linux.resources.cpu.quota");
 }
 

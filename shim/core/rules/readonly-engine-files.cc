@@ -17,13 +17,17 @@ void rule_readonly_engine_files(RuleContext& ctx) {
     if (dest != "/etc/hosts" && dest != "/etc/hostname" && dest != "/etc/resolv.conf") continue;
     if (!is_bind_mount(m)) continue;
     std::vector<std::string> opts = string_items(field(&m, "options"));
-    // runc applies the options in order: the last of "ro" and "rw" wins. Drop every "rw" and end
-    // with "ro", so the result is read-only whatever came before.
+    // runc applies the options in order: the last of "ro" and "rw" wins. Drop every "rw" and
+    // keep or add "ro", so the result is read-only whatever came before. An "ro" stays where the
+    // engine wrote it: the same options in another order are not a change.
     std::vector<std::string> out;
+    bool ro = false;
     for (const auto& o : opts) {
-      if (o != "rw" && o != "ro") out.push_back(o);
+      if (o == "rw") continue;
+      ro = ro || o == "ro";
+      out.push_back(o);
     }
-    out.push_back("ro");
+    if (!ro) out.push_back("ro");
     if (out != opts) ctx.set(m, "options", string_array(out), json_path_index("mounts", i) + ".options");
   }
 }

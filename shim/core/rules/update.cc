@@ -2,9 +2,11 @@
 // a running container's limits; hold them to the policy's maxima, as at create. Clamped by
 // default, refused when limits.above_max says "refuse". A value runc reads as "unlimited"
 // (-1, or 0 for the cpu quota) counts as above every maximum. The CPU share is the quota over
-// the period, judged together (judge_cpu). The -r object's "unified" map (runc 1.1.5 ignores it
-// at update; crun 1.8.1 writes it after the typed values) is judged as at create: a key that is
-// not one file name, or a pids/memory/cpu limit entry beyond the maximum, is refused.
+// the period, judged together (judge_cpu). The -r object's "unified" map (runc 1.1.5 reads it at
+// update too: on a cgroup v1 host it fails "cannot use unified on cgroup v1", observed; crun
+// 1.8.1 writes it after the typed values) is judged as at create: a key that is
+// not one file name is refused; a pids/memory/cpu limit entry beyond the maximum is clamped in
+// the -r object (or refused, as limits.above_max says), and refused when it cannot be clamped.
 
 #include <algorithm>
 #include <cctype>
@@ -218,9 +220,9 @@ void judge_cpu(const RuncArgs& args, const Policy& policy, int64_t cpu_milli,
 
 // The -r object's unified map. A cpu.max without a period keeps the container's: the typed
 // period the same object writes first, else the current one; unknown, it is refused.
-void judge_unified_update(const Json& resources, const Maxima& max, const std::optional<Host::CpuBandwidth>& current,
-                          UpdateJudge& judge) {
-  const Json* unified = resources.is_object() ? field(&resources, "unified") : nullptr;
+void judge_unified_update(Json& resources, const Maxima& max, const std::optional<Host::CpuBandwidth>& current,
+                          const Policy& policy, UpdateJudge& judge) {
+  Json* unified = resources.is_object() ? field(&resources, "unified") : nullptr;
   if (unified == nullptr || !unified->is_object()) return;
   for (const auto& [key, value] : unified->members()) {
     std::string why = unified_key_bad_name(key);
@@ -235,8 +237,15 @@ void judge_unified_update(const Json& resources, const Maxima& max, const std::o
     bounds.period = current->period;
   }
   for (UnifiedController c : {UnifiedController::kPids, UnifiedController::kMemory, UnifiedController::kCpu}) {
-    for (const std::string& why : judge_unified(*unified, c, bounds, "unified")) {
-      judge.refuse("unified", "above-max", why);
+    for (const UnifiedExcess& e : judge_unified(*unified, c, bounds, "unified")) {
+      Json* entry = unified->get_exact(e.key);
+      if (e.clamped.empty() || policy.above_max == AboveMax::kRefuse || entry == nullptr) {
+        judge.refuse("unified", "above-max", e.reason);
+        continue;
+      }
+      Json after = Json::string(e.clamped);
+      judge.change("unified[\"" + e.key + "\"]", *entry, after);
+      *entry = std::move(after);
     }
   }
 }
@@ -336,7 +345,7 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
   // After the in-place rewrites above: judge_cpu may insert a flag into argv, which moves the
   // words after it (the spans above are the parsed argv's).
   judge_cpu(args, policy, max.cpu_milli, current, judge, &d);
-  judge_unified_update(d.resources, max, current, judge);
+  judge_unified_update(d.resources, max, current, policy, judge);
   d.changes = std::move(ctx.changes());
   d.refusals = std::move(ctx.refusals());
   return d;
