@@ -182,6 +182,11 @@ install: all
 	[ -e $(DESTDIR)$(SYSCONFDIR)/oci-harden/policy.json ] || \
 	  install -m 0644 profiles/policy-default.json $(DESTDIR)$(SYSCONFDIR)/oci-harden/policy.json
 	-chown root:root $(DESTDIR)$(SYSCONFDIR)/oci-harden $(DESTDIR)$(SYSCONFDIR)/oci-harden/policy.json 2>/dev/null
+	# The logrotate file is a conffile: installed where none is, an administrator's edited one kept
+	# (the shipped one stays in $(SHAREDIR)/deploy/logrotate.d to compare with).
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	[ -e $(DESTDIR)$(SYSCONFDIR)/logrotate.d/oci-harden ] || \
+	  install -m 0644 deploy/logrotate.d/oci-harden $(DESTDIR)$(SYSCONFDIR)/logrotate.d/oci-harden
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS)))
