@@ -156,8 +156,9 @@ Result<EngineConfigEdit> edit_podman(const std::string& text, const std::string&
   if (!parsed) return parsed.error();
   TomlDocument doc = std::move(*parsed);
   EngineConfigEdit edit;
-  auto st = set_toml(&doc, {"engine", "runtimes", r.runtime_name}, TomlValue::string_array({r.runtime_path}), &edit);
-  if (st && r.make_default) st = set_toml(&doc, {"engine", "runtime"}, TomlValue::string(r.runtime_name), &edit);
+  Status st = Ok{};
+  if (r.make_default) st = set_toml(&doc, {"engine", "runtime"}, TomlValue::string(r.runtime_name), &edit);
+  if (st) st = set_toml(&doc, {"engine", "runtimes", r.runtime_name}, TomlValue::string_array({r.runtime_path}), &edit);
   if (!st) return st.error();
   edit.text = edit.changed ? doc.text() : text;
   return edit;
