@@ -2,6 +2,7 @@
 
 #include "shim/core/engine_config.hh"
 
+#include <cstdlib>
 #include <utility>
 
 #include "shim/core/json.hh"
@@ -39,12 +40,23 @@ void pretty(const Json& v, int depth, std::string* out) {
   }
 }
 
+// ":LINE" for a JSON parse error that names its byte ("... at byte N: ..."), else "".
+std::string json_error_line(const std::string& text, const std::string& message) {
+  size_t at = message.find("at byte ");
+  if (at == std::string::npos) return "";
+  size_t byte = std::strtoul(message.c_str() + at + 8, nullptr, 10);
+  size_t line = 1;
+  for (size_t i = 0; i < byte && i < text.size(); ++i) line += text[i] == '\n' ? 1 : 0;
+  return ":" + std::to_string(line);
+}
+
 // Docker: runtimes.NAME = {"path": PATH} (never runtimeArgs: dockerd then writes a shell wrapper
 // that does not exec, see README), default-runtime = NAME with --default.
 Result<EngineConfigEdit> edit_docker(const std::string& text, const std::string& name, const EngineConfigRequest& r) {
   bool blank = text.find_first_not_of(" \t\r\n") == std::string::npos;
   auto parsed = blank ? Result<Json>(Json::object()) : parse_json(text);
-  if (!parsed) return make_error(ErrorCode::kSpec, name + ": not valid JSON: " + parsed.error().message);
+  if (!parsed) return make_error(ErrorCode::kSpec, name + json_error_line(text, parsed.error().message) +
+                                                    ": not valid JSON: " + parsed.error().message);
   Json doc = std::move(*parsed);
   if (!doc.is_object()) return make_error(ErrorCode::kSpec, name + ": not a JSON object");
   EngineConfigEdit edit;

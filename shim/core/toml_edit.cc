@@ -162,7 +162,7 @@ Status Parser::newline() {
 }
 
 Result<std::string> Parser::basic_string() {
-  if (peek(1) == '"' && peek(2) == '"') return fail("multi-line strings (\"\"\") are not supported");
+  if (peek(1) == '"' && peek(2) == '"') return fail(R"(multi-line strings (""") are not supported)");
   ++pos_;
   std::string out;
   for (;;) {
@@ -404,7 +404,7 @@ Result<std::vector<TomlDocument::Entry>> Parser::run() {
       const TomlPath& shorter = other.path.size() < e.path.size() ? other.path : e.path;
       const auto& shorter_entry = other.path.size() < e.path.size() ? other : e;
       const TomlPath& longer = other.path.size() < e.path.size() ? e.path : other.path;
-      if (!same && shorter_entry.kind == TomlDocument::Entry::Kind::kKeyValue &&
+      if (shorter_entry.kind == TomlDocument::Entry::Kind::kKeyValue &&
           std::equal(shorter.begin(), shorter.end(), longer.begin())) {
         line_ = e.first_line;
         return fail(toml_path_text(longer) + " is inside the value " + toml_path_text(shorter) + " (line " +

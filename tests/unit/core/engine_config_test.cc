@@ -100,7 +100,8 @@ TEST_CASE("configure: files it cannot keep are refused, naming file, line and fa
                 "version = 2\n[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.hardened]\npod_annotations = \"x\"\n")
             .find("pod_annotations is not an array") != std::string::npos);
   CHECK(refused(Engine::kPodman, "[engine]\n[[engine.service_destinations]]\n").find("f:2: arrays of tables") == 0);
-  CHECK(refused(Engine::kDocker, "{\"runtimes\": {").find("f: not valid JSON") == 0);
+  CHECK(refused(Engine::kDocker, "{\"runtimes\": {").find("f:1: not valid JSON") == 0);
+  CHECK(refused(Engine::kDocker, "{\n  \"a\": 1,\n  \"b\": x\n}\n").find("f:3: not valid JSON") == 0);
   CHECK(refused(Engine::kDocker, "[]") == "f: not a JSON object");
   CHECK(refused(Engine::kDocker, "{\"runtimes\": []}") == "f: \"runtimes\" is not an object");
   EngineConfigRequest bad = request(Engine::kDocker);
