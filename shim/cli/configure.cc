@@ -141,6 +141,7 @@ Result<ConfigureOutcome> configure_engine(const ConfigureOptions& options) {
   out.changed = edit->changed || !out.existed;
   out.text = edit->text;
   out.done = edit->done;
+  out.warnings = edit->warnings;
   if (options.dry_run || !out.changed) return out;
   if (!out.existed) {
     struct stat dst;

@@ -25,6 +25,7 @@ struct ConfigureOutcome {
   std::string text;          // the file as it is (or would be, for a dry run) after the edit
   std::string backup_path;   // the copy of the old file, when one was made
   std::vector<std::string> done;
+  std::vector<std::string> warnings;
 };
 
 Result<ConfigureOutcome> configure_engine(const ConfigureOptions& options);

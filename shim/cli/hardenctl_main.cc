@@ -310,6 +310,7 @@ int cmd_configure(const std::vector<std::string>& args) {
     std::fprintf(stderr, "oci-hardenctl: %s; nothing changed\n", out.error().message.c_str());
     return out.error().code == ErrorCode::kUsage ? kUsage : kBadInput;
   }
+  for (const auto& w : out->warnings) std::fprintf(stderr, "oci-hardenctl: warning: %s\n", w.c_str());
   if (co.dry_run) {
     std::fwrite(out->text.data(), 1, out->text.size(), stdout);
     std::fprintf(stderr, "oci-hardenctl: dry run: %s %s; nothing written\n", out->path.c_str(),

@@ -137,6 +137,15 @@ Result<EngineConfigEdit> edit_containerd(const std::string& text, const std::str
                           "run `containerd config migrate` (containerd 1.7 and later) or edit it by hand");
   }
   EngineConfigEdit edit;
+  // A CRI plugin the file disables never reads these runtimes: say so rather than pretend.
+  if (const TomlValue* disabled = doc.get({"disabled_plugins"}); disabled != nullptr) {
+    for (const auto& item : disabled->items) {
+      if (item.text == cri[1] || item.text == "cri")
+        edit.warnings.push_back(name + ": disabled_plugins disables the CRI plugin (\"" + item.text +
+                                "\"): its runtimes, and this one, are used only once it is enabled; "
+                                "ctr takes --runc-binary instead");
+    }
+  }
   TomlPath rt = cri;
   rt.insert(rt.end(), {"runtimes", r.runtime_name});
   auto at = [&](std::initializer_list<std::string> tail) {

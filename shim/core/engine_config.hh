@@ -32,6 +32,7 @@ struct EngineConfigEdit {
   std::string text;                 // the file as it should be
   bool changed = false;             // whether text differs from the input
   std::vector<std::string> done;    // one line per setting, "key = value"
+  std::vector<std::string> warnings;  // what makes the setting moot (a disabled CRI plugin)
 };
 
 // A runtime name an engine accepts in every place it is written (a TOML bare key, a JSON key,

@@ -77,6 +77,18 @@ TEST_CASE("configure containerd: existing annotations are kept and ours added on
   CHECK(edit->text.find("container_annotations = [\"org.oci-harden.*\"]") != std::string::npos);
 }
 
+TEST_CASE("configure containerd: a disabled CRI plugin is warned about, the file still edited", "[configure]") {
+  auto edit = edit_engine_config("version = 2\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n", "c",
+                                 request(Engine::kContainerd));
+  REQUIRE(edit);
+  CHECK(edit->changed);
+  REQUIRE(edit->warnings.size() == 1);
+  CHECK(edit->warnings[0].find("c: disabled_plugins disables the CRI plugin") == 0);
+  auto enabled = edit_engine_config("version = 2\ndisabled_plugins = []\n", "c", request(Engine::kContainerd));
+  REQUIRE(enabled);
+  CHECK(enabled->warnings.empty());
+}
+
 TEST_CASE("configure containerd: version 3 uses containerd 2's CRI runtime plugin", "[configure]") {
   auto edit = edit_engine_config("version = 3\n", "c", request(Engine::kContainerd));
   REQUIRE(edit);
