@@ -25,7 +25,7 @@ check "configure --dry-run exits 0" test "$(rc_of "$CTL" configure docker --dry-
 check "--dry-run prints the new file" jq -e '.runtimes.hardened.path == "/usr/local/bin/oci-harden" and .debug' "$T/out"
 check "--dry-run says it would change and wrote nothing" grep -q "would change; nothing written" "$T/err"
 check "--dry-run left the file as it was" test "$(cat "$T/daemon.json")" = '{"debug": true}'
-check "--dry-run made no backup" test -z "$(ls "$T" | grep bak)"
+check "--dry-run made no backup" test -z "$(find "$T" -maxdepth 1 -name '*.oci-harden.bak-*')"
 
 printf 'version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  x = """\nmulti"""\n' > "$T/config.toml"
 cp "$T/config.toml" "$T/config.toml.orig"
