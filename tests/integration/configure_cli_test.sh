@@ -44,6 +44,23 @@ check "an unknown engine is usage (64)" test "$(rc_of "$CTL" configure cri-o)" =
 check "configure without an engine is usage (64)" test "$(rc_of "$CTL" configure)" = 64
 check "configure --help answers" bash -c '"$0" configure --help | grep -q "docker|containerd|podman"' "$CTL"
 
+# A missing containerd config starts as `containerd config default` (containerd 1.6 here: version 2).
+if command -v containerd >/dev/null 2>&1; then
+  check "configure containerd on a missing file: exit 0" \
+    test "$(rc_of "$CTL" configure containerd --dry-run --config "$T/missing.toml" --runtime-path /usr/local/bin/oci-harden)" = 0
+  check "  it starts from containerd config default (its grpc address kept)" \
+    grep -qF 'address = "/run/containerd/containerd.sock"' "$T/out"
+  check "  with the runtime added under the CRI plugin" \
+    grep -qF '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.hardened]' "$T/out"
+  check "  and a dry run created nothing" test ! -e "$T/missing.toml"
+  check "  a real run creates it from the default" \
+    bash -c '"$0" configure containerd --config "$1" --runtime-path /usr/local/bin/oci-harden | grep -q "created from the output of .containerd config default."' \
+    "$CTL" "$T/missing.toml"
+  check "  and containerd reads the result" bash -c 'containerd --config "$0" config dump | grep -qF "BinaryName = \"/usr/local/bin/oci-harden\""' "$T/missing.toml"
+else
+  skip "containerd (a missing config.toml starts as its default)"
+fi
+
 # ---- policy check
 cp profiles/policy-default.json "$T/good.json"
 jq '.pids_limit = "many"' profiles/policy-default.json > "$T/bad.json" 2>/dev/null ||
