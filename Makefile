@@ -194,6 +194,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MANPAGES))))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(filter %.5,$(MANPAGES))))
 	@echo "uninstall: $(SYSCONFDIR)/oci-harden/policy.json is the administrator's and was kept"
+	@echo "uninstall: $(SYSCONFDIR)/logrotate.d/oci-harden is a conffile and was kept"
 
 # Fuzzing and static checks (issue 6). tools/fuzz.sh builds the libFuzzer targets through the
 # rule below with B=build-fuzz CXX=clang++ SANITIZE=fuzzer-no-link,address,undefined.
