@@ -184,6 +184,11 @@ install: all
 	[ -e $(DESTDIR)$(SYSCONFDIR)/oci-harden/policy.json ] || \
 	  install -m 0644 profiles/policy-default.json $(DESTDIR)$(SYSCONFDIR)/oci-harden/policy.json
 	-chown root:root $(DESTDIR)$(SYSCONFDIR)/oci-harden $(DESTDIR)$(SYSCONFDIR)/oci-harden/policy.json 2>/dev/null
+	# The logrotate file is a conffile: installed where none is, an administrator's edited one kept
+	# (the shipped one stays in $(SHAREDIR)/deploy/logrotate.d to compare with).
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	[ -e $(DESTDIR)$(SYSCONFDIR)/logrotate.d/oci-harden ] || \
+	  install -m 0644 deploy/logrotate.d/oci-harden $(DESTDIR)$(SYSCONFDIR)/logrotate.d/oci-harden
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(BINS)))
@@ -191,6 +196,7 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(filter %.8,$(MANPAGES))))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(filter %.5,$(MANPAGES))))
 	@echo "uninstall: $(SYSCONFDIR)/oci-harden/policy.json is the administrator's and was kept"
+	@echo "uninstall: $(SYSCONFDIR)/logrotate.d/oci-harden is a conffile and was kept"
 
 # Fuzzing and static checks (issue 6). tools/fuzz.sh builds the libFuzzer targets through the
 # rule below with B=build-fuzz CXX=clang++ SANITIZE=fuzzer-no-link,address,undefined.

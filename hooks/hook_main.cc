@@ -55,6 +55,7 @@ int record(const Policy& policy, AuditEvent& e, int64_t start) {
 int usage(FILE* to = stderr) {
   std::fprintf(to,
                "usage: oci-harden-hook poststart|poststop < state.json\n"
+               "       oci-harden-hook --version\n"
                "An OCI hook injected by oci-harden; see oci-harden-hook(8).\n");
   return to == stdout ? 0 : 2;
 }
@@ -65,6 +66,10 @@ int main(int argc, char** argv) {
   if (argc != 2) return usage();
   std::string stage = argv[1];
   if (stage == "-h" || stage == "--help") return usage(stdout);
+  if (stage == "--version") {
+    std::printf("oci-harden-hook version %s\n", OCI_HARDEN_VERSION);
+    return 0;
+  }
   if (stage != "poststart" && stage != "poststop") return usage();
   // The hook bounds itself: the runtime may give it no timeout (crun, see verify-hook.cc), and
   // a hook that never ends would hold the container's start or stop forever.

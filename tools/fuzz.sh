@@ -6,6 +6,7 @@
 #   runc_args_fuzz                             engine command lines (NUL-separated words)
 #   audit_report_fuzz                          the sample audit log, whole, cut, and gzipped
 #   operation_fuzz                             exec and update: a JSON object, NUL, argv words
+#   engine_config_fuzz                         configure's engine files (a byte for the engine, the file)
 # The corpus each run grows is kept in build-fuzz/corpus/<target> and used again next time.
 # Prints, per target, the executions, exec/s and coverage (cov: edges, ft: features) libFuzzer
 # reports; a crash, leak, timeout or sanitizer report fails the run and leaves the input in
@@ -92,10 +93,18 @@ for f in tests/golden/docker-captured/exec-*process.json tests/unit/data/docker-
   op_seed "$(tr -d '\n' < "$f")" exec --process /p.json -d id
 done
 
+# engine_config_fuzz: the first byte picks the engine (0 docker, 1 containerd, 2 podman).
+mkdir -p "$seeds/engine"
+for f in tests/unit/data/engine-config/*; do
+  case $f in *.json) e='\000' ;; *.toml) e='\001' ;; *) e='\002' ;; esac
+  { printf %b "$e"; cat "$f"; } > "$seeds/engine/$(basename "$f")"
+done
+
 seed_dir() {
   case $1 in
     json_fuzz) echo json ;; policy_fuzz) echo policy ;; spec_harden_fuzz) echo spec ;;
-    runc_args_fuzz) echo argv ;; audit_report_fuzz) echo audit ;; operation_fuzz) echo op ;; *) echo json ;;
+    runc_args_fuzz) echo argv ;; audit_report_fuzz) echo audit ;; operation_fuzz) echo op ;;
+    engine_config_fuzz) echo engine ;; *) echo json ;;
   esac
 }
 

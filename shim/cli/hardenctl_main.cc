@@ -21,6 +21,8 @@
 #include "shim/cli/report.hh"
 #include "shim/core/rule.hh"
 #include "shim/cli/profile_check.hh"
+#include "shim/cli/configure.hh"
+#include "shim/core/engine_config.hh"
 #include "shim/core/spec.hh"
 
 using namespace oci_harden;
@@ -260,6 +262,110 @@ int cmd_profile(const std::vector<std::string>& args) {
   return status;
 }
 
+// --- configure and policy check (issue 17, item 5) ---
+
+// configure docker|containerd|podman: 0 configured (or already so), 2 a file it cannot read,
+// parse or write (nothing changed), 64 usage.
+int cmd_configure(const std::vector<std::string>& args) {
+  ConfigureOptions co;
+  co.request.runtime_path = default_runtime_path();
+  std::vector<std::string> operands;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string a = args[i];
+    std::string value;
+    bool has_value = false;
+    if (a.rfind("--", 0) == 0 && a.find('=') != std::string::npos) {
+      value = a.substr(a.find('=') + 1);
+      a = a.substr(0, a.find('='));
+      has_value = true;
+    }
+    if (a == "--default" || a == "--dry-run") {
+      if (has_value) return usage_error(a + " takes no value");
+      (a == "--default" ? co.request.make_default : co.dry_run) = true;
+      continue;
+    }
+    if (a == "--config" || a == "--runtime-path" || a == "--name") {
+      if (!has_value) {
+        if (i + 1 >= args.size()) return usage_error(a + " needs a value");
+        value = args[++i];
+      }
+      (a == "--config" ? co.config_path : a == "--runtime-path" ? co.request.runtime_path : co.request.runtime_name) = value;
+      continue;
+    }
+    if (!a.empty() && a[0] == '-') return usage_error("unknown option " + a);
+    operands.push_back(a);
+  }
+  if (operands.size() != 1) return usage_error("configure takes one engine: docker, containerd or podman");
+  auto engine = engine_named(operands[0]);
+  if (!engine) return usage_error("unknown engine \"" + operands[0] + "\": docker, containerd or podman");
+  co.request.engine = *engine;
+  if (!valid_runtime_name(co.request.runtime_name))
+    return usage_error("--name: use letters, digits, '-', '_' and '.'");
+  if (co.request.runtime_path.empty() || co.request.runtime_path[0] != '/')
+    return usage_error("--runtime-path must be absolute (engines do not search $PATH alike)");
+  if (::access(co.request.runtime_path.c_str(), X_OK) != 0)
+    std::fprintf(stderr, "oci-hardenctl: warning: %s is not an executable file (yet)\n", co.request.runtime_path.c_str());
+  auto out = configure_engine(co);
+  if (!out) {
+    std::fprintf(stderr, "oci-hardenctl: %s; nothing changed\n", out.error().message.c_str());
+    return out.error().code == ErrorCode::kUsage ? kUsage : kBadInput;
+  }
+  for (const auto& w : out->warnings) std::fprintf(stderr, "oci-hardenctl: warning: %s\n", w.c_str());
+  if (co.dry_run) {
+    std::fwrite(out->text.data(), 1, out->text.size(), stdout);
+    std::fprintf(stderr, "oci-hardenctl: dry run: %s %s; nothing written\n", out->path.c_str(),
+                 out->changed ? (out->existed ? "would change" : "would be created") : "is already configured");
+    return kOk;
+  }
+  if (!out->changed) {
+    std::printf("%s: already configured; nothing changed\n", out->path.c_str());
+    return kOk;
+  }
+  std::printf("%s: %s\n", out->path.c_str(),
+              out->existed ? "updated" : ("created from " + out->started_from).c_str());
+  for (const auto& d : out->done) std::printf("  %s\n", d.c_str());
+  if (!out->backup_path.empty()) std::printf("backup of the old file: %s\n", out->backup_path.c_str());
+  std::printf("%s\n", engine_restart_hint(*engine));
+  return kOk;
+}
+
+// policy check FILE...: the file through the loader the runtime uses (parse_policy: schema,
+// profiles, named policies). 0 every policy valid, 1 a policy is invalid, 2 a file unreadable or
+// not JSON (the other files are still checked), 64 usage. Where the file lies, the runtime would
+// also refuse one not owned by root or writable by others: said as a warning, since a policy is
+// usually checked before it is installed.
+int cmd_policy(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] != "check") return usage_error("policy takes the subcommand check");
+  if (args.size() < 2) return usage_error("policy check needs a FILE");
+  int status = kOk;
+  for (size_t i = 1; i < args.size(); ++i) {
+    Options o;
+    o.policy_file = args[i];
+    auto bytes = read_file_bounded(args[i], kMaxPolicyBytes);
+    auto doc = bytes ? parse_json(*bytes).context(args[i]) : Result<Json>(bytes.error());
+    if (!doc) {
+      std::fprintf(stderr, "oci-hardenctl: %s\n", doc.error().message.c_str());
+      status = kBadInput;
+      continue;
+    }
+    auto policy = policy_for(o);
+    if (!policy) {
+      std::printf("%s: INVALID: %s\n", args[i].c_str(), policy.error().message.c_str());
+      if (status == kOk) status = kRefused;
+      continue;
+    }
+    std::printf("%s: OK (mode %s, digest %s)\n", args[i].c_str(), policy->mode == Mode::kAudit ? "audit" : "enforce",
+                policy->digest.c_str());
+    auto in_place = load_policy_file(args[i]);
+    if (!in_place)
+      std::fprintf(stderr, "oci-hardenctl: warning: the runtime would refuse it where it is: %s\n",
+                   in_place.error().message.c_str());
+  }
+  return status;
+}
+
+// --- end of configure and policy check ---
+
 struct Command {
   const char* name;
   int (*run)(const std::vector<std::string>&);
@@ -277,6 +383,11 @@ const Command kCommands[] = {
     {"profile", cmd_profile, "check FILE...",
      "check seccomp profiles with libseccomp (exit 1: a profile has errors, 2: bad input)"},
     {"rules", cmd_rules, "", "list the rules with their CIS check and cheat-sheet practice"},
+    {"configure", cmd_configure,
+     "docker|containerd|podman [--default] [--dry-run] [--config FILE] [--runtime-path PATH] [--name NAME]",
+     "add oci-harden to the engine's config as runtime NAME (hardened), with a backup; print the restart"},
+    {"policy", cmd_policy, "check FILE...",
+     "validate policy files as the runtime loads them (exit 1: a policy is invalid, 2: bad input)"},
 };
 
 void print_help() {
