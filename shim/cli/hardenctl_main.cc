@@ -202,11 +202,27 @@ int cmd_rules(const std::vector<std::string>&) {
   return kOk;
 }
 
-int cmd_report(const std::vector<std::string>& args) {
+// report: 0 reported, 2 a log unreadable, 3 nothing to report (no log written yet), 64 usage.
+constexpr int kNothingToReport = 3;
+
+int cmd_report(const std::vector<std::string>& all_args) {
   Options o;
   std::string err;
-  if (!parse_options(args, {"--since", "--format", "--policy"}, &o, &err)) return usage_error(err);
   ReportOptions ro;
+  std::vector<std::string> args;
+  std::string output;  // --output FILE: written by rename, for node_exporter's textfile collector
+  for (size_t i = 0; i < all_args.size(); ++i) {
+    if (all_args[i] == "--wide") {
+      ro.wide = true;
+    } else if (all_args[i] == "--output" && i + 1 < all_args.size()) {
+      output = all_args[++i];
+    } else if (all_args[i].rfind("--output=", 0) == 0) {
+      output = all_args[i].substr(9);
+    } else {
+      args.push_back(all_args[i]);
+    }
+  }
+  if (!parse_options(args, {"--since", "--format", "--policy"}, &o, &err)) return usage_error(err);
   ro.logs = o.operands;
   if (ro.logs.empty()) {
     auto policy = policy_for(o);
@@ -216,21 +232,35 @@ int cmd_report(const std::vector<std::string>& args) {
     }
     ro.logs.push_back(policy->audit_log);
   }
+  ro.now_us = now_us();  // exceptions: days left, and which have ended; --since 24h
   if (!o.since.empty()) {
-    auto since = parse_rfc3339(o.since);
+    auto since = parse_since(o.since, *ro.now_us);
     if (!since) return usage_error("--since: " + since.error().message);
     ro.since_us = *since;
   }
   if (o.format == "json") ro.format = ReportFormat::kJson;
   else if (o.format == "table") ro.format = ReportFormat::kTable;
-  else return usage_error("--format takes table or json");
-  ro.now_us = now_us();  // exceptions: days left, and which have ended
+  else if (o.format == "prometheus") ro.format = ReportFormat::kPrometheus;
+  else return usage_error("--format takes table, json or prometheus");
+  if (!output.empty() && output[0] == '-') return usage_error("--output needs a FILE");
+  if (std::string none = no_audit_log_message(ro); !none.empty()) {
+    std::fprintf(stderr, "oci-hardenctl: %s\n", none.c_str());
+    return kNothingToReport;
+  }
   std::vector<std::string> warnings;
   auto out = run_report(ro, &warnings);
   for (const auto& w : warnings) std::fprintf(stderr, "oci-hardenctl: %s\n", w.c_str());
   if (!out) {
     std::fprintf(stderr, "oci-hardenctl: %s\n", out.error().message.c_str());
     return kBadInput;
+  }
+  if (!output.empty()) {
+    auto st = write_report_file(output, *out);
+    if (!st) {
+      std::fprintf(stderr, "oci-hardenctl: %s\n", st.error().message.c_str());
+      return kBadInput;
+    }
+    return kOk;
   }
   std::fwrite(out->data(), 1, out->size(), stdout);
   return kOk;
@@ -272,8 +302,8 @@ const Command kCommands[] = {
      "print the hardened config (exit 1: refused, 2: bad input or policy)"},
     {"explain", cmd_explain, "[--policy FILE] [--annotation K=V]... [--engine ENGINE] [--id ID] CONFIG|-",
      "list each decision: rule, JSON path, before -> after"},
-    {"report", cmd_report, "[--since TIME] [--format table|json] [LOG...]",
-     "answer the operator's questions from audit logs (plain or .gz)"},
+    {"report", cmd_report, "[--since TIME|AGE] [--format table|json|prometheus] [--wide] [--output FILE] [LOG...]",
+     "answer the operator's questions from audit logs (plain or .gz); exit 3: no log yet"},
     {"profile", cmd_profile, "check FILE...",
      "check seccomp profiles with libseccomp (exit 1: a profile has errors, 2: bad input)"},
     {"rules", cmd_rules, "", "list the rules with their CIS check and cheat-sheet practice"},
