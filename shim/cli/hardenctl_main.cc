@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstring>
@@ -121,6 +122,55 @@ std::string bundle_of(const std::string& operand) {
   return dir_name(path);
 }
 
+// explain, harden: a process file (what `runc exec --process` reads, what an engine writes for
+// `docker exec`) has the process's fields at its top level and no "process" of its own. Judged
+// as a spec, it would look like a container with nothing in it: say what it is instead.
+bool is_process_file(const std::string& text) {
+  auto doc = parse_json(text);
+  if (!doc || !doc->is_object()) return false;
+  if (doc->get_exact("process") != nullptr || doc->get_exact("root") != nullptr ||
+      doc->get_exact("ociVersion") != nullptr || doc->get_exact("linux") != nullptr) {
+    return false;
+  }
+  return doc->get_exact("args") != nullptr || doc->get_exact("cwd") != nullptr;
+}
+
+// explain: the capability changes as what was dropped and added ("-CAP_NET_RAW +CAP_X"), one
+// line for all the sets with the same difference ("(bounding, effective, permitted)"), instead of
+// every set in full before and after.
+std::vector<std::string> capability_lines(const std::vector<Change>& changes) {
+  const std::string prefix = "process.capabilities.";
+  std::vector<std::pair<std::string, std::vector<std::string>>> by_diff;  // difference -> sets
+  std::string rule;
+  for (const Change& c : changes) {
+    if (c.path.compare(0, prefix.size(), prefix) != 0) continue;
+    rule = c.rule;
+    std::vector<std::string> before = c.before.is_array() ? string_items(&c.before) : std::vector<std::string>{};
+    std::vector<std::string> after = c.after.is_array() ? string_items(&c.after) : std::vector<std::string>{};
+    std::string diff;
+    for (const auto& cap : before) {
+      if (std::find(after.begin(), after.end(), cap) == after.end()) diff += (diff.empty() ? "-" : " -") + cap;
+    }
+    for (const auto& cap : after) {
+      if (std::find(before.begin(), before.end(), cap) == before.end()) diff += (diff.empty() ? "+" : " +") + cap;
+    }
+    if (diff.empty()) diff = "(same capabilities)";
+    std::string set = c.path.substr(prefix.size());
+    auto it = std::find_if(by_diff.begin(), by_diff.end(), [&](const auto& p) { return p.first == diff; });
+    if (it == by_diff.end()) by_diff.push_back({diff, {set}});
+    else it->second.push_back(set);
+  }
+  std::vector<std::string> out;
+  for (const auto& [diff, sets] : by_diff) {
+    std::string names;
+    for (const auto& set : sets) names += (names.empty() ? "" : ", ") + set;
+    char head[64];
+    std::snprintf(head, sizeof head, "%-22s ", rule.c_str());
+    out.push_back(head + std::string("process.capabilities: ") + diff + " (" + names + ")");
+  }
+  return out;
+}
+
 // Runs the decision for harden and explain; prints errors; returns nullopt-like via code.
 int decide(const std::vector<std::string>& args, bool explain) {
   Options o;
@@ -135,6 +185,14 @@ int decide(const std::vector<std::string>& args, bool explain) {
   auto text = read_input(o.operands[0]);
   if (!text) {
     std::fprintf(stderr, "oci-hardenctl: %s\n", text.error().message.c_str());
+    return kBadInput;
+  }
+  if (is_process_file(*text)) {
+    std::fprintf(stderr,
+                 "oci-hardenctl: %s is a process file (runc exec --process: the process's fields at "
+                 "the top level, no \"process\"), not a bundle's config.json; give %s the "
+                 "container's config.json: an exec is judged when runc exec runs through oci-harden\n",
+                 o.operands[0].c_str(), explain ? "explain" : "harden");
     return kBadInput;
   }
   auto spec = parse_spec(*text);
@@ -168,7 +226,9 @@ int decide(const std::vector<std::string>& args, bool explain) {
                   d.opt_outs.until_end ? (" (ends " + format_utc(*d.opt_outs.until_end) + ")").c_str() : "");
     }
     if (d.changes.empty()) std::printf("no changes\n");
+    for (const std::string& line : capability_lines(d.changes)) std::printf("%s\n", line.c_str());
     for (const Change& c : d.changes) {
+      if (c.path.rfind("process.capabilities.", 0) == 0) continue;  // above, as differences
       std::printf("%-22s %s: %s -> %s\n", c.rule.c_str(), c.path.c_str(),
                   c.before.is_null() ? "(absent)" : to_json(c.before).c_str(),
                   c.after.is_null() ? "(removed)" : to_json(c.after).c_str());

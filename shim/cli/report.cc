@@ -828,10 +828,10 @@ std::string footer(const Report& r) {
          " (refused " + n(t.host_network_refused) + "); network policies: not logged\n";
   // Q7 is answered by the hook's stop records: without the hook (policy "hook": "none", audit
   // mode) no stop is ever recorded, and "no stop record" does not mean "running".
-  if (t.running_unknown > 0 && t.running == 0) {
-    out += "  Q7  containers running now: cannot know, the verify hook is off for all " +
-           n(t.running_unknown) + " started with no stop record; failed verification: " +
-           n(t.verify_failed) + "\n";
+  bool any_hooked = std::any_of(cs.begin(), cs.end(), [](const ContainerReport& c) { return c.hooked; });
+  if (t.running_unknown > 0 && !any_hooked) {
+    out += "  Q7  containers running now: cannot know, the verify hook was off for all " +
+           n(t.running_unknown) + " started; failed verification: " + n(t.verify_failed) + "\n";
   } else if (t.running_unknown > 0) {
     out += "  Q7  containers running now (started, no stop record): " + n(t.running) +
            "; failed verification: " + n(t.verify_failed) + "\n";

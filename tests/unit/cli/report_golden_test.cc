@@ -108,8 +108,8 @@ TEST_CASE("report: Q7 says it cannot know when no container has the hook", "[rep
   std::vector<std::string> w;
   auto r = run_report(o, &w);
   REQUIRE(r.ok());
-  CHECK(r->find("  Q7  containers running now: cannot know, the verify hook is off for all 1 started "
-                "with no stop record; failed verification: 0\n") != std::string::npos);
+  CHECK(r->find("  Q7  containers running now: cannot know, the verify hook was off for all 1 started; "
+                "failed verification: 0\n") != std::string::npos);
   CHECK(r->find("running now (started, no stop record)") == std::string::npos);
   (void)!std::system(("rm -rf '" + std::string(tmpl) + "'").c_str());
 }
