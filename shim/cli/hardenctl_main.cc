@@ -274,10 +274,12 @@ int cmd_report(const std::vector<std::string>& all_args) {
   for (size_t i = 0; i < all_args.size(); ++i) {
     if (all_args[i] == "--wide") {
       ro.wide = true;
-    } else if (all_args[i] == "--output" && i + 1 < all_args.size()) {
+    } else if (all_args[i] == "--output") {
+      if (i + 1 >= all_args.size()) return usage_error("--output needs a value");
       output = all_args[++i];
     } else if (all_args[i].rfind("--output=", 0) == 0) {
       output = all_args[i].substr(9);
+      if (output.empty()) return usage_error("--output needs a FILE");
     } else {
       args.push_back(all_args[i]);
     }

@@ -76,6 +76,8 @@ check "decisions counter for the refusal" \
   grep -qx 'oci_harden_decisions_total{rule="sensitive-mounts",decision="refused"} 1' "$T/oci_harden.prom"
 check "one TYPE per metric name" bash -c "grep '^# TYPE' '$T/oci_harden.prom' | awk '{print \$3}' | sort | uniq -d | grep -q . && exit 1 || exit 0"
 check "running state unknown: 1" grep -qx 'oci_harden_containers_running{state="unknown"} 1' "$T/oci_harden.prom"
+check "--output without a FILE is a usage error (64)" bash -c "'$CTL' report --output >/dev/null 2>&1; test \$? -eq 64"
+check "--output= without a FILE is a usage error (64)" bash -c "'$CTL' report --output= '$T/audit.jsonl' >/dev/null 2>&1; test \$? -eq 64"
 check "no temporary file left beside it" bash -c "test \$(ls -A '$T' | grep -c '^\.oci_harden') -eq 0"
 
 # ---- 5. explain: capabilities as differences; a process file is refused as one
