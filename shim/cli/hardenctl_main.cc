@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 #include <cstring>
@@ -123,6 +124,55 @@ std::string bundle_of(const std::string& operand) {
   return dir_name(path);
 }
 
+// explain, harden: a process file (what `runc exec --process` reads, what an engine writes for
+// `docker exec`) has the process's fields at its top level and no "process" of its own. Judged
+// as a spec, it would look like a container with nothing in it: say what it is instead.
+bool is_process_file(const std::string& text) {
+  auto doc = parse_json(text);
+  if (!doc || !doc->is_object()) return false;
+  if (doc->get_exact("process") != nullptr || doc->get_exact("root") != nullptr ||
+      doc->get_exact("ociVersion") != nullptr || doc->get_exact("linux") != nullptr) {
+    return false;
+  }
+  return doc->get_exact("args") != nullptr || doc->get_exact("cwd") != nullptr;
+}
+
+// explain: the capability changes as what was dropped and added ("-CAP_NET_RAW +CAP_X"), one
+// line for all the sets with the same difference ("(bounding, effective, permitted)"), instead of
+// every set in full before and after.
+std::vector<std::string> capability_lines(const std::vector<Change>& changes) {
+  const std::string prefix = "process.capabilities.";
+  std::vector<std::pair<std::string, std::vector<std::string>>> by_diff;  // difference -> sets
+  std::string rule;
+  for (const Change& c : changes) {
+    if (c.path.compare(0, prefix.size(), prefix) != 0) continue;
+    rule = c.rule;
+    std::vector<std::string> before = c.before.is_array() ? string_items(&c.before) : std::vector<std::string>{};
+    std::vector<std::string> after = c.after.is_array() ? string_items(&c.after) : std::vector<std::string>{};
+    std::string diff;
+    for (const auto& cap : before) {
+      if (std::find(after.begin(), after.end(), cap) == after.end()) diff += (diff.empty() ? "-" : " -") + cap;
+    }
+    for (const auto& cap : after) {
+      if (std::find(before.begin(), before.end(), cap) == before.end()) diff += (diff.empty() ? "+" : " +") + cap;
+    }
+    if (diff.empty()) diff = "(same capabilities)";
+    std::string set = c.path.substr(prefix.size());
+    auto it = std::find_if(by_diff.begin(), by_diff.end(), [&](const auto& p) { return p.first == diff; });
+    if (it == by_diff.end()) by_diff.push_back({diff, {set}});
+    else it->second.push_back(set);
+  }
+  std::vector<std::string> out;
+  for (const auto& [diff, sets] : by_diff) {
+    std::string names;
+    for (const auto& set : sets) names += (names.empty() ? "" : ", ") + set;
+    char head[64];
+    std::snprintf(head, sizeof head, "%-22s ", rule.c_str());
+    out.push_back(head + std::string("process.capabilities: ") + diff + " (" + names + ")");
+  }
+  return out;
+}
+
 // Runs the decision for harden and explain; prints errors; returns nullopt-like via code.
 int decide(const std::vector<std::string>& args, bool explain) {
   Options o;
@@ -137,6 +187,14 @@ int decide(const std::vector<std::string>& args, bool explain) {
   auto text = read_input(o.operands[0]);
   if (!text) {
     std::fprintf(stderr, "oci-hardenctl: %s\n", text.error().message.c_str());
+    return kBadInput;
+  }
+  if (is_process_file(*text)) {
+    std::fprintf(stderr,
+                 "oci-hardenctl: %s is a process file (runc exec --process: the process's fields at "
+                 "the top level, no \"process\"), not a bundle's config.json; give %s the "
+                 "container's config.json: an exec is judged when runc exec runs through oci-harden\n",
+                 o.operands[0].c_str(), explain ? "explain" : "harden");
     return kBadInput;
   }
   auto spec = parse_spec(*text);
@@ -170,7 +228,9 @@ int decide(const std::vector<std::string>& args, bool explain) {
                   d.opt_outs.until_end ? (" (ends " + format_utc(*d.opt_outs.until_end) + ")").c_str() : "");
     }
     if (d.changes.empty()) std::printf("no changes\n");
+    for (const std::string& line : capability_lines(d.changes)) std::printf("%s\n", line.c_str());
     for (const Change& c : d.changes) {
+      if (c.path.rfind("process.capabilities.", 0) == 0) continue;  // above, as differences
       std::printf("%-22s %s: %s -> %s\n", c.rule.c_str(), c.path.c_str(),
                   c.before.is_null() ? "(absent)" : to_json(c.before).c_str(),
                   c.after.is_null() ? "(removed)" : to_json(c.after).c_str());
@@ -204,11 +264,29 @@ int cmd_rules(const std::vector<std::string>&) {
   return kOk;
 }
 
-int cmd_report(const std::vector<std::string>& args) {
+// report: 0 reported, 2 a log unreadable, 3 nothing to report (no log written yet), 64 usage.
+constexpr int kNothingToReport = 3;
+
+int cmd_report(const std::vector<std::string>& all_args) {
   Options o;
   std::string err;
-  if (!parse_options(args, {"--since", "--format", "--policy"}, &o, &err)) return usage_error(err);
   ReportOptions ro;
+  std::vector<std::string> args;
+  std::string output;  // --output FILE: written by rename, for node_exporter's textfile collector
+  for (size_t i = 0; i < all_args.size(); ++i) {
+    if (all_args[i] == "--wide") {
+      ro.wide = true;
+    } else if (all_args[i] == "--output") {
+      if (i + 1 >= all_args.size()) return usage_error("--output needs a value");
+      output = all_args[++i];
+    } else if (all_args[i].rfind("--output=", 0) == 0) {
+      output = all_args[i].substr(9);
+      if (output.empty()) return usage_error("--output needs a FILE");
+    } else {
+      args.push_back(all_args[i]);
+    }
+  }
+  if (!parse_options(args, {"--since", "--format", "--policy"}, &o, &err)) return usage_error(err);
   ro.logs = o.operands;
   if (ro.logs.empty()) {
     auto policy = policy_for(o);
@@ -218,21 +296,35 @@ int cmd_report(const std::vector<std::string>& args) {
     }
     ro.logs.push_back(policy->audit_log);
   }
+  ro.now_us = now_us();  // exceptions: days left, and which have ended; --since 24h
   if (!o.since.empty()) {
-    auto since = parse_rfc3339(o.since);
+    auto since = parse_since(o.since, *ro.now_us);
     if (!since) return usage_error("--since: " + since.error().message);
     ro.since_us = *since;
   }
   if (o.format == "json") ro.format = ReportFormat::kJson;
   else if (o.format == "table") ro.format = ReportFormat::kTable;
-  else return usage_error("--format takes table or json");
-  ro.now_us = now_us();  // exceptions: days left, and which have ended
+  else if (o.format == "prometheus") ro.format = ReportFormat::kPrometheus;
+  else return usage_error("--format takes table, json or prometheus");
+  if (!output.empty() && output[0] == '-') return usage_error("--output needs a FILE");
+  if (std::string none = no_audit_log_message(ro); !none.empty()) {
+    std::fprintf(stderr, "oci-hardenctl: %s\n", none.c_str());
+    return kNothingToReport;
+  }
   std::vector<std::string> warnings;
   auto out = run_report(ro, &warnings);
   for (const auto& w : warnings) std::fprintf(stderr, "oci-hardenctl: %s\n", w.c_str());
   if (!out) {
     std::fprintf(stderr, "oci-hardenctl: %s\n", out.error().message.c_str());
     return kBadInput;
+  }
+  if (!output.empty()) {
+    auto st = write_report_file(output, *out);
+    if (!st) {
+      std::fprintf(stderr, "oci-hardenctl: %s\n", st.error().message.c_str());
+      return kBadInput;
+    }
+    return kOk;
   }
   std::fwrite(out->data(), 1, out->size(), stdout);
   return kOk;
@@ -378,8 +470,8 @@ const Command kCommands[] = {
      "print the hardened config (exit 1: refused, 2: bad input or policy)"},
     {"explain", cmd_explain, "[--policy FILE] [--annotation K=V]... [--engine ENGINE] [--id ID] CONFIG|-",
      "list each decision: rule, JSON path, before -> after"},
-    {"report", cmd_report, "[--since TIME] [--format table|json] [LOG...]",
-     "answer the operator's questions from audit logs (plain or .gz)"},
+    {"report", cmd_report, "[--since TIME|AGE] [--format table|json|prometheus] [--wide] [--output FILE] [LOG...]",
+     "answer the operator's questions from audit logs (plain or .gz); exit 3: no log yet"},
     {"profile", cmd_profile, "check FILE...",
      "check seccomp profiles with libseccomp (exit 1: a profile has errors, 2: bad input)"},
     {"rules", cmd_rules, "", "list the rules with their CIS check and cheat-sheet practice"},

@@ -23,12 +23,14 @@
 #include <climits>
 #include <cstring>
 #include <ctime>
+#include <initializer_list>
 #include <memory>
 #include <type_traits>
 
 #include "shim/host/clock.hh"
 #include "shim/core/handles.hh"
 #include "shim/core/json.hh"
+#include "shim/core/lexical_path.hh"
 #include "shim/core/spec.hh"
 
 namespace oci_harden {
@@ -119,6 +121,11 @@ struct Record {
   size_t seq = 0;  // input order, to keep equal times stable
   std::string event, decision, container, mode, engine, image;
   std::string policy_name;  // one policy per workload: the named policy applied
+  std::string host, ns, pod;
+  std::vector<std::string> changed_rules;
+  bool hooked = false;  // a start whose spec got the verify hook (not audit mode)
+  std::vector<std::string> caps_before;
+  std::string root_reason, root_fix;
   std::vector<std::string> refused_rules;
   bool host_network = false;  // a host-namespaces refusal names the network namespace
   std::vector<std::string> granted, denied;
@@ -213,6 +220,31 @@ std::string image_of(const Json* annotations) {
   return "";
 }
 
+std::string annotation(const Json* annotations, std::initializer_list<const char*> keys) {
+  for (const char* key : keys) {
+    const Json* v = member(annotations, key);
+    if (v != nullptr && v->is_string() && !v->text().empty()) return v->text();
+  }
+  return "";
+}
+
+// Where the engine names them: the pod's namespace and name (containerd's CRI plugin, the
+// kubelet's labels, CRI-O), else containerd's own namespace from the bundle path
+// (<state>/io.containerd.runtime.v2.task/<namespace>/<id>; "moby" is dockerd's).
+void namespace_and_pod(const Json* annotations, const std::string& bundle, Record* rec) {
+  rec->ns = annotation(annotations, {"io.kubernetes.cri.sandbox-namespace", "io.kubernetes.pod.namespace",
+                                     "io.kubernetes.cri-o.Namespace"});
+  rec->pod = annotation(annotations, {"io.kubernetes.cri.sandbox-name", "io.kubernetes.pod.name",
+                                      "io.kubernetes.cri-o.SandboxName"});
+  if (!rec->ns.empty()) return;
+  const std::string task_dir = "/io.containerd.runtime.v2.task/";
+  size_t at = bundle.find(task_dir);
+  if (at == std::string::npos) return;
+  size_t start = at + task_dir.size();
+  size_t slash = bundle.find('/', start);
+  if (slash != std::string::npos && slash > start) rec->ns = bundle.substr(start, slash - start);
+}
+
 const Json* find_change(const Json* changes, const std::string& rule, const std::string& path) {
   if (changes == nullptr) return nullptr;
   for (const Json& c : changes->items()) {
@@ -236,6 +268,7 @@ void start_facts(const Json& obj, const Json* changes, Record* rec) {
   // The user summary is taken from the hardened spec; in audit mode a mapping the
   // user-namespace rule would have added was never applied.
   const Json* userns = find_change(changes, "user-namespace", "linux.uidMappings");
+  bool userns_not_applied = false;
   if (audited && userns != nullptr) {
     const Json* before = member(userns, "before");
     const Json* uid = member(user, "uid");
@@ -243,6 +276,7 @@ void start_facts(const Json& obj, const Json* changes, Record* rec) {
     if ((before == nullptr || (before->is_array() && before->items().empty())) &&
         uid != nullptr && uid->to_int64(&n)) {
       rec->root_on_host = n == 0;
+      userns_not_applied = true;
     }
   }
 
@@ -250,6 +284,28 @@ void start_facts(const Json& obj, const Json* changes, Record* rec) {
   if (caps != nullptr && !audited) {
     rec->caps_changed = true;
     rec->caps_after = string_items(member(caps, "after"));
+    rec->caps_before = string_items(member(caps, "before"));
+  }
+  if (rec->root_on_host.value_or(false)) {
+    const Json* reason = member(user, "root_on_host_reason");
+    const Json* fix = member(user, "fix");
+    if (reason != nullptr && reason->is_string()) rec->root_reason = reason->text();
+    if (fix != nullptr && fix->is_string()) rec->root_fix = fix->text();
+    if (rec->root_reason.empty()) {
+      const Json* userns_flag = member(user, "user_namespace");
+      bool in_userns = userns_flag != nullptr && userns_flag->is_bool() && userns_flag->as_bool();
+      rec->root_reason = userns_not_applied ? "uid 0 and no user namespace (audit mode: user-namespace's mapping not applied)"
+                         : in_userns        ? "uid 0 is mapped to the host's uid 0"
+                                            : "uid 0 and no user namespace";
+    }
+  }
+  if (changes != nullptr && !audited) {
+    for (const Json& c : changes->items()) {
+      const Json* r = member(&c, "rule");
+      if (r == nullptr || !r->is_string()) continue;
+      add_unique(&rec->changed_rules, r->text());
+      rec->hooked = rec->hooked || r->text() == "verify-hook";
+    }
   }
 
   const Json* seccomp = find_change(changes, "seccomp", "linux.seccomp");
@@ -336,6 +392,11 @@ Result<Record> parse_record(const std::string& line) {
     return bad("\"annotations\" is not an object");
   }
   rec.image = image_of(annotations);
+  auto host = optional_string(obj, "host");
+  if (!host) return host.error();
+  rec.host = *host;
+  auto bundle = optional_string(obj, "bundle");
+  namespace_and_pod(annotations, bundle ? *bundle : std::string(), &rec);
 
   auto changes = object_array(member(&obj, "changes"), "changes");
   if (!changes) return changes.error();
@@ -451,11 +512,15 @@ struct Reading {
 
 void fold(ContainerReport* c, const Record& r) {
   c->last_us = r.time_us;
+  if (!r.host.empty()) c->host = r.host;
   if (is_start(r.event)) {
     ++c->start_attempts;
     if (!r.engine.empty() && r.engine != "unknown") c->engine = r.engine;
     if (!r.image.empty()) c->image = r.image;
     if (!r.policy_name.empty()) c->policy = r.policy_name;
+    if (!r.ns.empty()) c->ns = r.ns;
+    if (!r.pod.empty()) c->pod = r.pod;
+    c->last_decision = r.decision;
     for (const auto& g : r.granted) add_unique(&c->opt_outs_granted, g);
     for (const auto& d : r.denied) add_unique(&c->opt_outs_denied, d);
     if (r.decision == "refused") {
@@ -479,14 +544,29 @@ void fold(ContainerReport* c, const Record& r) {
     c->caps_as_requested = !r.caps_changed;
     c->capabilities = r.caps_changed ? r.caps_after : std::vector<std::string>{};
     c->seccomp = r.seccomp;
+    c->caps_dropped.clear();
+    c->caps_added.clear();
+    for (const auto& cap : r.caps_before) {
+      if (!contains(r.caps_after, cap)) c->caps_dropped.push_back(cap);
+    }
+    for (const auto& cap : r.caps_after) {
+      if (!contains(r.caps_before, cap)) c->caps_added.push_back(cap);
+    }
+    c->root_reason = r.root_reason;
+    c->root_fix = r.root_fix;
+    c->hooked = r.hooked;
+    for (const auto& rule : r.changed_rules) add_unique(&c->changed_rules, rule);
   } else if (r.event == "verify") {
     c->started = true;
+    c->hooked = true;  // the hook ran: its stop record will come
     ++c->verify_records;
+    c->verify_records_failed += r.checks_failed > 0;
     c->verify_failed = r.checks_failed;
     c->verify_failed_checks = r.failed_checks;
     c->killed = c->killed || r.killed;
   } else if (r.event == "stop") {
     c->stopped = true;
+    c->hooked = true;
   } else if (r.event == "exec") {
     ++c->execs;
     if (r.decision == "refused") ++c->execs_refused;
@@ -510,7 +590,8 @@ ReportTotals totals_of(const std::vector<ContainerReport>& cs, int malformed) {
   t.malformed_lines = malformed;
   for (const ContainerReport& c : cs) {
     t.started += c.started;
-    t.running += c.started && !c.stopped;
+    t.running += c.started && !c.stopped && c.hooked;
+    t.running_unknown += c.started && !c.stopped && !c.hooked;
     t.refused += c.refused_records > 0;
     t.refused_records += c.refused_records;
     for (const auto& r : c.refused_rules) ++t.refused_by_rule[r];
@@ -557,10 +638,22 @@ Report summarise(std::vector<Record> records, int malformed) {
                      return a.first_us != b.first_us ? a.first_us < b.first_us : a.id < b.id;
                    });
   report.totals = totals_of(report.containers, malformed);
+  if (!records.empty()) report.totals.last_record_us = records.back().time_us;
   return report;
 }
 
 // ---- the table ----
+
+// Container ids: 12 characters like docker ps, whole with --wide.
+size_t id_width(const Report& report) {
+  size_t w = 12;  // like docker ps
+  if (!report.wide) return w;
+  for (const ContainerReport& c : report.containers) w = std::max(w, c.id.size());
+  return w;
+}
+
+std::string shown_id(const Report& report, const std::string& id) { return id.substr(0, id_width(report)); }
+
 
 // Why: ids and images come from annotations, the container author's text. Control bytes or
 // escape sequences printed raw would let it rewrite the operator's terminal.
@@ -665,13 +758,28 @@ std::string strip_cap(const std::string& name) {
   return name.compare(0, 4, "CAP_") == 0 ? name.substr(4) : name;
 }
 
+// The difference from what the engine asked for: "-NET_RAW" dropped, "+CHOWN" added.
+std::vector<std::string> caps_diff(const ContainerReport& c, bool strip) {
+  std::vector<std::string> out;
+  for (const auto& n : c.caps_dropped) out.push_back("-" + (strip ? strip_cap(n) : n));
+  for (const auto& n : c.caps_added) out.push_back("+" + (strip ? strip_cap(n) : n));
+  return out;
+}
+
 std::vector<std::string> caps_cell(const ContainerReport& c, size_t width) {
   if (!c.start_facts) return {"-"};
   if (c.caps_as_requested) return {"as requested"};
+  std::vector<std::string> diff = caps_diff(c, true);
+  if (!diff.empty()) return wrap_list(diff, width);
   if (c.capabilities.empty()) return {"none"};
-  std::vector<std::string> names;
-  for (const auto& n : c.capabilities) names.push_back(strip_cap(n));
-  return wrap_list(names, width);
+  return {"as requested"};
+}
+
+std::string default_root_fix(const std::string& engine) {
+  if (engine == "docker") return "run it in a user namespace: dockerd --userns-remap=default";
+  if (engine == "podman") return "run it in a user namespace: podman run --userns=auto";
+  if (engine == "kubernetes") return "run it in a user namespace: the pod's spec.hostUsers: false";
+  return "run it in a user namespace (linux.uidMappings), or as a non-root user";
 }
 
 std::string verify_cell(const ContainerReport& c) {
@@ -718,8 +826,21 @@ std::string footer(const Report& r) {
          n(with_rule(cs, "privileged", true)) + ")\n";
   out += "  Q6  containers that asked for the host's network: " + n(t.host_network) +
          " (refused " + n(t.host_network_refused) + "); network policies: not logged\n";
-  out += "  Q7  containers running now (started, no stop record): " + n(t.running) +
-         "; failed verification: " + n(t.verify_failed) + "\n";
+  // Q7 is answered by the hook's stop records: without the hook (policy "hook": "none", audit
+  // mode) no stop is ever recorded, and "no stop record" does not mean "running".
+  bool any_hooked = std::any_of(cs.begin(), cs.end(), [](const ContainerReport& c) { return c.hooked; });
+  if (t.running_unknown > 0 && !any_hooked) {
+    out += "  Q7  containers running now: cannot know, the verify hook was off for all " +
+           n(t.running_unknown) + " started; failed verification: " + n(t.verify_failed) + "\n";
+  } else if (t.running_unknown > 0) {
+    out += "  Q7  containers running now (started, no stop record): " + n(t.running) +
+           "; failed verification: " + n(t.verify_failed) + "\n";
+    out += "      cannot know for " + n(t.running_unknown) +
+           " more, started without the verify hook (\"hook\": \"none\", or audit mode)\n";
+  } else {
+    out += "  Q7  containers running now (started, no stop record): " + n(t.running) +
+           "; failed verification: " + n(t.verify_failed) + "\n";
+  }
   out += "  Q8  image sources: " + fit_list(sources, kTableWidth - 22, ", ") + "\n";
   out += "  Q10 processes started by exec: " + n(t.execs) + " (refused " + n(t.execs_refused) +
          ") in " + n(t.exec_containers) + " container(s); other processes: not logged\n";
@@ -735,6 +856,9 @@ std::string totals_block(const ReportTotals& t) {
   std::string out = "Totals:\n";
   out += line("containers seen", t.containers, "");
   out += line("started", t.started, std::to_string(t.running) + " with no stop record, " +
+                                        (t.running_unknown > 0 ? std::to_string(t.running_unknown) +
+                                                                     " without the verify hook, "
+                                                               : std::string()) +
                                         std::to_string(t.audit_mode) + " in audit mode");
   out += line("refused", t.refused, counts(t.refused_by_rule));
   out += line("ran, would be refused", t.would_refuse, counts(t.would_refuse_by_rule));
@@ -769,13 +893,24 @@ Json container_json(const ContainerReport& c) {
   j.set("registry", opt_string(image_registry(c.image)));
   j.set("mode", opt_string(c.mode));
   j.set("policy", opt_string(c.policy));
+  j.set("host", opt_string(c.host));
+  j.set("namespace", opt_string(c.ns));
+  j.set("pod", opt_string(c.pod));
   j.set("state", Json::string(c.state));
+  j.set("last_decision", opt_string(c.last_decision));
+  j.set("verify_hook", Json::boolean(c.hooked));
   j.set("start_attempts", Json::integer(c.start_attempts));
   j.set("root_on_host", c.root_on_host ? Json::boolean(*c.root_on_host) : Json());
+  if (c.root_on_host.value_or(false)) {
+    j.set("root_on_host_reason", opt_string(c.root_reason));
+    j.set("fix", Json::string(!c.root_fix.empty() ? c.root_fix : default_root_fix(c.engine)));
+  }
   if (c.start_facts) {
     Json caps = Json::object();
     caps.set("as_requested", Json::boolean(c.caps_as_requested));
     caps.set("bounding", c.caps_as_requested ? Json() : strings(c.capabilities));
+    caps.set("dropped", strings(c.caps_dropped));
+    caps.set("added", strings(c.caps_added));
     j.set("capabilities", std::move(caps));
   } else {
     j.set("capabilities", Json());
@@ -816,6 +951,7 @@ Json totals_json(const ReportTotals& t) {
   j.set("containers", Json::integer(t.containers));
   j.set("started", Json::integer(t.started));
   j.set("running", Json::integer(t.running));
+  j.set("running_unknown", Json::integer(t.running_unknown));
   Json refused = Json::object();
   refused.set("containers", Json::integer(t.refused));
   refused.set("records", Json::integer(t.refused_records));
@@ -842,6 +978,7 @@ Json totals_json(const ReportTotals& t) {
   j.set("image_sources", count_map(t.image_sources));
   j.set("image_unknown", Json::integer(t.image_unknown));
   j.set("malformed_lines", Json::integer(t.malformed_lines));
+  j.set("last_record", t.last_record_us > 0 ? Json::string(rfc3339_utc(t.last_record_us)) : Json());
   return j;
 }
 
@@ -884,7 +1021,7 @@ std::string exceptions_block(const Report& report) {
     std::string when = c.exception_until.empty() ? "no end" : "until " + c.exception_until;
     if (left) when += " (" + std::to_string(*left) + (*left == 1 ? " day left)" : " days left)");
     bool soon = left && *c.exception_end_us - *report.now_us < 7 * kDayUs;
-    std::string line = std::string(soon ? "! " : "  ") + c.id + "  " + when + "  owner " +
+    std::string line = std::string(soon ? "! " : "  ") + shown_id(report, c.id) + "  " + when + "  owner " +
                        (c.exception_owner.empty() ? "-" : c.exception_owner) + "  skips " +
                        join(c.opt_outs_granted, ",");
     out += clip(line, kTableWidth) + "\n";
@@ -981,12 +1118,85 @@ Result<Report> read_audit_logs(const ReportOptions& opts, std::vector<std::strin
     if (!st) return st.error();
   }
   Report report = summarise(std::move(reading.records), reading.malformed);
+  report.wide = opts.wide;
   count_exceptions(&report, opts.now_us);
   return report;
 }
 
 // One policy per workload: which containers each named policy applied to, when any but the
 // default did (a third table; the two above are full at 100 columns).
+// Per rule, how many containers it changed, refused, would have refused (audit mode) and how
+// many opted out of it: what an operator looks at before moving a rule from audit to enforce.
+struct RolloutCounts {
+  int changed = 0, refused = 0, would = 0, opted = 0;
+};
+
+std::map<std::string, RolloutCounts> rollout_counts(const Report& report) {
+  std::map<std::string, RolloutCounts> by_rule;
+  for (const ContainerReport& c : report.containers) {
+    for (const auto& r : c.changed_rules) ++by_rule[r].changed;
+    for (const auto& r : c.refused_rules) ++by_rule[r].refused;
+    for (const auto& r : c.would_refuse) ++by_rule[r].would;
+    for (const auto& r : c.opt_outs_granted) ++by_rule[r].opted;
+  }
+  return by_rule;
+}
+
+Json rollout_json(const Report& report) {
+  Json j = Json::object();
+  for (const auto& [rule, n] : rollout_counts(report)) {
+    Json r = Json::object();
+    r.set("changed", Json::integer(n.changed));
+    r.set("refused", Json::integer(n.refused));
+    r.set("would_refuse", Json::integer(n.would));
+    r.set("opted_out", Json::integer(n.opted));
+    j.set_exact(rule, std::move(r));
+  }
+  return j;
+}
+
+std::string rollout_block(const Report& report) {
+  std::map<std::string, RolloutCounts> by_rule = rollout_counts(report);
+  if (by_rule.empty()) return "";
+  const std::vector<Column> cols = {{"RULE", 24}, {"CHANGED", 8}, {"REFUSED", 8},
+                                    {"AUDIT: WOULD REFUSE", 19}, {"OPTED OUT", 9}};
+  std::string out = "Rollout, containers per rule:\n" + header(cols);
+  for (const auto& [rule, n] : by_rule) {
+    out += row(cols, {{clip(rule, 24)}, {std::to_string(n.changed)}, {std::to_string(n.refused)},
+                      {std::to_string(n.would)}, {std::to_string(n.opted)}});
+  }
+  return out;
+}
+
+// Where the records say: the node, and the pod's namespace and name (or containerd's namespace).
+std::string placement_block(const Report& report) {
+  bool any = false;
+  for (const ContainerReport& c : report.containers) any = any || !c.host.empty() || !c.ns.empty() || !c.pod.empty();
+  if (!any) return "";
+  size_t idw = id_width(report);
+  const std::vector<Column> cols = {{"CONTAINER", idw}, {"HOST", 20}, {"NAMESPACE", 20}, {"POD", 36}};
+  std::string out = header(cols);
+  for (const ContainerReport& c : report.containers) {
+    out += row(cols, {{c.id}, {c.host.empty() ? "-" : clip(c.host, 20)}, {c.ns.empty() ? "-" : clip(c.ns, 20)},
+                      {c.pod.empty() ? "-" : clip(c.pod, 36)}});
+  }
+  return out;
+}
+
+// Containers that ran as root on the host: why, and what would avoid it.
+std::string host_root_block(const Report& report) {
+  std::string out;
+  for (const ContainerReport& c : report.containers) {
+    if (!c.root_on_host.value_or(false)) continue;
+    out += clip("  " + shown_id(report, c.id) + "  " + c.engine + "  " + (c.root_reason.empty() ? "-" : c.root_reason),
+                report.wide ? std::string::npos : kTableWidth) + "\n";
+    std::string fix = !c.root_fix.empty() ? c.root_fix : default_root_fix(c.engine);
+    out += clip("      fix: " + fix, report.wide ? std::string::npos : kTableWidth) + "\n";
+  }
+  if (out.empty()) return out;
+  return "Running as host root (" + std::to_string(report.totals.host_root) + "): reason, and the fix\n" + out;
+}
+
 std::string policies_block(const Report& report) {
   std::vector<std::pair<std::string, std::vector<std::string>>> by_policy;
   bool named = false;
@@ -995,7 +1205,7 @@ std::string policies_block(const Report& report) {
     named = named || c.policy != "default";
     auto it = std::find_if(by_policy.begin(), by_policy.end(), [&](const auto& p) { return p.first == c.policy; });
     if (it == by_policy.end()) it = by_policy.insert(by_policy.end(), {c.policy, {}});
-    it->second.push_back(c.id.substr(0, 12));
+    it->second.push_back(shown_id(report, c.id));
   }
   if (!named) return "";
   const std::vector<Column> cols = {{"POLICY", 16}, {"CONTAINERS (last start)", 82}};
@@ -1005,10 +1215,11 @@ std::string policies_block(const Report& report) {
 }
 
 std::string format_report_table(const Report& report) {
-  const std::vector<Column> who = {{"CONTAINER", 12}, {"ENGINE", 10},     {"MODE", 7},
+  size_t idw = id_width(report);
+  const std::vector<Column> who = {{"CONTAINER", idw}, {"ENGINE", 10},     {"MODE", 7},
                                    {"STATE", 7},      {"FIRST SEEN", 16}, {"LAST SEEN", 16},
                                    {"IMAGE", 20}};
-  const std::vector<Column> what = {{"CONTAINER", 12},    {"ROOT", 4},     {"SECCOMP", 13},
+  const std::vector<Column> what = {{"CONTAINER", idw},    {"ROOT", 4},     {"SECCOMP", 13},
                                     {"CAPABILITIES", 18}, {"REFUSED", 17}, {"OPT-OUTS", 16},
                                     {"VERIFY", 8}};
   std::string out = header(who);
@@ -1027,10 +1238,13 @@ std::string format_report_table(const Report& report) {
                       wrap_list(refused, 17), wrap_list(opt, 16), {verify_cell(c)}});
   }
   out += policies_block(report);
+  if (std::string place = placement_block(report); !place.empty()) out += "\n" + place;
   out += "Times are UTC. ROOT: root on the host at its last start. "
-         "CAPABILITIES: bounding set kept.\n"
+         "CAPABILITIES: -dropped +added.\n"
          "REFUSED rule*: audit mode, would be refused but ran. "
          "OPT-OUTS !rule: asked for, denied.\n";
+  if (std::string rollout = rollout_block(report); !rollout.empty()) out += "\n" + rollout;
+  if (std::string root = host_root_block(report); !root.empty()) out += "\n" + root;
   out += "\n" + totals_block(report.totals);
   if (std::string exc = exceptions_block(report); !exc.empty()) out += "\n" + exc;
   out += "\n" + footer(report);
@@ -1051,6 +1265,7 @@ std::string format_report_json(const Report& report) {
   exc.set("live", Json::integer(report.totals.exceptions_live));
   exc.set("ending_within_week", Json::integer(report.totals.exceptions_expiring));
   totals.set("exceptions", std::move(exc));
+  totals.set("rollout", rollout_json(report));
   j.set("totals", std::move(totals));
   return to_json(j) + "\n";
 }
@@ -1058,8 +1273,151 @@ std::string format_report_json(const Report& report) {
 Result<std::string> run_report(const ReportOptions& opts, std::vector<std::string>* warnings) {
   auto report = read_audit_logs(opts, warnings);
   if (!report) return report.error();
-  return opts.format == ReportFormat::kJson ? format_report_json(*report)
-                                            : format_report_table(*report);
+  switch (opts.format) {
+    case ReportFormat::kJson: return format_report_json(*report);
+    case ReportFormat::kPrometheus: return format_report_prometheus(*report);
+    case ReportFormat::kTable: break;
+  }
+  return format_report_table(*report);
+}
+
+Result<int64_t> parse_since(const std::string& text, int64_t now_us) {
+  // A relative age: digits and one unit.
+  if (text.size() >= 2 && text.find_first_not_of("0123456789") == text.size() - 1) {
+    static const std::pair<char, int64_t> kUnits[] = {
+        {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}, {'w', 7 * 86400}};
+    for (const auto& [unit, seconds] : kUnits) {
+      if (text.back() != unit) continue;
+      if (text.size() > 10) break;  // more than 999999999 units: not an age anyone means
+      int64_t n = std::stoll(text.substr(0, text.size() - 1));
+      return now_us - n * seconds * 1000000;
+    }
+  }
+  auto abs = parse_rfc3339(text);
+  if (abs) return abs;
+  return make_error(ErrorCode::kUsage, "\"" + text + "\" is neither an age (30m, 24h, 7d) nor an RFC 3339 time "
+                                       "(e.g. 2026-11-28T18:00:00Z)");
+}
+
+std::string no_audit_log_message(const ReportOptions& opts) {
+  if (opts.logs.empty()) return "";
+  for (const std::string& log : opts.logs) {
+    struct stat st;
+    if (::stat(log.c_str(), &st) == 0 || errno != ENOENT) return "";
+  }
+  std::string names;
+  for (const std::string& log : opts.logs) names += (names.empty() ? "" : ", ") + log;
+  return "no audit log at " + names +
+         " yet: no container has started through oci-harden on this host, or the policy's "
+         "audit_log points elsewhere";
+}
+
+namespace {
+
+// Prometheus text exposition: a label value escapes \\, \" and newline; HELP text \\ and newline.
+std::string prom_label(const std::string& v) {
+  std::string out;
+  for (char ch : v) {
+    if (ch == '\\') out += "\\\\";
+    else if (ch == '"') out += "\\\"";
+    else if (ch == '\n') out += "\\n";
+    else out += ch;
+  }
+  return out;
+}
+
+struct PromWriter {
+  std::string out;
+  void family(const char* name, const char* type, const char* help) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  }
+  void sample(const std::string& name, const std::vector<std::pair<std::string, std::string>>& labels,
+              const std::string& value) {
+    out += name;
+    if (!labels.empty()) {
+      out += "{";
+      for (size_t i = 0; i < labels.size(); ++i) {
+        out += (i > 0 ? "," : "") + labels[i].first + "=\"" + prom_label(labels[i].second) + "\"";
+      }
+      out += "}";
+    }
+    out += " " + value + "\n";
+  }
+};
+
+}  // namespace
+
+std::string format_report_prometheus(const Report& report) {
+  const ReportTotals& t = report.totals;
+  auto n = [](int64_t v) { return std::to_string(v); };
+  PromWriter w;
+  w.family("oci_harden_decisions_total", "counter",
+           "Containers in the audit log per rule and decision (changed, refused, would_refuse in audit mode, opted_out).");
+  for (const auto& [rule, c] : rollout_counts(report)) {
+    w.sample("oci_harden_decisions_total", {{"rule", rule}, {"decision", "changed"}}, n(c.changed));
+    w.sample("oci_harden_decisions_total", {{"rule", rule}, {"decision", "refused"}}, n(c.refused));
+    w.sample("oci_harden_decisions_total", {{"rule", rule}, {"decision", "would_refuse"}}, n(c.would));
+    w.sample("oci_harden_decisions_total", {{"rule", rule}, {"decision", "opted_out"}}, n(c.opted));
+  }
+  w.family("oci_harden_containers_total", "counter",
+           "Containers in the audit log by the decision of their last start (applied, unchanged, refused, audited).");
+  std::map<std::string, int> by_decision = {{"applied", 0}, {"unchanged", 0}, {"refused", 0}, {"audited", 0}};
+  for (const ContainerReport& c : report.containers) {
+    if (!c.last_decision.empty()) ++by_decision[c.last_decision];
+  }
+  for (const auto& [decision, count] : by_decision) {
+    w.sample("oci_harden_containers_total", {{"decision", decision}}, n(count));
+  }
+  w.family("oci_harden_containers_host_root", "gauge",
+           "Containers whose last start ran as root on the host (no user namespace, or uid 0 mapped to 0).");
+  w.sample("oci_harden_containers_host_root", {}, n(t.host_root));
+  w.family("oci_harden_containers_running", "gauge",
+           "Containers started with no stop record; state=\"unknown\": started without the verify hook.");
+  w.sample("oci_harden_containers_running", {{"state", "running"}}, n(t.running));
+  w.sample("oci_harden_containers_running", {{"state", "unknown"}}, n(t.running_unknown));
+  int64_t failed = 0;
+  for (const ContainerReport& c : report.containers) failed += c.verify_records_failed;
+  w.family("oci_harden_verifications_failed_total", "counter",
+           "Verify records (oci-harden-hook poststart) with a failed check.");
+  w.sample("oci_harden_verifications_failed_total", {}, n(failed));
+  w.family("oci_harden_report_malformed_lines_total", "counter", "Audit log lines that are not a record.");
+  w.sample("oci_harden_report_malformed_lines_total", {}, n(t.malformed_lines));
+  w.family("oci_harden_report_last_record_timestamp_seconds", "gauge",
+           "Time of the newest record read (Unix seconds; 0: no record).");
+  std::string last = n(t.last_record_us / 1000000);
+  if (t.last_record_us % 1000000 != 0) {
+    std::string frac = std::to_string(t.last_record_us % 1000000 + 1000000).substr(1);
+    while (frac.back() == '0') frac.pop_back();
+    last += "." + frac;
+  }
+  w.sample("oci_harden_report_last_record_timestamp_seconds", {}, last);
+  return w.out;
+}
+
+Status write_report_file(const std::string& path, const std::string& contents) {
+  std::string dir = dir_name(path);
+  std::string tmpl = (dir.empty() ? std::string(".") : dir) + "/." + base_name(path) + ".XXXXXX";
+  std::vector<char> name(tmpl.begin(), tmpl.end());
+  name.push_back('\0');
+  UniqueFd fd(::mkstemp(name.data()));
+  if (!fd.valid()) return make_error(ErrorCode::kIo, path + ": " + std::strerror(errno));
+  std::string tmp(name.data());
+  auto fail = [&](const std::string& what) -> Status {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return make_error(ErrorCode::kIo, path + ": " + what + ": " + std::strerror(err));
+  };
+  size_t done = 0;
+  while (done < contents.size()) {
+    ssize_t n = ::write(fd.get(), contents.data() + done, contents.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail("write");
+    done += static_cast<size_t>(n);
+  }
+  if (::fchmod(fd.get(), 0644) != 0) return fail("chmod");
+  if (::fsync(fd.get()) != 0) return fail("fsync");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail("rename");
+  return Ok{};
 }
 
 }  // namespace oci_harden

@@ -15,7 +15,7 @@
 
 namespace oci_harden {
 
-enum class ReportFormat { kTable, kJson };
+enum class ReportFormat { kTable, kJson, kPrometheus };
 
 struct ReportOptions {
   std::vector<std::string> logs;    // in any order: records are sorted by their time
@@ -23,6 +23,7 @@ struct ReportOptions {
   ReportFormat format = ReportFormat::kTable;
   // Exceptions: "now" for days left and what has expired (the edge reads the clock).
   std::optional<int64_t> now_us;
+  bool wide = false;  // --wide: full container ids (the table may pass 100 columns)
 };
 
 // What the log says about one container, from all its records (create/run/restore, verify,
@@ -35,6 +36,9 @@ struct ContainerReport {
   std::string image;               // from annotations; "" when unknown
   std::string mode;                // "enforce" or "audit", of its last start record
   std::string policy;              // the named policy its last start record applied ("default")
+  std::string host;                // the node its records came from ("" in records before "host")
+  std::string ns, pod;             // Kubernetes namespace and pod (CRI annotations), or containerd's namespace
+  std::string last_decision;       // the decision word of its last create/run/restore record
   std::string state;               // "refused", "started", "stopped", "unknown"
   bool started = false;            // a start record that was not refused, or a verify record
   bool stopped = false;            // a stop record after its last start
@@ -48,10 +52,15 @@ struct ContainerReport {
   std::optional<bool> root_on_host;        // on the last start; nullopt: never started or unknown
   bool caps_as_requested = true;           // the last start kept the engine's capability sets
   std::vector<std::string> capabilities;   // bounding set kept, when !caps_as_requested
+  std::vector<std::string> caps_dropped, caps_added;  // from the engine's bounding set
+  std::string root_reason, root_fix;       // why it is host root, and what would avoid it
+  std::vector<std::string> changed_rules;  // rules that changed its spec (applied, enforce mode)
+  bool hooked = false;  // the verify hook was put in its last start (or reported): "running" is known
   std::string seccomp;  // installed, replaced, kept engine's, none, opted out; "" never started
   std::vector<std::string> opt_outs_granted, opt_outs_denied;  // over all its start records
   int verify_records = 0;
   int verify_failed = 0;                   // failed checks in its last verify record
+  int verify_records_failed = 0;           // its verify records with a failed check
   std::vector<std::string> verify_failed_checks;
   bool killed = false;                     // a verify record says the hook killed it
   int execs = 0, execs_refused = 0;
@@ -66,6 +75,8 @@ struct ReportTotals {
   int containers = 0;
   int started = 0;
   int running = 0;  // started, and no stop record after its last start
+  int running_unknown = 0;  // started without the verify hook, no stop record: cannot tell
+  int64_t last_record_us = 0;  // the newest record read (0: none)
   int refused = 0;  // containers with at least one refused start
   int refused_records = 0;
   std::map<std::string, int> refused_by_rule;       // containers per rule (enforced)
@@ -89,7 +100,22 @@ struct Report {
   std::vector<ContainerReport> containers;  // by first seen, then id
   ReportTotals totals;
   std::optional<int64_t> now_us;  // exceptions: the time days left are counted from
+  bool wide = false;              // full container ids in the table
 };
+
+// --since: a relative age ("30m", "24h", "7d", also s and w) back from now_us, or RFC 3339.
+Result<int64_t> parse_since(const std::string& text, int64_t now_us);
+
+// When no log given exists at all (none written yet on this host): the message saying so, for
+// the exit status "nothing to report"; "" otherwise (a missing log among others is an error).
+std::string no_audit_log_message(const ReportOptions& opts);
+
+// The node_exporter textfile format (Prometheus text exposition 0.0.4).
+std::string format_report_prometheus(const Report& report);
+
+// Writes a report to FILE by rename from a temporary file beside it (mode 0644), so a textfile
+// collector never reads half of one.
+Status write_report_file(const std::string& path, const std::string& contents);
 
 // RFC 3339 ("2026-11-28T18:00:00Z", "2026-11-28T18:00:00.123456+01:00") to Unix microseconds.
 Result<int64_t> parse_rfc3339(const std::string& text);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -49,6 +50,15 @@ bool has_user_namespace(const Json& spec) {
 }
 
 }  // namespace
+
+// The report: which node a record is from, once a fleet's logs are gathered in one place.
+const std::string& audit_host_name() {
+  static const std::string name = [] {
+    struct utsname u = {};
+    return ::uname(&u) == 0 ? std::string(u.nodename) : std::string();
+  }();
+  return name;
+}
 
 Json user_summary(const Json& spec) {
   const Json* process = field(&spec, "process");
@@ -121,6 +131,7 @@ std::string audit_record(const AuditEvent& e, int64_t unix_time_us) {
   Json r = Json::object();
   r.set("v", Json::integer(1));
   r.set("time", str(rfc3339_utc(unix_time_us)));
+  r.set("host", str(audit_host_name()));
   r.set("event", str(e.event));
   r.set("decision", str(e.decision));
   r.set("container", str(e.container));

@@ -40,6 +40,9 @@ struct AuditEvent {
   int64_t duration_us = 0;
 };
 
+// The node's name (uname's nodename, read once per process): each record's top-level "host".
+const std::string& audit_host_name();
+
 // The record as one line of JSON, without the trailing newline.
 std::string audit_record(const AuditEvent& e, int64_t unix_time_us);
 

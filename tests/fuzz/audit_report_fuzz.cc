@@ -31,5 +31,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (report->totals.containers != static_cast<int>(report->containers.size())) std::abort();
   (void)oci_harden::format_report_table(*report);
   (void)oci_harden::format_report_json(*report);
+  // Issue 17: the Prometheus file (every sample line ends in a number) and the wide table.
+  std::string prom = oci_harden::format_report_prometheus(*report);
+  if (prom.empty() || prom.back() != '\n') std::abort();
+  report->wide = true;
+  (void)oci_harden::format_report_table(*report);
   return 0;
 }
