@@ -145,6 +145,14 @@ class Host {
   // (UTC), against which an opt-out's end is judged; nullopt (the default) when there is none,
   // and then an exception with an end date grants nothing.
   virtual std::optional<int64_t> now() const { return std::nullopt; }
+  // GPUs and CDI (devices): the major the kernel gave the driver `name` for devices of `type`
+  // ('c' or 'b'), as /proc/devices lists it (nvidia-uvm's is handed out at load); nullopt when
+  // no such driver is registered. Read once per process, only for a policy that names one.
+  virtual std::optional<int64_t> driver_major(char type, const std::string& name) const {
+    (void)type;
+    (void)name;
+    return std::nullopt;
+  }
 };
 
 }  // namespace oci_harden
