@@ -110,6 +110,21 @@ check "the bind source was pinned to the canonical library ($REAL_LIB)" \
 check "the audit record says applied" \
   jq_any 'select(.container == "gpu-run" and .event == "run" and .decision == "applied")' "$T/audit.jsonl"
 
+# ---- 2b. the same under crun, where it is installed
+if command -v crun >/dev/null; then
+  gpu_policy
+  jq '.runtime = "'"$(command -v crun)"'"' "$T/etc/policy.json" > "$T/etc/p.tmp" && mv "$T/etc/p.tmp" "$T/etc/policy.json"
+  chmod 0644 "$T/etc/policy.json"
+  B=$(new_bundle crun)
+  out=$("$OCIH" --root "$T/state" run --bundle "$B" gpu-crun 2>&1)
+  check "crun run under the GPU policy exits 0" test $? -eq 0 || echo "$out"
+  check "crun: the node with the host's numbers" grep -Eq "^c.* $MAJOR, +$MINOR .*$DEV" <<<"$out"
+  check "crun: the library is read-only" grep -q 'lib-write: denied' <<<"$out"
+  gpu_policy
+else
+  skip "crun is not installed"
+fi
+
 # ---- 3. the GPU policy's limits, live: the hook as another tool, the library read-write,
 # another device's numbers at the node's path
 B=$(new_bundle hookargs '.')
