@@ -295,7 +295,7 @@ std::string node_numbers_problem(const RuleContext& ctx, const Json& node, const
     if (dev->type == type[0] && dev->major == *major && dev->minor == *minor) return "";
     return numbers + " are not " + path + "'s on the host (" + std::string(1, dev->type) + " " +
            std::to_string(dev->major) + ":" + std::to_string(dev->minor) + ", " +
-           char_device_name(dev->major, dev->minor) +
+           (dev->type == 'c' ? char_device_name(dev->major, dev->minor) : "a host block device") +
            "), which runc binds instead in a user namespace";
   }
   // Why this is safe: in a user namespace runc binds the host's file at the node's path, so a

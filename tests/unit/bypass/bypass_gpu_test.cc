@@ -96,6 +96,16 @@ TEST_CASE("bypass/gpu: allowed numbers at a path where the host has something el
   }
 }
 
+TEST_CASE("bypass/gpu: the refusal names the node, its numbers and what the host has there", "[bypass][gpu]") {
+  bypass::Verdict v = bypass::attempt(
+      spec(R"("devices":[{"path":"/dev/sda","type":"c","major":195,"minor":0}],"resources":{"devices":[]})"),
+      gpu_host(), gpu_policy());
+  INFO(v.describe());
+  CHECK_THAT(v.describe(), Catch::Matchers::Contains(
+                               "device /dev/sda (linux.devices[0]): numbers c 195:0 are not /dev/sda's on the host "
+                               "(b 8:0, a host block device), which runc binds instead in a user namespace"));
+}
+
 TEST_CASE("bypass/gpu: cgroup rules that open every device stay refused under the GPU policy", "[bypass][gpu]") {
   const Case cases[] = {
       {"a *:* rwm", spec(R"("resources":{"devices":[{"allow":true,"type":"a","access":"rwm"}]})"), "devices"},
