@@ -207,7 +207,7 @@ Result<Policy::DeviceNumbers> parse_device_numbers(const std::string& text) {
   size_t colon = text.rfind(':');
   if (text.size() < 5 || (text[0] != 'c' && text[0] != 'b') || text[1] != ' ' ||
       colon == std::string::npos || colon < 3) {
-    return bad("is not \"c MAJOR:MINOR\" or \"b MAJOR:MINOR\" (MAJOR a number or a driver name, MINOR a number or *)");
+    return bad(R"(is not "c MAJOR:MINOR" or "b MAJOR:MINOR" (MAJOR a number or a driver name, MINOR a number or *))");
   }
   d.type = text[0];
   std::string major = text.substr(2, colon - 2), minor = text.substr(colon + 1);

@@ -27,4 +27,12 @@ std::vector<ProcDevice> parse_proc_devices(const std::string& text) {
   return out;
 }
 
+std::optional<int64_t> driver_major_in(const std::vector<ProcDevice>& devices, char type,
+                                       const std::string& name) {
+  for (const ProcDevice& d : devices) {
+    if (d.type == type && d.name == name) return d.major;
+  }
+  return std::nullopt;
+}
+
 }  // namespace oci_harden

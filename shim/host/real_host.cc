@@ -456,10 +456,7 @@ class RealHost : public Host {
     std::call_once(drivers_once_, [this] {
       drivers_ = parse_proc_devices(read_bounded_file("/proc/devices", kMaxProcDevicesBytes));
     });
-    for (const ProcDevice& d : drivers_) {
-      if (d.type == type && d.name == name) return d.major;
-    }
-    return std::nullopt;
+    return driver_major_in(drivers_, type, name);
   }
 
  private:

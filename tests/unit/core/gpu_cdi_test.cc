@@ -166,6 +166,9 @@ TEST_CASE("gpu: /proc/devices gives each driver's major by section", "[gpu]") {
   CHECK(d[4].type == 'b');
   CHECK(d[4].name == "sd");
   CHECK(parse_proc_devices("  1 mem\n").empty());  // no section: nothing is typed
+  CHECK(driver_major_in(d, 'c', "cpu/cpuid") == 203);
+  CHECK(driver_major_in(d, 'b', "nvidia-uvm") == std::nullopt);
+  CHECK(driver_major_in(d, 'c', "nvidia") == std::nullopt);
 }
 
 TEST_CASE("gpu: profiles/policy-gpu.json admits a CDI-shaped NVIDIA spec", "[gpu]") {
