@@ -266,3 +266,22 @@ TEST_CASE("gpu: allowed_readonly_paths globs match one component of the true pat
 }
 
 }  // namespace oci_harden
+
+namespace oci_harden {
+
+TEST_CASE("gpu: the keys work in a named policy that GPU workloads select", "[gpu]") {
+  Policy p = rule_test::policy_from(R"({
+    "policies": {"gpu": {"allowed_device_numbers": ["c 195:*", "c nvidia-uvm:*"],
+                         "allowed_hook_args": ["/usr/bin/nvidia-cdi-hook update-ldcache"]}},
+    "selectors": [{"match": {"image": "nvcr.io/*"}, "policy": "gpu"}]})");
+  CHECK(p.allowed_device_numbers.empty());
+  REQUIRE(p.named_policies.size() == 1);
+  const Policy& gpu = *p.named_policies[0];
+  CHECK(gpu.name == "gpu");
+  REQUIRE(gpu.allowed_device_numbers.size() == 2);
+  CHECK(gpu.allowed_device_numbers[1].driver == "nvidia-uvm");
+  CHECK(gpu.allowed_hook_args.count("/usr/bin/nvidia-cdi-hook") == 1);
+  CHECK(gpu.allowed_hook_args.count("/usr/bin/nvidia-ctk") == 0);  // the list replaces the default's whole
+}
+
+}  // namespace oci_harden
