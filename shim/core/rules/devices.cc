@@ -287,11 +287,14 @@ std::string node_numbers_problem(const RuleContext& ctx, const Json& node, const
       !in_number_ranges(allowed_number_ranges(ctx), type[0], *major, minor)) {
     return "not listed";
   }
-  if (!strictly_under("/dev", path)) {
+  // The host file runc binds is the written path as the kernel resolves it (symlinks, ".."):
+  // "/dev/fd/../status" is /proc/self/status. Both spellings must lie under /dev.
+  std::string canon = ctx.host().canonical_path(string_field(&node, "path").value_or("/"));
+  if (!strictly_under("/dev", path) || !strictly_under("/dev", canon)) {
     return numbers + " are allowed (allowed_device_numbers), but only for a node under /dev, and " +
-           path + " is not";
+           (canon == path ? path : path + " (on the host " + canon + ")") + " is not";
   }
-  if (std::optional<Host::DeviceNode> dev = ctx.host().device_at(path)) {
+  if (std::optional<Host::DeviceNode> dev = ctx.host().device_at(canon)) {
     if (dev->type == type[0] && dev->major == *major && dev->minor == *minor) return "";
     return numbers + " are not " + path + "'s on the host (" + std::string(1, dev->type) + " " +
            std::to_string(dev->major) + ":" + std::to_string(dev->minor) + ", " +
@@ -301,7 +304,7 @@ std::string node_numbers_problem(const RuleContext& ctx, const Json& node, const
   // Why this is safe: in a user namespace runc binds the host's file at the node's path, so a
   // path that is something other than a device there (a file, a directory) is refused; where
   // there is nothing, runc makes the node from the numbers (or fails to bind it).
-  if (ctx.host().path_identity(ctx.host().canonical_path(path))) {
+  if (ctx.host().path_identity(canon)) {
     return numbers + ": the host's " + path + " is not a device node, and runc binds it into the "
            "container in a user namespace";
   }

@@ -37,6 +37,9 @@ FakeHost gpu_host() {
   host.devices["/dev/tty1"] = Host::DeviceNode{'c', 4, 1};
   host.file_types["/dev/shm/planted"] = S_IFREG;
   host.missing.insert("/dev/nvidia7");
+  host.symlinks["/dev/fd"] = "/proc/self/fd";
+  host.file_types["/proc/self/status"] = S_IFREG;
+  host.symlinks["/dev/disk/by-id/x"] = "/dev/sda";
   host.drivers["c nvidia-uvm"] = 508;
   host.binaries["/usr/bin/nvidia-ctk"] = Host::Binary{1, 101, false, "/usr/bin/nvidia-ctk"};
   host.binaries["/usr/bin/dash"] = Host::Binary{1, 200, false, "/usr/bin/dash"};
@@ -82,6 +85,10 @@ TEST_CASE("bypass/gpu: allowed numbers at a path where the host has something el
        spec(R"("devices":[{"path":"/dev/nvidia0","type":"c","major":1,"minor":11}],)" + rule), "devices"},
       {"/dev/tty1 declared as c 195:0: the host's console", spec(R"("devices":[{"path":"/dev/tty1","type":"c","major":195,"minor":0}],)" + rule), "devices"},
       {"a regular file under /dev declared as c 195:0", spec(R"("devices":[{"path":"/dev/shm/planted","type":"c","major":195,"minor":0}],)" + rule), "devices"},
+      {"a path through a symlink out of /dev (/dev/fd/../status is /proc/self/status)",
+       spec(R"("devices":[{"path":"/dev/fd/../status","type":"c","major":195,"minor":0}],)" + rule), "devices"},
+      {"a path that is a symlink to the host disk (/dev/disk/by-id/x -> /dev/sda)",
+       spec(R"("devices":[{"path":"/dev/disk/by-id/x","type":"c","major":195,"minor":0}],)" + rule), "devices"},
       {"an allowed major as a block device (b 195:0)", spec(R"("devices":[{"path":"/dev/nvidia7","type":"b","major":195,"minor":0}],)" + rule), "devices"},
       {"'u' (unbuffered character) type with allowed numbers at the host disk", spec(R"("devices":[{"path":"/dev/sda","type":"u","major":195,"minor":0}],)" + rule), "devices"},
   };
