@@ -150,6 +150,14 @@ class Host {
   // not run can never match, and the runtime compiles it at every start. true (the default)
   // where it cannot be known.
   virtual bool runs_x32_syscalls() const { return true; }
+  // GPUs and CDI (devices): the major the kernel gave the driver `name` for devices of `type`
+  // ('c' or 'b'), as /proc/devices lists it (nvidia-uvm's is handed out at load); nullopt when
+  // no such driver is registered. Read once per process, only for a policy that names one.
+  virtual std::optional<int64_t> driver_major(char type, const std::string& name) const {
+    (void)type;
+    (void)name;
+    return std::nullopt;
+  }
 };
 
 }  // namespace oci_harden

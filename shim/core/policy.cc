@@ -21,6 +21,7 @@
 #include "shim/core/lexical_path.hh"
 #include "shim/core/rule_ids.hh"
 #include "shim/core/sha256.hh"
+#include "shim/core/split.hh"
 
 namespace oci_harden {
 
@@ -192,6 +193,62 @@ Status read_limit(ObjectReader& r, const std::string& key, int64_t scale, Limit*
     }
     return Ok{};
   });
+}
+
+// GPUs and CDI: "c 195:*", "c 195:0", "c nvidia-uvm:*" (a major by its /proc/devices name).
+// Why refuse a wildcard major and type "a": either opens every driver, which allowed_device_numbers
+// exists to avoid.
+Result<Policy::DeviceNumbers> parse_device_numbers(const std::string& text) {
+  auto bad = [&](const std::string& why) -> Error {
+    return make_error(ErrorCode::kPolicy, "allowed_device_numbers: \"" + text + "\" " + why);
+  };
+  Policy::DeviceNumbers d;
+  d.text = text;
+  size_t colon = text.rfind(':');
+  if (text.size() < 5 || (text[0] != 'c' && text[0] != 'b') || text[1] != ' ' ||
+      colon == std::string::npos || colon < 3) {
+    return bad(R"(is not "c MAJOR:MINOR" or "b MAJOR:MINOR" (MAJOR a number or a driver name, MINOR a number or *))");
+  }
+  d.type = text[0];
+  std::string major = text.substr(2, colon - 2), minor = text.substr(colon + 1);
+  auto number = [](const std::string& s, int64_t* out) {
+    if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return false;
+    }
+    *out = std::stoll(s);
+    return true;
+  };
+  if (major.empty() || major == "*" || major.find_first_of(" \t*?[") != std::string::npos) {
+    return bad("has no single major: a wildcard major opens every driver");
+  }
+  if (!number(major, &d.major)) d.driver = major;
+  if (minor != "*" && !number(minor, &d.minor)) return bad("has a minor that is neither a number nor *");
+  return d;
+}
+
+// GPUs and CDI: ["/usr/bin/nvidia-ctk hook", ...]: an absolute hook path, then the words the
+// hook's arguments after args[0] must start with; a path may have several entries.
+Status read_hook_args(ObjectReader& r, const std::string& key,
+                      std::map<std::string, std::vector<std::vector<std::string>>>* out) {
+  std::vector<std::string> entries;
+  if (r.take(key) == nullptr) return Ok{};
+  auto st = read_strings(r, key, &entries);
+  if (!st) return st;
+  out->clear();
+  for (const std::string& e : entries) {
+    std::vector<std::string> words;
+    for (const std::string& part : split_at(e, ' ')) {
+      if (!part.empty()) words.push_back(part);
+    }
+    if (words.size() < 2 || words[0][0] != '/') {
+      return make_error(ErrorCode::kPolicy, r.where(key) + ": \"" + e +
+                                                "\" is not an absolute hook path followed by the argument words it must start with");
+    }
+    std::string path = lexical(words[0]);
+    words.erase(words.begin());
+    (*out)[path].push_back(std::move(words));
+  }
+  return Ok{};
 }
 
 Status check_absolute_paths(const std::vector<std::string>& paths, const std::string& where) {
@@ -441,6 +498,21 @@ Status apply_policy_json(const Json& root, Policy* p) {
   run(read_enum<UnknownImage>(r, "unknown_image",
                               {{"record", UnknownImage::kRecord}, {"refuse", UnknownImage::kRefuse}},
                               &p->unknown_image));
+  // GPUs and CDI (issue 17.2).
+  {
+    std::vector<std::string> numbers;
+    run(read_strings(r, "allowed_device_numbers", &numbers));
+    if (root.get_exact("allowed_device_numbers") != nullptr) p->allowed_device_numbers.clear();
+    for (const std::string& n : numbers) {
+      auto d = parse_device_numbers(n);
+      if (!d) {
+        run(d.error());
+        break;
+      }
+      p->allowed_device_numbers.push_back(*d);
+    }
+  }
+  run(read_hook_args(r, "allowed_hook_args", &p->allowed_hook_args));
   // One policy per workload: read by read_workload_policies() on the top-level object only.
   run(read_strings(r, "selector_labels", &p->selector_labels));
   (void)r.take("policies");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -118,6 +119,19 @@ struct Policy {
   std::vector<std::string> selector_labels;
   std::vector<Selector> selectors;
   std::vector<std::shared_ptr<const Policy>> named_policies;
+  // GPUs and CDI (issue 17.2). Device numbers a spec's nodes and cgroup rules may open whatever
+  // the node is called ("c 195:*"; a major may be the driver's name in /proc/devices, "c
+  // nvidia-uvm:*", for majors the kernel hands out at load); and, per allowed hook binary, the
+  // argument words (after args[0]) its hooks must start with (nvidia-ctk only as "hook ...").
+  struct DeviceNumbers {
+    char type = 'c';      // 'c' or 'b'
+    int64_t major = -1;   // -1: by driver name
+    std::string driver;   // the /proc/devices name when major is -1
+    int64_t minor = -1;   // -1: every minor
+    std::string text;     // as the policy wrote it
+  };
+  std::vector<DeviceNumbers> allowed_device_numbers;
+  std::map<std::string, std::vector<std::vector<std::string>>> allowed_hook_args;
 
   bool rule_enabled(const std::string& id) const;
 };

@@ -23,6 +23,7 @@
 #include "shim/core/bounded_read.hh"
 #include "shim/core/handles.hh"
 #include "shim/core/lexical_path.hh"
+#include "shim/core/proc_devices.hh"
 #include "shim/core/split.hh"
 #include "shim/host/mount_root.hh"
 #include "shim/host/real_host.hh"
@@ -457,9 +458,19 @@ class RealHost : public Host {
     return runs;
   }
 
+  // GPUs and CDI (devices): /proc/devices, read once.
+  std::optional<int64_t> driver_major(char type, const std::string& name) const override {
+    std::call_once(drivers_once_, [this] {
+      drivers_ = parse_proc_devices(read_bounded_file("/proc/devices", kMaxProcDevicesBytes));
+    });
+    return driver_major_in(drivers_, type, name);
+  }
+
  private:
   mutable std::once_flag listeners_once_;
   mutable std::vector<UnixListener> listeners_;
+  mutable std::once_flag drivers_once_;
+  mutable std::vector<ProcDevice> drivers_;
 };
 
 }  // namespace

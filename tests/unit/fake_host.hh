@@ -207,6 +207,14 @@ class FakeHost : public Host {
     }
     return out;
   }
+
+  // GPUs and CDI (devices): /proc/devices as "c nvidia-uvm" -> major.
+  std::map<std::string, int64_t> drivers;
+  std::optional<int64_t> driver_major(char type, const std::string& name) const override {
+    auto it = drivers.find(std::string(1, type) + " " + name);
+    if (it == drivers.end()) return std::nullopt;
+    return it->second;
+  }
 };
 
 // Lexical canonicalisation with the fake symlink table (a link's target is absolute).

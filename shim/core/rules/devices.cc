@@ -27,6 +27,13 @@
 //   - a device node whose numbers are not those of the device at its path on the host (or, where
 //     the host has none there, of the well-known device of that name): the numbers, not the
 //     name, decide what it opens.
+// GPUs and CDI (allowed_device_numbers, issue 17.2): numbers the policy allows whatever the
+// node's name ("c 195:*" the NVIDIA GPUs, "c nvidia-uvm:*" a major by its driver's name in
+// /proc/devices). A cgroup rule passes when its numbers lie inside an entry (a wildcard minor
+// only inside a wildcard entry); a node passes when its numbers do, it lies under /dev, and the
+// host has at its path either nothing (runc makes the node from the numbers) or a device of
+// exactly those numbers: in a user namespace runc binds the HOST's file at the node's path, so
+// /dev/sda (or /etc/shadow) declared as c 195:0 would hand over the disk (or the file).
 // Allowed: the allow-list above, block-device rules backed by an allowed node, rules with
 // allow: false, and rules that only allow mknod ('c *:* m', which every engine adds): a node
 // made without read or write permission opens nothing.
@@ -38,6 +45,7 @@
 #include <vector>
 
 #include "shim/core/lexical_path.hh"
+#include "shim/core/policy.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
 
@@ -105,6 +113,33 @@ std::string number_text(std::optional<int64_t> n) {
 std::string rule_text(const std::string& type, const Json& rule, const std::string& access) {
   return type + " " + number_text(int_field(&rule, "major")) + ":" +
          number_text(int_field(&rule, "minor")) + " " + access;
+}
+
+// GPUs and CDI: the policy's allowed_device_numbers with driver names resolved on this host (a
+// driver that is not loaded allows nothing); /proc/devices is read only for a name.
+struct NumberRange {
+  char type;
+  int64_t major, minor;  // minor -1: every minor
+};
+
+std::vector<NumberRange> allowed_number_ranges(const RuleContext& ctx) {
+  std::vector<NumberRange> out;
+  for (const Policy::DeviceNumbers& d : ctx.policy().allowed_device_numbers) {
+    std::optional<int64_t> major = d.major;
+    if (!d.driver.empty()) major = ctx.host().driver_major(d.type, d.driver);
+    if (major && *major >= 0) out.push_back(NumberRange{d.type, *major, d.minor});
+  }
+  return out;
+}
+
+// Whether the numbers lie inside an allowed range: an exact minor inside an exact or a wildcard
+// entry, a wildcard minor (absent or -1) only inside a wildcard entry.
+bool in_number_ranges(const std::vector<NumberRange>& ranges, char type, int64_t major,
+                      std::optional<int64_t> minor) {
+  bool any_minor = !minor || *minor < 0;
+  return std::any_of(ranges.begin(), ranges.end(), [&](const NumberRange& r) {
+    return r.type == type && r.major == major && (r.minor < 0 || (!any_minor && r.minor == *minor));
+  });
 }
 
 struct NodeNumbers {
@@ -190,6 +225,14 @@ void judge_char_rule(RuleContext& ctx, const std::string& where, const Json& rul
     });
     if (listed) return;
   }
+  if (!ctx.policy().allowed_device_numbers.empty()) {
+    if (in_number_ranges(allowed_number_ranges(ctx), 'c', major, minor)) return;
+    ctx.refuse(where + " (" + rule_text("c", rule, access) + ") opens " +
+               (any_minor ? "every minor of " : "") + char_device_name(major, minor) +
+               ", which is neither a runtime default device nor in the policy's allowed_devices "
+               "or allowed_device_numbers");
+    return;
+  }
   ctx.refuse(where + " (" + rule_text("c", rule, access) + ") opens " +
              (any_minor ? "every minor of " : "") + char_device_name(major, minor) +
              ", which is neither a runtime default device nor in the policy's allowed_devices");
@@ -224,7 +267,8 @@ void judge_cgroup_rules(RuleContext& ctx) {
     if (opens && type == "c") judge_char_rule(ctx, where, rule, access, allowed_chars);
     if (opens && type == "b") {
       if (!nodes) nodes = allowed_nodes(ctx);
-      if (!backed_by_node(*nodes, type, major, int_field(&rule, "minor"))) {
+      if (!backed_by_node(*nodes, type, major, int_field(&rule, "minor")) &&
+          !in_number_ranges(allowed_number_ranges(ctx), 'b', *major, int_field(&rule, "minor"))) {
         ctx.refuse(where + " (" + rule_text(type, rule, access) +
                    ") opens host block devices that no allowed node in linux.devices carries "
                    "(list the device in the policy's allowed_devices and pass it with --device)");
@@ -233,13 +277,49 @@ void judge_cgroup_rules(RuleContext& ctx) {
   }
 }
 
+// GPUs and CDI: empty when a node off allowed_devices is allowed by its numbers; otherwise why
+// not ("not listed" when its numbers are outside allowed_device_numbers too).
+std::string node_numbers_problem(const RuleContext& ctx, const Json& node, const std::string& path) {
+  std::string type = string_field(&node, "type").value_or("");
+  std::optional<int64_t> major = int_field(&node, "major"), minor = int_field(&node, "minor");
+  std::string numbers = "numbers " + type + " " + number_text(major) + ":" + number_text(minor);
+  if (type.size() != 1 || !major || *major < 0 || !minor || *minor < 0 ||
+      !in_number_ranges(allowed_number_ranges(ctx), type[0], *major, minor)) {
+    return "not listed";
+  }
+  // The host file runc binds is the written path as the kernel resolves it (symlinks, ".."):
+  // "/dev/fd/../status" is /proc/self/status. Both spellings must lie under /dev.
+  std::string canon = ctx.host().canonical_path(string_field(&node, "path").value_or("/"));
+  if (!strictly_under("/dev", path) || !strictly_under("/dev", canon)) {
+    return numbers + " are allowed (allowed_device_numbers), but only for a node under /dev, and " +
+           (canon == path ? path : path + " (on the host " + canon + ")") + " is not";
+  }
+  if (std::optional<Host::DeviceNode> dev = ctx.host().device_at(canon)) {
+    if (dev->type == type[0] && dev->major == *major && dev->minor == *minor) return "";
+    return numbers + " are not " + path + "'s on the host (" + std::string(1, dev->type) + " " +
+           std::to_string(dev->major) + ":" + std::to_string(dev->minor) + ", " +
+           (dev->type == 'c' ? char_device_name(dev->major, dev->minor) : "a host block device") +
+           "), which runc binds instead in a user namespace";
+  }
+  // Why this is safe: in a user namespace runc binds the host's file at the node's path, so a
+  // path that is something other than a device there (a file, a directory) is refused; where
+  // there is nothing, runc makes the node from the numbers (or fails to bind it).
+  if (ctx.host().path_identity(canon)) {
+    return numbers + ": the host's " + path + " is not a device node, and runc binds it into the "
+           "container in a user namespace";
+  }
+  return "";
+}
+
 // Empty when the node is allowed; otherwise why not. The node must carry the numbers of the
 // device at its path on the host (the engine made it from that device), or of the well-known
 // device of that name where the host has none.
 std::string node_problem(const RuleContext& ctx, const Json& node,
                          const std::vector<std::string>& allowed) {
   std::string path = lexical(string_field(&node, "path").value_or(""));
-  if (std::find(allowed.begin(), allowed.end(), path) == allowed.end()) return "not listed";
+  if (std::find(allowed.begin(), allowed.end(), path) == allowed.end()) {
+    return ctx.policy().allowed_device_numbers.empty() ? "not listed" : node_numbers_problem(ctx, node, path);
+  }
   std::string type = string_field(&node, "type").value_or("");
   std::string numbers = "numbers " + type + " " + number_text(int_field(&node, "major")) + ":" +
                         number_text(int_field(&node, "minor"));
@@ -265,6 +345,12 @@ void judge_nodes(RuleContext& ctx) {
     std::string where = json_path_index("linux.devices", i);
     std::string problem = node_problem(ctx, node, allowed);
     if (problem.empty()) continue;
+    if (problem == "not listed" && !ctx.policy().allowed_device_numbers.empty()) {
+      problem = "numbers " + string_field(&node, "type").value_or("") + " " +
+                number_text(int_field(&node, "major")) + ":" + number_text(int_field(&node, "minor")) +
+                " (" + char_device_name(int_field(&node, "major").value_or(-1), int_field(&node, "minor")) +
+                ") are in neither the policy's allowed_device_numbers nor, by path, its allowed_devices";
+    }
     if (problem != "not listed") {
       ctx.refuse("device " + path + " (" + where + "): " + problem);
       continue;

@@ -15,15 +15,20 @@
 // own list of what ld.so drops for a setuid program, sysdeps/generic/unsecvars.h, plus every
 // LD_* name). Names are case-sensitive to the loader: "ld_preload" is an ordinary variable.
 //
+// A binary listed in the policy's allowed_hook_args runs only with the argument words it lists
+// there (nvidia-ctk only as "nvidia-ctk hook ...", not as "nvidia-ctk runtime configure").
+//
 // A hook that passes has its path rewritten to the allowed_hooks entry it matched: the spec
 // then names a path only root controls, so re-pointing a symlink between create and the
 // hook's run (poststop at delete, crun's poststart at start) changes nothing.
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "shim/core/lexical_path.hh"
+#include "shim/core/policy.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
 
@@ -111,6 +116,36 @@ std::string describe(const Host::Binary& b) {
          std::to_string(static_cast<unsigned long long>(b.ino)) + ")";
 }
 
+// GPUs and CDI (issue 17.2): a binary listed in allowed_hook_args runs only with arguments
+// (after args[0]) that start with one of its prefixes, word for word. nvidia-ctk is a hook
+// ("nvidia-ctk hook create-symlinks ...") and also an administrator's tool: as a hook, running
+// as host root, "nvidia-ctk runtime configure" or "nvidia-ctk config --set ... --output FILE"
+// rewrites a host file. Returns whether the arguments pass.
+bool args_allowed(RuleContext& ctx, const Json& hook, const std::string& where,
+                  const std::string& path, const Allowed& a) {
+  const auto& table = ctx.policy().allowed_hook_args;
+  auto entry = table.find(lexical(a.path));
+  if (entry == table.end()) return true;
+  std::vector<std::string> args = string_items(field(&hook, "args"));
+  for (const std::vector<std::string>& prefix : entry->second) {
+    if (args.size() > prefix.size() && std::equal(prefix.begin(), prefix.end(), args.begin() + 1)) {
+      return true;
+    }
+  }
+  std::string given, allowed;
+  for (size_t i = 1; i < args.size() && i <= 4; ++i) given += (i > 1 ? " " : "") + args[i];
+  if (args.size() > 5) given += " ...";
+  for (const std::vector<std::string>& prefix : entry->second) {
+    std::string words;
+    for (const std::string& w : prefix) words += (words.empty() ? "" : " ") + w;
+    allowed += (allowed.empty() ? "\"" : ", \"") + words + "\"";
+  }
+  ctx.refuse(where + ".args (\"" + given + "\") runs " + path + " (" + a.path +
+             ") as something other than the hook the policy allows it as (allowed_hook_args: " +
+             allowed + ")");
+  return false;
+}
+
 void judge_hook(RuleContext& ctx, Json& hook, const std::string& where,
                 const std::vector<Allowed>& allowed) {
   bool env_clean = judge_env(ctx, hook, where);
@@ -143,6 +178,7 @@ void judge_hook(RuleContext& ctx, Json& hook, const std::string& where,
       return;
     }
   }
+  if (!args_allowed(ctx, hook, where, *path, *a)) return;
   if (!env_clean || *path == a->path) return;
   // Why this is safe: the spec now names the policy's own path, which only root can change.
   // A deleted binary (an upgraded dockerd still running) has no path left but /proc/<pid>/exe.

@@ -48,7 +48,8 @@
 // kubelet pod volumes; a "{id}" component matches only this container's id from the command
 // line, so another container's directory is not an engine file), unless they are a parent of a
 // sensitive path; true paths equal to or under allowed_readonly_paths when the bind is
-// read-only. An allowance is judged on the true path, never on the spelling: a named volume that
+// read-only (an entry may hold shell globs within a component, as CDI's driver libraries need:
+// /usr/lib/x86_64-linux-gnu/libnvidia-*.so.*; matched on the canonical true path). An allowance is judged on the true path, never on the spelling: a named volume that
 // shows "/" is not a named volume's directory.
 //
 // Sensitive, allowed and read-only paths are canonicalised the same way as sources, and a
@@ -67,9 +68,11 @@
 // directory, not runc's (only the words of the spec are checked for /proc/<pid|self>); and any
 // directory named "proc" with a numeric child is refused as if it were one.
 
+#include <fnmatch.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -178,7 +181,7 @@ class MountJudge {
     // (/var/log/containers, /var/log/pods, a test's volumes beside it) stay bindable.
     if (!policy.audit_log.empty() && policy.audit_log[0] == '/') add_pattern(&sensitive_, policy.audit_log);
     for (const auto& p : policy.allowed_paths) allowed_.push_back(canonical_pattern(p).parts);
-    for (const auto& p : policy.allowed_readonly_paths) readonly_.push_back(canonical_abs(p));
+    for (const auto& p : policy.allowed_readonly_paths) readonly_.push_back(canonical_glob(p));
     for (const char* p : {"/proc", "/sys", "/dev"}) add_unique(&pseudo_, canonical_abs(p));
   }
 
@@ -242,7 +245,7 @@ class MountJudge {
   bool readonly_path(const std::string& canon) const {
     identify_host();
     return std::any_of(readonly_.begin(), readonly_.end(),
-                       [&](const std::string& p) { return same_or_under(p, canon); });
+                       [&](const std::string& p) { return glob_covers(p, canon); });
   }
 
   bool pseudo_filesystem(const std::string& canon) const {
@@ -360,6 +363,33 @@ class MountJudge {
     return true;
   }
 
+  // GPUs and CDI (issue 17.2): allowed_readonly_paths may hold shell globs ("*", "?", "[...]")
+  // inside a component, matched one component at a time (fnmatch, no "/" crossed, a leading "."
+  // only by a "." in the pattern) against the canonical true path, so a glob is never reached
+  // through a symlink or ".." (both are gone from the path judged). The literal prefix, up to the
+  // first component with a glob, is canonicalised as the sources are.
+  static bool has_glob(const std::string& component) {
+    return component.find_first_of("*?[") != std::string::npos;
+  }
+  std::string canonical_glob(const std::string& text) const {
+    Parts parts = lexical_parts(text);
+    auto glob = std::find_if(parts.begin(), parts.end(), has_glob);
+    Parts out = lexical_parts(canonical_abs(join_parts(Parts(parts.begin(), glob))));
+    out.insert(out.end(), glob, parts.end());
+    return join_parts(out);
+  }
+  // The canonical path equals a path the pattern matches or lies under one.
+  static bool glob_covers(const std::string& pattern, const std::string& canon) {
+    Parts pat = lexical_parts(pattern), path = lexical_parts(canon);
+    if (path.size() < pat.size()) return false;
+    for (size_t i = 0; i < pat.size(); ++i) {
+      bool ok = has_glob(pat[i]) ? ::fnmatch(pat[i].c_str(), path[i].c_str(), FNM_PERIOD) == 0
+                                 : pat[i] == path[i];
+      if (!ok) return false;
+    }
+    return true;
+  }
+
   std::string canonical_abs(const std::string& path) const {
     return ctx_.host().canonical_path(lexical(path));
   }
@@ -430,9 +460,14 @@ class MountJudge {
     allowed_.insert(allowed_.end(), more.begin(), more.end());
     std::vector<std::string> ro;
     for (const std::string& r : readonly_) {
-      size_t n = 0;
-      std::string truth = true_prefix(lexical_parts(r), &n);
-      if (!truth.empty()) ro.push_back(truth);
+      Parts parts = lexical_parts(r);
+      auto glob = std::find_if(parts.begin(), parts.end(), has_glob);
+      std::string prefix = join_parts(Parts(parts.begin(), glob));
+      std::optional<PathIdentity> id = ctx_.host().path_identity(prefix);
+      if (!id || id->true_path == prefix) continue;
+      Parts truth = lexical_parts(id->true_path);
+      truth.insert(truth.end(), glob, parts.end());
+      ro.push_back(join_parts(truth));
     }
     readonly_.insert(readonly_.end(), ro.begin(), ro.end());
   }
