@@ -285,3 +285,12 @@ TEST_CASE("gpu: the keys work in a named policy that GPU workloads select", "[gp
 }
 
 }  // namespace oci_harden
+
+TEST_CASE("gpu: the default policy refuses the legacy NVIDIA prestart hook (it adds devices after the rules)", "[gpu]") {
+  auto def = builtin_policy();
+  REQUIRE(def.ok());
+  std::string hook = R"({"path": "/usr/bin/nvidia-container-runtime-hook", "args": ["nvidia-container-runtime-hook", "prestart"]})";
+  Reasons h = judge(rule_hooks, "hooks", cdi_spec("", "", "", hook), *def, gpu_host());
+  INFO(joined(h));
+  CHECK_FALSE(h.empty());
+}
