@@ -191,8 +191,9 @@ std::string refusal_message_with_fixes(const std::vector<Refusal>& refusals) {
 }
 
 std::string root_on_host_reason(const std::vector<Note>& notes, const OptOuts* opt_outs, const Policy* policy) {
-  for (const Note& n : notes) {
-    if (n.rule == "user-namespace") return n.text;
+  // The rule's last word: its conclusion ("no user namespace added ...") follows its findings.
+  for (auto n = notes.rbegin(); n != notes.rend(); ++n) {
+    if (n->rule == "user-namespace") return n->text;
   }
   if (opt_outs != nullptr &&
       std::find(opt_outs->granted.begin(), opt_outs->granted.end(), "user-namespace") != opt_outs->granted.end()) {
@@ -210,8 +211,8 @@ std::string root_on_host_fix(const std::string& engine) {
   if (engine == "podman") return "run with --userns=auto";
   if (engine == "containerd") return "give the container a user namespace (ctr run --uidmap/--gidmap)";
   return "Docker: \"userns-remap\" in daemon.json; Kubernetes: hostUsers: false (containerd 2.0 or later); "
-         "Podman: --userns=auto; a runc bundle: a root filesystem that can be idmapped (root-owned, on a "
-         "filesystem with idmapped mounts)";
+         "Podman: --userns=auto; a runc bundle: a root filesystem the mapped root can read, or one that can be "
+         "idmapped (under a directory no unprivileged user can search)";
 }
 
 }  // namespace oci_harden

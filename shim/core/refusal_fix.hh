@@ -26,7 +26,7 @@ std::string refusal_fix(const Refusal& r, const Policy* policy, const std::strin
 // order of the refusals; a refusal without a fix gets refusal_fix(r, nullptr, "", nullptr).
 std::string refusal_message_with_fixes(const std::vector<Refusal>& refusals);
 
-// Why a container runs as host root: the user-namespace rule's note, or why the rule did not run
+// Why a container runs as host root: the user-namespace rule's last note, or why the rule did not run
 // (disabled_rules, a granted opt-out); "" when neither says.
 std::string root_on_host_reason(const std::vector<Note>& notes, const OptOuts* opt_outs, const Policy* policy);
 
