@@ -61,6 +61,11 @@ const FixRow kRows[] = {
     {"cpu-limit", "", "--cpus (or --cgroup-conf cpu.max)", "resources.limits.cpu",
      "raise limits.cpu.max, or set limits.above_max to \"clamp\"", "lower"},
     {"cgroups-path", "", "--cgroup-parent (or --cgroup-conf)", "", "add \"cgroups-path\" to disabled_rules"},
+    {"seccomp", "notify-listener", "--security-opt seccomp=<profile> (its SCMP_ACT_NOTIFY rules)", "",
+     "add the listener's socket to seccomp.allowed_listeners"},
+    {"apparmor", "profile-not-loaded", "--security-opt apparmor=unconfined", "securityContext.appArmorProfile: Unconfined",
+     "load the policy's AppArmor profile on the host (apparmor_parser), or set apparmor.profile to a loaded "
+     "one"},
     {"seccomp", "", "--security-opt seccomp=<profile>", "securityContext.seccompProfile",
      "set seccomp.weaker to \"replace\" (or list the profile's listener in seccomp.allowed_listeners)"},
     {"apparmor", "", "--security-opt apparmor=unconfined", "securityContext.appArmorProfile: Unconfined",

@@ -152,6 +152,20 @@ TEST_CASE("refusal fix: a refusal the rules fill through the context carries the
   CHECK(saw);
 }
 
+TEST_CASE("refusal fix: a rule's kinds pick their own row", "[refusal-fix]") {
+  const Policy policy = default_policy();
+  Refusal notify{"seccomp", "...", "linux.seccomp.listenerPath", "notify-listener"};
+  CHECK(refusal_fix(notify, &policy, "", nullptr).find("policy: add the listener's socket to seccomp.allowed_listeners") !=
+        std::string::npos);
+  Refusal weaker{"seccomp", "...", "linux.seccomp", "weaker"};
+  CHECK(refusal_fix(weaker, &policy, "", nullptr).find("seccomp.weaker") != std::string::npos);
+  Refusal unloaded{"apparmor", "...", "process.apparmorProfile", "profile-not-loaded"};
+  CHECK(refusal_fix(unloaded, &policy, "docker", nullptr).find("apparmor_parser") != std::string::npos);
+  Refusal sysctl{"sysctls", "...", "linux.sysctl", "not-allowed"};
+  CHECK(refusal_fix(sysctl, &policy, "kubernetes", nullptr) ==
+        "remove securityContext.sysctls (pod spec); or policy: add the name to allowed_sysctls");
+}
+
 TEST_CASE("refusal fix: the message keeps its first line and ends with the fixes", "[refusal-fix]") {
   std::vector<Refusal> rs = {{"a", "r1", "", "", "do x"}, {"b", "r2", "", "", "do x"}, {"c", "r3", "", "", ""}};
   std::string msg = refusal_message_with_fixes(rs);
