@@ -24,6 +24,7 @@ struct FixRow {
   const char* policy;          // the policy key to change ("policy: ..."), or what to change in the spec
   const char* verb = "remove";  // what to do with the engine's flag: remove, lower, ...
   bool policy_key = true;       // `policy` names a policy key (printed after "policy: ")
+  const char* command = "run";  // the engine's command that took the flag: run, exec, update
 };
 
 const FixRow kRows[] = {
@@ -79,10 +80,9 @@ const FixRow kRows[] = {
     {"hooks", "", "the OCI hook (a hooks.d file, --hooks-dir)", "", "add the hook's binary to allowed_hooks"},
     {"trusted-registries", "", "an image from a registry in allowed_registries", "",
      "add the registry to allowed_registries (unknown_image: \"record\" for a spec that names none)", "use"},
-    {"exec", "", "--privileged/--user/--cap-add of the exec (docker exec, runc exec --cap)", "",
-     "set exec.escalation to \"clamp\""},
-    {"update", "", "{field} of the update (docker update)", "", "raise the limits.*.max it exceeds, or set "
-     "limits.above_max to \"clamp\"", "lower"},
+    {"exec", "", "{field}", "", "set exec.escalation to \"clamp\"", "remove", true, "exec"},
+    {"update", "", "{field}", "", "raise the limits.*.max it exceeds, or set limits.above_max to \"clamp\"", "lower", true,
+     "update"},
     {"opt-out", "", "", "",
      "name only rules of opt_out_allowed in the opt-out annotation, with the details opt_out_requires asks "
      "for; or policy: add the rule to opt_out_allowed", "remove", false},
@@ -130,7 +130,7 @@ std::string fill(const char* pattern, const Refusal& r, const Json* spec) {
   const Json* mount = mount_of(r.field, spec);
   replace_all(text, "{src}", mount ? string_field(mount, "source").value_or("SOURCE") : "SOURCE");
   replace_all(text, "{dst}", mount ? string_field(mount, "destination").value_or("DEST") : "DEST");
-  replace_all(text, "{field}", r.field.empty() ? "the limit" : r.field);
+  replace_all(text, "{field}", r.field.empty() ? "what it asks beyond the container" : r.field);
   return text;
 }
 
@@ -138,14 +138,15 @@ std::string fill(const char* pattern, const Refusal& r, const Json* spec) {
 std::string engine_part(const FixRow& row, const Refusal& r, const std::string& engine, const Json* spec) {
   std::string run = fill(row.run, r, spec);
   std::string pod = fill(row.pod, r, spec);
-  std::string verb = row.verb;
+  const std::string verb = row.verb;
+  const std::string cmd = row.command;
   if (run.empty() && pod.empty()) return "";
   if (engine == "kubernetes") return pod.empty() ? "" : verb + " " + pod + " (pod spec)";
-  if (engine == "docker") return run.empty() ? "" : verb + " " + run + " (docker run)";
-  if (engine == "podman") return run.empty() ? "" : verb + " " + run + " (podman run)";
-  if (engine == "containerd") return run.empty() ? "" : verb + " " + run + " (nerdctl run; ctr run's own flag)";
+  if (engine == "docker") return run.empty() ? "" : verb + " " + run + " (docker " + cmd + ")";
+  if (engine == "podman") return run.empty() ? "" : verb + " " + run + " (podman " + cmd + ")";
+  if (engine == "containerd") return run.empty() ? "" : verb + " " + run + " (nerdctl " + cmd + "; ctr's own flag)";
   std::string out = verb + " ";
-  if (!run.empty()) out += run + " (docker/podman run)";
+  if (!run.empty()) out += run + " (docker/podman " + cmd + ")";
   if (!run.empty() && !pod.empty()) out += " / ";
   if (!pod.empty()) out += pod + " (pod spec)";
   return out;

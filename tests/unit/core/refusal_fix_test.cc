@@ -161,6 +161,11 @@ TEST_CASE("refusal fix: a rule's kinds pick their own row", "[refusal-fix]") {
   CHECK(refusal_fix(weaker, &policy, "", nullptr).find("seccomp.weaker") != std::string::npos);
   Refusal unloaded{"apparmor", "...", "process.apparmorProfile", "profile-not-loaded"};
   CHECK(refusal_fix(unloaded, &policy, "docker", nullptr).find("apparmor_parser") != std::string::npos);
+  Refusal update{"update", "...", "--memory", "above-max"};
+  CHECK(refusal_fix(update, &policy, "", nullptr).rfind("lower --memory (docker/podman update); or policy: raise", 0) == 0);
+  Refusal exec{"exec", "...", "--cap", "escalation"};
+  CHECK(refusal_fix(exec, &policy, "", nullptr) ==
+        "remove --cap (docker/podman exec); or policy: set exec.escalation to \"clamp\"");
   Refusal sysctl{"sysctls", "...", "linux.sysctl", "not-allowed"};
   CHECK(refusal_fix(sysctl, &policy, "kubernetes", nullptr) ==
         "remove securityContext.sysctls (pod spec); or policy: add the name to allowed_sysctls");
