@@ -212,7 +212,7 @@ std::string root_on_host_reason(const std::vector<Note>& notes, const OptOuts* o
 }
 
 std::string root_on_host_fix(const std::string& engine) {
-  if (engine == "docker") return "set \"userns-remap\": \"default\" in /etc/docker/daemon.json";
+  if (engine == "docker") return R"(set "userns-remap": "default" in /etc/docker/daemon.json)";
   if (engine == "kubernetes") return "set hostUsers: false in the pod spec (a containerd that passes it: 2.0 or later)";
   if (engine == "podman") return "run with --userns=auto";
   if (engine == "containerd") return "give the container a user namespace (ctr run --uidmap/--gidmap)";

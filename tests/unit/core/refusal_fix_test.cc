@@ -1,9 +1,8 @@
 // Every refusal says what would make it pass: the engine flag, the policy key, the opt-out.
 #include <catch2/catch.hpp>
 
-#include <dirent.h>
-
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -29,13 +28,10 @@ Policy default_policy() {
 
 std::vector<std::string> json_files(const std::string& dir) {
   std::vector<std::string> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (const dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) out.push_back(dir + "/" + name);
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().extension() == ".json") out.push_back(entry.path().string());
   }
-  ::closedir(d);
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -62,8 +58,9 @@ TEST_CASE("refusal fix: every refusal of the seed corpus and the captured config
   const Policy policy = default_policy();
   FakeHost host;
   std::vector<std::string> files = json_files(test::repo_path("tests/fuzz/seeds/spec"));
-  for (const char* engine : {"docker", "podman", "containerd", "cri"}) {
-    for (std::string& f : json_files(test::repo_path(std::string("tests/golden/") + engine + "-captured"))) {
+  const std::vector<std::string> engines = {"docker", "podman", "containerd", "cri"};
+  for (const std::string& engine : engines) {
+    for (std::string& f : json_files(test::repo_path("tests/golden/" + engine + "-captured"))) {
       files.push_back(std::move(f));
     }
   }
