@@ -196,6 +196,10 @@ int decide(const std::vector<std::string>& args, bool explain) {
   }
   if (!policy->selectors.empty()) std::fprintf(stderr, "oci-hardenctl: %s\n", chosen_text.c_str());
   if (d.refused()) {
+    // --engine names the engine the bundle's path cannot: its flags in the fixes.
+    if (!o.engine.empty()) {
+      for (Refusal& r : d.refusals) r.fix = refusal_fix(r, &chosen, workload.engine, &d.spec);
+    }
     std::fprintf(stderr, "oci-hardenctl: %s\n", refusal_message_with_fixes(d.refusals).c_str());
     return kRefused;
   }

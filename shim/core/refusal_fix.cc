@@ -52,7 +52,7 @@ const FixRow kRows[] = {
      "add \"sensitive-mounts\" to disabled_rules"},
     {"sensitive-mounts", "", "-v/--mount of that host path", "the hostPath volume",
      "add the source to allowed_paths (allowed_readonly_paths for a read-only bind)"},
-    {"devices", "", "--device/--device-cgroup-rule", "the device (a device plugin, or privileged: true)",
+    {"devices", "", "--device/--device-cgroup-rule", "the device request (a device plugin's, or privileged: true)",
      "add the device to allowed_devices"},
     {"sysctls", "", "--sysctl", "securityContext.sysctls", "add the name to allowed_sysctls"},
     {"pids-limit", "", "--pids-limit (or --cgroup-conf pids.max)", "the kubelet's podPidsLimit",

@@ -52,6 +52,12 @@ check "podman: the fix names --pid=host for podman run" \
 check "podman: the --log record ends with it too" \
   bash -c "jq -rs '[.[] | select(.level == \"error\")] | last | .msg' '$T/podman.log' | tail -n 1 | grep -qF -- '--pid=host (podman run)'"
 
+# ---- 2b. oci-hardenctl harden --engine kubernetes: the pod spec's field
+jq '.linux.namespaces |= map(select(.type != "network"))' "$T/b-root/config.json" > "$T/k8s.json"
+"$CTL" harden --engine kubernetes "$T/k8s.json" >/dev/null 2>"$T/err"
+check "harden --engine kubernetes: the fix names hostNetwork: true (pod spec)" \
+  grep -qxF '  fix: remove hostNetwork: true (pod spec); or policy: add "host-namespaces" to disabled_rules' "$T/err"
+
 # ---- 3. an opt-out the policy allows is offered, with the details opt_out_requires asks for
 write_test_policy "$T" /usr/bin/runc '.limits.above_max = "refuse" | .opt_out_requires = ["owner", "reason"]'
 B=$(new_bundle "$T/b-pids" '["true"]' '.linux.resources.pids.limit = 1000000')
