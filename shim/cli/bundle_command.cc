@@ -12,6 +12,7 @@
 #include "shim/host/atomic_file.hh"
 #include "shim/host/audit.hh"
 #include "shim/core/harden.hh"
+#include "shim/core/refusal_fix.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/host/stdio_chown.hh"
 #include "shim/core/bounded_read.hh"
@@ -56,7 +57,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
                                     "the bundle's config.json, the one oci-harden hardens",
                                 "--config", "another-spec"});
     if (!record.write_or(&stopped)) return stopped;
-    return stop(kExitRefused, refusal_message(e.refused));
+    return stop(kExitRefused, refusal_message_with_fixes(e.refused));
   }
   auto file = AtomicFile::open(*dir, "config.json", kMaxSpecBytes);
   auto spec = file ? parse_spec(file->text())
@@ -101,7 +102,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
 
   if (audit_only || d.refused()) {
     if (!record.write_or(&stopped)) return stopped;
-    if (d.refused() && !audit_only) return stop(kExitRefused, refusal_message(d.refusals));
+    if (d.refused() && !audit_only) return stop(kExitRefused, refusal_message_with_fixes(d.refusals));
     return record.proceed_with(args.argv);
   }
 

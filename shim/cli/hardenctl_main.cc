@@ -17,6 +17,7 @@
 #include "shim/core/harden.hh"
 #include "shim/core/lexical_path.hh"
 #include "shim/core/policy.hh"
+#include "shim/core/refusal_fix.hh"
 #include "shim/core/rfc3339.hh"
 #include "shim/host/real_host.hh"
 #include "shim/cli/report.hh"
@@ -235,16 +236,33 @@ int decide(const std::vector<std::string>& args, bool explain) {
                   c.before.is_null() ? "(absent)" : to_json(c.before).c_str(),
                   c.after.is_null() ? "(removed)" : to_json(c.after).c_str());
     }
-    for (const Refusal& r : d.refusals) std::printf("REFUSED by %s: %s\n", r.rule.c_str(), r.reason.c_str());
+    for (const Refusal& r : d.refusals) {
+      std::printf("REFUSED by %s: %s\n", r.rule.c_str(), r.reason.c_str());
+      // --engine names the engine the bundle's path cannot: its flags, not every engine's.
+      const bool own = r.fix.empty() || !o.engine.empty();
+      std::printf("  fix: %s\n", (own ? refusal_fix(r, &chosen, workload.engine, &d.spec) : r.fix).c_str());
+    }
     for (const Note& n : d.notes) std::printf("note from %s: %s\n", n.rule.c_str(), n.text.c_str());
     Json user = user_summary(d.spec);
     const Json* root = user.get("root_on_host");
-    std::printf("runs as host root: %s\n", root != nullptr && root->as_bool() ? "yes" : "no");
+    const bool host_root = root != nullptr && root->as_bool();
+    std::printf("runs as host root: %s\n", host_root ? "yes" : "no");
+    if (host_root) {
+      // Why, and what would give it a user namespace, for the engine that asked.
+      std::string why = root_on_host_reason(d.notes, &d.opt_outs, &chosen);
+      std::printf("  why: %s\n", why.empty() ? "its user namespace maps container root to host root, or it has none"
+                                              : why.c_str());
+      std::printf("  fix: %s\n", root_on_host_fix(workload.engine).c_str());
+    }
     return d.refused() ? kRefused : kOk;
   }
   if (!policy->selectors.empty()) std::fprintf(stderr, "oci-hardenctl: %s\n", chosen_text.c_str());
   if (d.refused()) {
-    std::fprintf(stderr, "oci-hardenctl: %s\n", refusal_message(d.refusals).c_str());
+    // --engine names the engine the bundle's path cannot: its flags in the fixes.
+    if (!o.engine.empty()) {
+      for (Refusal& r : d.refusals) r.fix = refusal_fix(r, &chosen, workload.engine, &d.spec);
+    }
+    std::fprintf(stderr, "oci-hardenctl: %s\n", refusal_message_with_fixes(d.refusals).c_str());
     return kRefused;
   }
   std::string out = to_json(d.spec);

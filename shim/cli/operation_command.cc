@@ -19,6 +19,7 @@
 #include "shim/host/audit.hh"
 #include "shim/core/handles.hh"
 #include "shim/core/harden.hh"
+#include "shim/core/refusal_fix.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/host/stdio_chown.hh"
 #include "shim/core/operation_rules.hh"
@@ -153,7 +154,7 @@ std::optional<Outcome> record_decision(EdgeRecord& record, const Policy& policy,
   e.refused = d.refusals;
   Outcome stopped;
   if (!record.write_or(&stopped)) return stopped;
-  if (d.refused() && policy.mode == Mode::kEnforce) return stop(kExitRefused, refusal_message(d.refusals));
+  if (d.refused() && policy.mode == Mode::kEnforce) return stop(kExitRefused, refusal_message_with_fixes(d.refusals));
   return std::nullopt;
 }
 

@@ -28,6 +28,9 @@ struct Refusal {
   // Structured, for readers of the audit log (oci-hardenctl report) that must not parse reason:
   std::string field = {};  // the JSON field or flag at fault ("linux.namespaces[2].path", "--cap"), "" if none
   std::string kind = {};   // what is wrong, a short word of the rule's own ("host-network-namespace")
+  // What would make it pass, one line (shim/core/refusal_fix.hh): the engine flag that caused it,
+  // the policy key to change, the opt-out annotation when the policy allows one.
+  std::string fix = {};
 };
 
 // Something a rule could not do and did not refuse (the host lacks what it needs), kept for the

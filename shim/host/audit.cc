@@ -18,6 +18,7 @@
 #include "shim/core/rfc3339.hh"
 #include "shim/core/harden.hh"
 #include "shim/core/lexical_path.hh"
+#include "shim/core/refusal_fix.hh"
 #include "shim/core/spec.hh"
 #include "shim/host/clock.hh"
 #include "shim/host/runc_log.hh"
@@ -172,12 +173,15 @@ std::string audit_record(const AuditEvent& e, int64_t unix_time_us) {
   }
   r.set("opt_outs", std::move(opt));
   Json refused = Json::array();
+  const std::string engine_word = e.engine == "unknown" ? std::string() : e.engine;
   for (const Refusal& f : e.refused) {
     Json x = Json::object();
     x.set("rule", str(f.rule));
     x.set("reason", str(f.reason));
     if (!f.field.empty()) x.set("field", str(f.field));
     if (!f.kind.empty()) x.set("kind", str(f.kind));
+    // What would make it pass (a refusal made outside a rule gets its fix here).
+    x.set("fix", str(f.fix.empty() ? refusal_fix(f, e.policy, engine_word, nullptr) : f.fix));
     refused.push_back(std::move(x));
   }
   r.set("refused", std::move(refused));
@@ -191,7 +195,15 @@ std::string audit_record(const AuditEvent& e, int64_t unix_time_us) {
     }
   }
   r.set("notes", std::move(notes));
-  r.set("user", e.user.is_null() ? Json::object() : e.user);
+  Json user = e.user.is_null() ? Json::object() : e.user;
+  // A container that runs as host root says why, and what would give it a user namespace.
+  if (const Json* root = user.get("root_on_host"); root != nullptr && root->is_bool() && root->as_bool()) {
+    std::string why = root_on_host_reason(e.notes ? *e.notes : std::vector<Note>{}, e.opt_outs, e.policy);
+    if (why.empty()) why = "no user namespace maps container root away from host root";
+    user.set("root_on_host_reason", str(why));
+    user.set("fix", str(root_on_host_fix(engine_word)));
+  }
+  r.set("user", std::move(user));
   if (e.extra.is_object()) {
     for (const auto& [k, v] : e.extra.members()) r.set(k, v);
   }

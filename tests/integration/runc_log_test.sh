@@ -56,8 +56,8 @@ for fmt in json text; do
     check "$name: one record in our --log" test "$(wc -l < "$T/ours.log")" -eq 1
     check "$name: our record has runc's shape ($(shape "$T/runc.log"))" \
       diff <(shape "$T/runc.log") <(shape "$T/ours.log")
-    check "$name: stderr is the bare message, one line" \
-      bash -c "test \"\$(wc -l < '$T/err')\" -eq 1 && grep -qx 'oci-harden: refused by host-namespaces: .*network namespace missing.*' '$T/err'"
+    check "$name: stderr is the bare message, one line, then its fix" \
+      bash -c "test \"\$(wc -l < '$T/err')\" -eq 2 && head -n 1 '$T/err' | grep -qx 'oci-harden: refused by host-namespaces: .*network namespace missing.*' && tail -n 1 '$T/err' | grep -q '^  fix: .*--network=host'"
     check "$name: nothing on stdout" test ! -s "$T/out"
   done
 done

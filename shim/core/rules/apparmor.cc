@@ -58,7 +58,7 @@ void rule_apparmor(RuleContext& ctx) {
     why = unconfined_reason(ctx.host(), current);
     if (why.empty()) return;
     if (ctx.policy().apparmor_unconfined == AppArmorUnconfined::kRefuse) {
-      ctx.refuse("process.apparmorProfile is " + why + " (the policy's apparmor.unconfined is "
+      ctx.refuse("process.apparmorProfile", "unconfined", "process.apparmorProfile is " + why + " (the policy's apparmor.unconfined is "
                  "\"refuse\")");
       return;
     }
@@ -67,7 +67,7 @@ void rule_apparmor(RuleContext& ctx) {
   if (!ctx.host().apparmor_profile_loaded(wanted)) {
     std::string state = "is not loaded on the host (/sys/kernel/security/apparmor/profiles)";
     if (!why.empty()) {
-      ctx.refuse("process.apparmorProfile is " + why + ", and the policy's profile \"" + wanted +
+      ctx.refuse("process.apparmorProfile", "profile-not-loaded", "process.apparmorProfile is " + why + ", and the policy's profile \"" + wanted +
                  "\" that would replace it " + state);
     } else {
       ctx.note("AppArmor profile \"" + wanted + "\" " + state + ": no profile set");

@@ -63,12 +63,12 @@ bool allows_every_device(const Json& spec) {
 void rule_privileged(RuleContext& ctx) {
   const Json& spec = ctx.spec();
   if (holds_every_capability(spec, ctx.host().cap_last_cap())) {
-    ctx.refuse("process.capabilities.bounding holds every capability (--privileged)");
+    ctx.refuse("process.capabilities.bounding", "privileged", "process.capabilities.bounding holds every capability (--privileged)");
   }
   const Json* masked = field_at(spec, "linux.maskedPaths");
   bool unmasked = masked == nullptr || masked->items().empty();
   if (unmasked && allows_every_device(spec)) {
-    ctx.refuse(
+    ctx.refuse("linux.resources.devices", "privileged",
         "linux.resources.devices allows every host device and linux.maskedPaths is empty "
         "(--privileged)");
   }

@@ -1,5 +1,7 @@
 // The table of rules, in the order they run, and the RuleContext bookkeeping they share.
 
+#include "shim/core/engine_bundle.hh"
+#include "shim/core/refusal_fix.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/rule_ids.hh"
 
@@ -107,10 +109,12 @@ void RuleContext::record(const std::string& path, Json before, Json after) {
 void RuleContext::refuse(const std::string& reason) {
   if (mutation_drops(rule_, false)) return;
   refusals_.push_back(Refusal{rule_, reason});
+  refusals_.back().fix = refusal_fix(refusals_.back(), &policy_, bundle_engine(inv_.bundle, inv_.container_id), &spec_);
 }
 
 void RuleContext::refuse(const std::string& field, const std::string& kind, const std::string& reason) {
   refusals_.push_back(Refusal{rule_, reason, field, kind});
+  refusals_.back().fix = refusal_fix(refusals_.back(), &policy_, bundle_engine(inv_.bundle, inv_.container_id), &spec_);
 }
 
 const std::vector<RuleInfo>& all_rules() {

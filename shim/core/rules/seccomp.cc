@@ -141,7 +141,7 @@ bool listener_allowed(RuleContext& ctx, const Json& profile) {
     for (const std::string& allowed : ctx.policy().seccomp_allowed_listeners)
       if (ctx.host().canonical_path(allowed) == real) return true;
   }
-  ctx.refuse("linux.seccomp uses SCMP_ACT_NOTIFY: it hands syscall decisions to the host process behind "
+  ctx.refuse("linux.seccomp.listenerPath", "notify-listener", "linux.seccomp uses SCMP_ACT_NOTIFY: it hands syscall decisions to the host process behind "
              "linux.seccomp.listenerPath " + (listener.empty() ? std::string("(none)") : "\"" + listener + "\"") +
              ", which is not on seccomp.allowed_listeners");
   return false;
@@ -237,7 +237,7 @@ void rule_seccomp(RuleContext& ctx) {
     if (own_profile_holds(ctx, *current, profile, &open)) return;
     if (ctx.policy().seccomp_weaker == SeccompWeaker::kRefuse) {
       const Json* why = open.get("unjudged");
-      ctx.refuse(why != nullptr
+      ctx.refuse("linux.seccomp", "weaker", why != nullptr
                      ? "linux.seccomp cannot be judged (" + why->text() + ") and seccomp.weaker is refuse"
                      : "linux.seccomp lets through calls the policy's profile denies (compared with the " +
                            open.get("compared_with")->text() + " profile, the closest accepted one): " +

@@ -633,7 +633,7 @@ bool judge_bind_source(RuleContext& ctx, const MountJudge& judge, const Json& mo
   }
   std::string via = proc_traversal(judge.as_runc_sees(b.source));
   if (!via.empty()) {
-    ctx.refuse(b.source + " is mounted at " + b.dest + " (" + where + "): it goes through " + via +
+    ctx.refuse(where + ".source", "sensitive-source", b.source + " is mounted at " + b.dest + " (" + where + "): it goes through " + via +
                ", which runc resolves in its own process when it mounts (/proc/self/cwd is the "
                "bundle, <root>/proc/1/root the host's /)");
     return true;
@@ -641,7 +641,7 @@ bool judge_bind_source(RuleContext& ctx, const MountJudge& judge, const Json& mo
   for (const std::string& canon : judge.resolve(b.source)) {
     std::string refusal = judge_canonical(ctx, judge, b, canon, roots);
     if (refusal.empty()) continue;
-    ctx.refuse(refusal);
+    ctx.refuse(where + ".source", "sensitive-source", refusal);
     return true;
   }
   return false;
@@ -666,7 +666,7 @@ void judge_bind(RuleContext& ctx, const MountJudge& judge, Json& mount,
   std::string dest = string_field(&mount, "destination").value_or("");
   if (judge.socket_destination(dest)) {
     std::string source = string_field(&mount, "source").value_or("");
-    ctx.refuse(source + " is mounted at " + dest + " (" + where +
+    ctx.refuse(where + ".destination", "engine-socket-destination", source + " is mounted at " + dest + " (" + where +
                "): that is an engine socket's path, and binds there are refused whatever their "
                "source");
     return;
@@ -684,7 +684,7 @@ void judge_other_mount(RuleContext& ctx, const Json& mount, const std::string& w
   }
   std::string what = type ? "a filesystem of type \"" + *type + "\"" : "a filesystem with no type";
   std::string source = string_field(&mount, "source").value_or("");
-  ctx.refuse(what + (source.empty() ? "" : " (source " + source + ")") + " is mounted at " +
+  ctx.refuse(where + ".type", "mount-type", what + (source.empty() ? "" : " (source " + source + ")") + " is mounted at " +
              string_field(&mount, "destination").value_or("") + " (" + where +
              "): the policy allows bind mounts and " +
              list_some(shown_types, shown_types.size()) + " (allowed_mount_types)");
@@ -719,7 +719,7 @@ void judge_root(RuleContext& ctx, const MountJudge& judge) {
       }
     }
     if (why.empty()) continue;
-    ctx.refuse("root.path " + shown(*path, canon) + " is " + why +
+    ctx.refuse("root.path", "host-root", "root.path " + shown(*path, canon) + " is " + why +
                ": the container would run on the host's own files");
     return;
   }
@@ -740,13 +740,13 @@ bool judge_mount_options(RuleContext& ctx, const Json& mount, const std::string&
   for (const std::string& o : string_items(field(&mount, "options"))) {
     std::string name = o.substr(0, o.find('='));
     if (o == "remount") {
-      ctx.refuse(where + ".options has \"remount\" (destination " + dest +
+      ctx.refuse(where + ".options", "mount-option", where + ".options has \"remount\" (destination " + dest +
                  "): it would change the flags of the mount already there, making a read-only "
                  "mount writable");
       return true;
     }
     if (name == "idmap" || name == "ridmap") {
-      ctx.refuse(where + ".options has \"" + o + "\" (destination " + dest +
+      ctx.refuse(where + ".options", "mount-option", where + ".options has \"" + o + "\" (destination " + dest +
                  "): an idmapped bind of a host directory lets the container's root write files "
                  "owned by host uid 0 there (a setuid-root binary included)");
       return true;

@@ -55,10 +55,10 @@ void rule_sysctls(RuleContext& ctx) {
     std::string name = dotted(key);
     std::string shown = name == key ? key : key + " (read as " + name + ")";
     if (!well_formed(name)) {
-      ctx.refuse("sysctl \"" + key +
+      ctx.refuse("linux.sysctl", "malformed", "sysctl \"" + key +
                  "\" (linux.sysctl) is not a well-formed name: it has an empty component");
     } else if (!allowed(name, ctx.policy().allowed_sysctls)) {
-      ctx.refuse("sysctl " + shown + " (linux.sysctl) is not in the policy's allowed_sysctls");
+      ctx.refuse("linux.sysctl", "not-allowed", "sysctl " + shown + " (linux.sysctl) is not in the policy's allowed_sysctls");
     }
   }
 }
