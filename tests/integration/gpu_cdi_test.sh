@@ -157,6 +157,9 @@ check "... the node" grep -q "device $DEV (linux.devices\[0\]) is not in the pol
 check "... the library bind (under a sensitive path)" \
   grep -q "$LIB (canonical $REAL_LIB) is mounted at /usr/lib/cdi/libz.so.1 (mounts\[[0-9]*\]): under sensitive host path" <<<"$out"
 check "... the hook binary" grep -q 'hooks.createContainer\[0\].path /usr/bin/true runs .*which is not a hook binary the policy allows' <<<"$out"
+check "... with the fix: the device numbers key and the GPU profile" \
+  grep -q '^  fix: .*allowed_device_numbers (a GPU node: profiles/policy-gpu.json)' <<<"$out"
+check "... with the fix: the hook's arguments key" grep -q '^  fix: .*allowed_hook_args' <<<"$out"
 check "config.json untouched on refusal" test "$(sha256sum < "$B/config.json")" = "$before"
 
 exit_summary
