@@ -284,8 +284,6 @@ TEST_CASE("gpu: the keys work in a named policy that GPU workloads select", "[gp
   CHECK(gpu.allowed_hook_args.count("/usr/bin/nvidia-ctk") == 0);  // the list replaces the default's whole
 }
 
-}  // namespace oci_harden
-
 TEST_CASE("gpu: the default policy refuses the legacy NVIDIA prestart hook (it adds devices after the rules)", "[gpu]") {
   auto def = builtin_policy();
   REQUIRE(def.ok());
@@ -294,3 +292,5 @@ TEST_CASE("gpu: the default policy refuses the legacy NVIDIA prestart hook (it a
   INFO(joined(h));
   CHECK_FALSE(h.empty());
 }
+
+}  // namespace oci_harden
