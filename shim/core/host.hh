@@ -145,6 +145,10 @@ class Host {
   // (UTC), against which an opt-out's end is judged; nullopt (the default) when there is none,
   // and then an exception with an end date grants nothing.
   virtual std::optional<int64_t> now() const { return std::nullopt; }
+
+  // Rootless engines (issue 17.3): oci-harden's own user namespace's uid map (/proc/self/uid_map,
+  // relative to its parent); the initial namespace's identity map unless told otherwise.
+  virtual std::vector<IdMapRange> own_uid_map() const { return {IdMapRange{0, 0, UINT32_MAX}}; }
 };
 
 }  // namespace oci_harden

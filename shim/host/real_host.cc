@@ -25,6 +25,7 @@
 #include "shim/core/split.hh"
 #include "shim/host/mount_root.hh"
 #include "shim/host/real_host.hh"
+#include "shim/host/process_identity.hh"
 #include "shim/host/unix_listeners.hh"
 #include "shim/host/user_namespace.hh"
 
@@ -449,6 +450,9 @@ class RealHost : public Host {
     std::call_once(listeners_once_, [this] { listeners_ = all_unix_listeners(); });
     return listeners_;
   }
+
+  // Rootless engines (issue 17.3).
+  std::vector<IdMapRange> own_uid_map() const override { return own_identity().uid_map; }
 
  private:
   mutable std::once_flag listeners_once_;
