@@ -3,6 +3,8 @@
 #include "shim/host/process_identity.hh"
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -54,6 +56,27 @@ UserDirs own_user_dirs() {
     dirs.home = found->pw_dir;
   }
   return dirs;
+}
+
+std::string rootless_cgroup_limits_unsettable() {
+  if (!is_rootless(own_identity())) return "";
+  struct statfs fs;
+  if (::statfs("/sys/fs/cgroup", &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC) {
+    return "a rootless runtime cannot create cgroups on this cgroup v1 (or hybrid) host";
+  }
+  auto text = read_file_bounded("/proc/self/cgroup", 64 * 1024, ErrorCode::kIo);
+  std::string path;
+  if (text) {
+    size_t at = text->find("0::");
+    if (at == 0 || (at != std::string::npos && (*text)[at - 1] == '\n')) {
+      path = text->substr(at + 3, text->find('\n', at) - at - 3);
+    }
+  }
+  std::string dir = "/sys/fs/cgroup" + path;
+  if (path.empty() || !writable_here(dir)) {
+    return "the cgroup v2 subtree " + dir + " is not delegated to this user (systemd: Delegate=yes)";
+  }
+  return "";
 }
 
 bool writable_here(const std::string& path) { return ::faccessat(AT_FDCWD, path.c_str(), W_OK, AT_EACCESS) == 0; }

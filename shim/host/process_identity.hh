@@ -20,4 +20,9 @@ UserDirs own_user_dirs();
 // a namespace's root writes what is owned by an id mapped into it).
 bool writable_here(const std::string& path);
 
+// Why an unprivileged runtime cannot set cgroup limits here ("" when it can, or when this process
+// is host root): /sys/fs/cgroup is not cgroup2 (v1 or hybrid: only root creates cgroups), or
+// this process's cgroup v2 directory is not writable by it (not delegated).
+std::string rootless_cgroup_limits_unsettable();
+
 }  // namespace oci_harden

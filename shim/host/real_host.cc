@@ -453,8 +453,14 @@ class RealHost : public Host {
 
   // Rootless engines (issue 17.3).
   std::vector<IdMapRange> own_uid_map() const override { return own_identity().uid_map; }
+  std::string cgroup_limits_unsettable() const override {
+    std::call_once(cgroup_once_, [this] { cgroup_unsettable_ = rootless_cgroup_limits_unsettable(); });
+    return cgroup_unsettable_;
+  }
 
  private:
+  mutable std::once_flag cgroup_once_;
+  mutable std::string cgroup_unsettable_;
   mutable std::once_flag listeners_once_;
   mutable std::vector<UnixListener> listeners_;
 };

@@ -44,6 +44,16 @@ Json& resources(RuleContext& ctx) {
   return ensure_object(ensure_object(ctx.spec(), "linux"), "resources");
 }
 
+// Rootless engines (issue 17.3): a default limit the runtime cannot set (unprivileged on a
+// cgroup v1 host: runc fails "container could not join or create cgroup") is not added, and the
+// note says the container runs without it -- the record never claims a limit it does not have.
+bool cannot_add_limit(RuleContext& ctx, const std::string& field_path) {
+  std::string why = ctx.host().cgroup_limits_unsettable();
+  if (why.empty()) return false;
+  ctx.note(field_path + " not set, the container runs without this limit: " + why);
+  return true;
+}
+
 }  // namespace
 
 void rule_pids_limit(RuleContext& ctx) {
@@ -56,6 +66,7 @@ void rule_pids_limit(RuleContext& ctx) {
   judge_unified_entries(ctx, UnifiedController::kPids, bounds);
   auto use = judge(ctx, "linux.resources.pids.limit", have, lim.default_value, max, have && *have <= 0);
   if (!use) return;
+  if ((!have || *have <= 0) && cannot_add_limit(ctx, "linux.resources.pids.limit")) return;
   Json& p = ensure_object(resources(ctx), "pids");
   ctx.set(p, "limit", Json::integer(*use), "linux.resources.pids.limit");
 }
@@ -70,6 +81,7 @@ void rule_memory_limit(RuleContext& ctx) {
   judge_unified_entries(ctx, UnifiedController::kMemory, bounds);
   auto use = judge(ctx, "linux.resources.memory.limit", have, lim.default_value, max, have && *have <= 0);
   if (!use) return;
+  if ((!have || *have <= 0) && cannot_add_limit(ctx, "linux.resources.memory.limit")) return;
   Json& m = ensure_object(resources(ctx), "memory");
   ctx.set(m, "limit", Json::integer(*use), "linux.resources.memory.limit");
   // Why: without a swap bound the container could page its way past the memory limit.
@@ -107,6 +119,7 @@ void rule_cpu_limit(RuleContext& ctx) {
   judge_unified_entries(ctx, UnifiedController::kCpu, bounds);
   auto use = judge(ctx, "linux.resources.cpu.quota", quota, def, max_quota, quota && *quota <= 0);
   if (!use) return;
+  if ((!quota || *quota <= 0) && cannot_add_limit(ctx, "linux.resources.cpu.quota")) return;
   Json& c = ensure_object(resources(ctx), "cpu");
   if (period_json == nullptr) ctx.set(c, "period", Json::unsigned_integer(period), "linux.resources.cpu.period");
   ctx.set(c, "quota", Json::integer(*use), "linux.resources.cpu.quota");

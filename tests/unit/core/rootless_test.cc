@@ -153,3 +153,37 @@ TEST_CASE("rootless: the spec's own mapping (--userns=keep-id) is kept, its host
 
 }  // namespace
 }  // namespace oci_harden
+
+namespace oci_harden {
+namespace {
+
+TEST_CASE("rootless: limits the runtime cannot set are not added, and the record's note says so", "[rootless]") {
+  auto p = builtin_policy();
+  REQUIRE(p.ok());
+  Policy policy = std::move(*p);
+  policy.hook_path.clear();
+  FakeHost host;
+  host.own_map = kRootlessPodman;
+  host.limits_unsettable = "a rootless runtime cannot create cgroups on this cgroup v1 (or hybrid) host";
+  auto spec = parse_spec(kSpec);
+  REQUIRE(spec.ok());
+  Decision d = harden_spec(std::move(*spec), policy, host, Invocation{"create", "c1", "/bundles/c1"});
+  CHECK_FALSE(d.refused());
+  CHECK(field_at(d.spec, "linux.resources.pids.limit") == nullptr);
+  CHECK(field_at(d.spec, "linux.resources.memory.limit") == nullptr);
+  CHECK(field_at(d.spec, "linux.resources.cpu.quota") == nullptr);
+  for (const char* rule : {"pids-limit", "memory-limit", "cpu-limit"}) {
+    CHECK(std::any_of(d.notes.begin(), d.notes.end(), [&](const Note& n) {
+      return n.rule == rule && n.text.find("the container runs without this limit: a rootless runtime") != std::string::npos;
+    }));
+  }
+  // Where the runtime can set them (cgroup v2, delegated), they are added as usual.
+  host.limits_unsettable.clear();
+  auto again = parse_spec(kSpec);
+  REQUIRE(again.ok());
+  Decision v2 = harden_spec(std::move(*again), policy, host, Invocation{"create", "c1", "/bundles/c1"});
+  CHECK(int_field(field_at(v2.spec, "linux.resources.pids"), "limit") == 1024);
+}
+
+}  // namespace
+}  // namespace oci_harden
