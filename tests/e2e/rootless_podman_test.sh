@@ -116,6 +116,22 @@ check "record: the user-namespace note says container root is host uid $UID_" \
   test -n "$(jq -r --arg u "$UID_" '.notes[] | select(.rule == "user-namespace" and (.note | contains("container root is host uid " + $u)))' <<<"$rec" 2>/dev/null)"
 check "record: no 'unavailable' note claiming host root" \
   test -z "$(jq -r '.notes[] | select(.note | contains("unavailable"))' <<<"$rec" 2>/dev/null)"
+# The limits: where an unprivileged runtime cannot set them (cgroup v1 or hybrid, as on the test
+# machine; v2 without delegation), none is added and the record says so; where it can, they are.
+if [[ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]]; then
+  check "record: no pids limit claimed on this cgroup v1/hybrid host" \
+    test "$(jq -c '[.changes[] | select(.path == "linux.resources.pids.limit")] | length' <<<"$rec" 2>/dev/null)" = 0
+  check "record: the pids-limit note says the container runs without the limit" \
+    test -n "$(jq -r '.notes[] | select(.rule == "pids-limit" and (.note | contains("runs without this limit")))' <<<"$rec" 2>/dev/null)"
+else
+  check "record: a pids limit set on this cgroup v2 host" \
+    test "$(jq -c '[.changes[] | select(.path == "linux.resources.pids.limit")] | length' <<<"$rec" 2>/dev/null)" = 1
+fi
+# The hook (oci-harden-hook beside oci-harden) records into the same per-user log.
+if [[ -x bin/oci-harden-hook ]]; then
+  check "the hook's verify record is in the per-user log" test -n "$(last '.event == "verify"')"
+  check "the hook's stop record is in the per-user log" test -n "$(last '.event == "stop"')"
+fi
 mode=$(stat -c %a "$LOG" 2>/dev/null) dmode=$(stat -c %a "$(dirname "$LOG")" 2>/dev/null)
 check "the per-user log is 0600 in a 0700 directory, owned by the user" \
   test "$mode/$dmode/$(stat -c %U "$LOG" 2>/dev/null)" = "600/700/$U"
