@@ -265,7 +265,7 @@ Result<std::string> read_trusted_file(const std::string& path, size_t max_bytes,
     // Rootless engines: the administrator's policy is not replaced by the built-in one behind
     // their back; they make it readable (it holds no secret) or the user cannot run hardened.
     return make_error(ErrorCode::kPolicy, path + ": " + errno_text(EACCES) + " (oci-harden runs as host uid " +
-                                              std::to_string(host_uid(reader_identity()).value_or(0)) +
+                                              std::to_string(host_uid_of(reader_identity()).value_or(0)) +
                                               ", a rootless engine): make the policy world-readable "
                                               "(chmod 0644) for rootless engines to run hardened");
   }

@@ -22,10 +22,10 @@ std::optional<uint32_t> inner_id(const std::vector<IdMapRange>& map, uint32_t ho
 
 bool maps_host_root(const std::vector<IdMapRange>& map) { return inner_id(map, 0).has_value(); }
 
-std::optional<uint32_t> host_uid(const ProcessIdentity& who) { return outer_id(who.uid_map, who.euid); }
+std::optional<uint32_t> host_uid_of(const ProcessIdentity& who) { return outer_id(who.uid_map, who.euid); }
 
 bool is_rootless(const ProcessIdentity& who) {
-  std::optional<uint32_t> uid = host_uid(who);
+  std::optional<uint32_t> uid = host_uid_of(who);
   return !uid || *uid != 0;
 }
 
@@ -69,7 +69,7 @@ Result<std::string> expand_user_path(const std::string& pattern, const UserDirs&
   }
   for (const std::string& part : written_parts(out)) {
     if (part == "..") {
-      return make_error(ErrorCode::kAudit, "rootless.audit_log: \"" + out + "\" has a \"..\" component");
+      return make_error(ErrorCode::kAudit, "rootless.audit_log: \"" + out + R"(" has a ".." component)");
     }
   }
   return lexical(out);

@@ -34,7 +34,7 @@ bool maps_host_root(const std::vector<IdMapRange>& map);
 // namespace whose root is a user: rootless Podman runs the runtime in one).
 bool is_rootless(const ProcessIdentity& who);
 // The host uid oci-harden runs as (its euid through the map); nullopt when unmapped.
-std::optional<uint32_t> host_uid(const ProcessIdentity& who);
+std::optional<uint32_t> host_uid_of(const ProcessIdentity& who);
 
 // Whether a file owned by `st_uid` (as stat shows it from oci-harden's namespace) belongs to
 // host root. kUnmapped: the owner is not mapped into the namespace (shown as the overflow uid),

@@ -47,7 +47,7 @@ UserDirs own_user_dirs() {
     dirs.home = h;
     return dirs;
   }
-  std::optional<uint32_t> uid = host_uid(own_identity());
+  std::optional<uint32_t> uid = host_uid_of(own_identity());
   if (!uid) return dirs;
   struct passwd pw;
   struct passwd* found = nullptr;

@@ -37,7 +37,7 @@ TEST_CASE("rootless: host root is not rootless; a user, or a namespace's root th
   CHECK_FALSE(is_rootless(ProcessIdentity{}));
   CHECK(is_rootless(ProcessIdentity{1001, kInitial, 65534}));
   CHECK(is_rootless(ProcessIdentity{0, kRootlessPodman, 65534}));
-  CHECK(host_uid(ProcessIdentity{0, kRootlessPodman, 65534}) == 1001u);
+  CHECK(host_uid_of(ProcessIdentity{0, kRootlessPodman, 65534}) == 1001u);
   // Root of a namespace that maps it to host root is host root.
   CHECK_FALSE(is_rootless(ProcessIdentity{0, {IdMapRange{0, 0, 1}}, 65534}));
 }

@@ -40,7 +40,7 @@ TEST_CASE("rootless: own_identity reads this process's euid and uid map", "[root
   CHECK(who.euid == static_cast<uint32_t>(::geteuid()));
   REQUIRE_FALSE(who.uid_map.empty());
   CHECK(outer_id(who.uid_map, who.euid).has_value());
-  CHECK(is_rootless(who) == (host_uid(who) != 0u));
+  CHECK(is_rootless(who) == (host_uid_of(who) != 0u));
 }
 
 }  // namespace
