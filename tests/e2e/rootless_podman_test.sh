@@ -11,7 +11,7 @@
 # a refused --privileged), a policy owned by the user is refused, and an unreadable
 # administrator's policy is refused with a message saying how to fix it.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 source tests/lib/common.sh
 
 need_root || exit_summary
