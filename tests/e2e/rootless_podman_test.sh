@@ -143,6 +143,14 @@ check "--privileged is refused (podman exits non-zero)" test "$rc" -ne 0
 check "--privileged: the message names the rule" grep -q "privileged" <<<"$out" || echo "$out"
 check "--privileged: recorded as refused in the per-user log" test -n "$(last '.decision == "refused"')"
 
+# ---- 3b. exec into a running container: judged, recorded with the user's host uid
+cid=$(pod run -d --network none --runtime "$T/hardened" "$IMAGE" sleep 60 2>&1 | tail -n 1)
+out=$(pod exec "$cid" sh -c 'grep NoNewPrivs /proc/self/status' 2>&1)
+check "podman exec into a hardened rootless container works, NoNewPrivs 1" grep -Eq 'NoNewPrivs:\s+1' <<<"$out" || echo "$cid $out"
+check "exec record: requested and granted user are host uid $UID_, not host root" \
+  test "$(last '.event == "exec"' | jq -c '[.requested.host_uid, .requested.root_on_host, .granted.root_on_host]' 2>/dev/null)" = "[$UID_,false,false]"
+pod rm -f -t 0 "$cid" >/dev/null 2>&1
+
 # ---- 4. trust: a policy the user owns is not the administrator's
 as_user sh -c "cp '$T/etc/policy.json' '$HOME_/user-policy.json' && chmod 0644 '$HOME_/user-policy.json'"
 printf '#!/bin/sh\nOCI_HARDEN_POLICY=%s exec %s "$@"\n' "$HOME_/user-policy.json" "$OCIH" > "$T/user-policy-runtime"
