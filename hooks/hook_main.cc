@@ -20,6 +20,7 @@
 #include "shim/host/host_actions.hh"
 #include "shim/host/runc_log.hh"
 #include "shim/core/policy.hh"
+#include "shim/host/process_identity.hh"
 #include "shim/core/spec.hh"
 
 using namespace oci_harden;
@@ -81,6 +82,7 @@ int main(int argc, char** argv) {
   ::sigprocmask(SIG_UNBLOCK, &alarm_only, nullptr);
   ::alarm(kHookTimeoutSeconds);
   int64_t start = now_us();
+  set_policy_reader_identity(own_identity());  // rootless engines: root is host root
   auto policy = load_policy();
   if (!policy) {
     log_error("oci-harden-hook: " + policy.error().message);

@@ -97,7 +97,8 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
   e.notes = &d.notes;
   e.annotations = interesting_annotations(d.spec, policy.opt_out_annotation);
   e.engine = guess_engine(d.spec, *dir);
-  e.user = user_summary(with_real_user_maps(d.spec, host, *dir));  // a joined namespace's real maps
+  // A joined namespace's real maps; the ids carried to the host's (rootless engines).
+  e.user = user_summary(with_real_user_maps(d.spec, host, *dir), host.own_uid_map());
   e.decision = decision_word(policy.mode, d.refused(), !d.changes.empty());
 
   if (audit_only || d.refused()) {

@@ -18,6 +18,7 @@
 #include "shim/core/lexical_path.hh"
 #include "shim/core/policy.hh"
 #include "shim/core/refusal_fix.hh"
+#include "shim/host/process_identity.hh"
 #include "shim/core/rfc3339.hh"
 #include "shim/host/real_host.hh"
 #include "shim/cli/report.hh"
@@ -100,6 +101,7 @@ bool parse_options(const std::vector<std::string>& args, const std::vector<std::
 // A dry run reads --policy without the ownership checks the runtime applies: it changes no
 // container, and administrators try policies out before installing them.
 Result<Policy> policy_for(const Options& o) {
+  set_policy_reader_identity(own_identity());  // rootless engines: root is host root
   if (o.policy_file.empty()) return load_policy();
   auto bytes = read_file_bounded(o.policy_file, kMaxPolicyBytes);
   if (!bytes) return bytes.error();

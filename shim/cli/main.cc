@@ -16,6 +16,7 @@
 #include "shim/host/host_actions.hh"
 #include "shim/cli/operation_command.hh"
 #include "shim/core/policy.hh"
+#include "shim/host/process_identity.hh"
 #include "shim/host/real_host.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/runc_args.hh"
@@ -127,6 +128,7 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  set_policy_reader_identity(own_identity());  // rootless engines: root is host root
   auto policy = load_policy();
   if (!policy) return fail(args, exit_code_for(policy.error().code), policy.error().message);
   auto runtime_ok = check_runtime(policy->runtime);

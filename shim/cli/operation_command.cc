@@ -189,8 +189,8 @@ Outcome harden_exec_command(const RuncArgs& args, const Policy& loaded, const Ho
     auto process = parse_process(file->text());
     if (!process) return stop(kExitSpec, "exec: " + path + ": " + process.error().message);
     d = harden_exec_process(*process, spec, policy, host, args.argv);
-    extra.set("requested", user_summary(*process));
-    extra.set("granted", user_summary(d.process));
+    extra.set("requested", user_summary(*process, host.own_uid_map()));  // rootless: host ids
+    extra.set("granted", user_summary(d.process, host.own_uid_map()));
   }
   refuse_stdio_files(policy, spec, &d);
   RuntimeInput in = runtime_input(args, policy, d, std::nullopt);

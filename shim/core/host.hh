@@ -158,6 +158,13 @@ class Host {
     (void)name;
     return std::nullopt;
   }
+
+  // Rootless engines (issue 17.3): oci-harden's own user namespace's uid map (/proc/self/uid_map,
+  // relative to its parent); the initial namespace's identity map unless told otherwise.
+  virtual std::vector<IdMapRange> own_uid_map() const { return {IdMapRange{0, 0, UINT32_MAX}}; }
+  // Why the runtime cannot set cgroup limits from here ("" when it can): an unprivileged runtime
+  // on a cgroup v1 or hybrid host, or on cgroup v2 without its subtree delegated to it.
+  virtual std::string cgroup_limits_unsettable() const { return ""; }
 };
 
 }  // namespace oci_harden

@@ -19,6 +19,7 @@
 #include "shim/core/handles.hh"
 #include "shim/core/image_ref.hh"
 #include "shim/core/lexical_path.hh"
+#include "shim/core/rootless.hh"
 #include "shim/core/rule_ids.hh"
 #include "shim/core/sha256.hh"
 #include "shim/core/split.hh"
@@ -260,12 +261,43 @@ Status check_absolute_paths(const std::vector<std::string>& paths, const std::st
   return Ok{};
 }
 
+// Rootless engines (issue 17.3): the identity owners are judged by (set_policy_reader_identity).
+ProcessIdentity& reader_identity() {
+  static ProcessIdentity who;
+  return who;
+}
+
+// Whether a file owned by host root is what `st` shows: through oci-harden's own uid map. In a
+// user namespace that does not map host root (rootless Podman runs the runtime in one), a
+// root-owned file shows as the overflow uid -- and so does one owned by a mapped id numerically
+// equal to it (the user's subordinate 65534): that one the namespace's root can write, so a file
+// shown as the overflow uid is trusted only when this process, as that root, cannot write it.
+bool owned_by_host_root(const struct stat& st, const std::string& path) {
+  const ProcessIdentity& who = reader_identity();
+  switch (judge_owner(st.st_uid, who)) {
+    case OwnerIs::kHostRoot:
+      return true;
+    case OwnerIs::kOther:
+      return false;
+    case OwnerIs::kUnmapped:
+      if (!outer_id(who.uid_map, who.overflow_uid)) return true;  // no mapped id can show as it
+      return who.euid == 0 && ::faccessat(AT_FDCWD, path.c_str(), W_OK, AT_EACCESS) != 0;
+  }
+  return false;
+}
+
 // Why this is safe: a policy or profile that anyone but root could have written is not the
-// administrator's policy (cheat-sheet practice 4), so it is refused rather than trusted.
+// administrator's policy (cheat-sheet practice 4), so it is refused rather than trusted. In a
+// user namespace, "root" is host root, never the namespace's own root (a rootless engine's user).
 Status check_trusted(const struct stat& st, const std::string& path, const char* what) {
-  if (st.st_uid != 0) {
-    return make_error(ErrorCode::kPolicy, path + ": " + what + " is not owned by root (uid " +
-                                              std::to_string(st.st_uid) + ")");
+  if (!owned_by_host_root(st, path)) {
+    std::optional<uint32_t> host = outer_id(reader_identity().uid_map, static_cast<uint32_t>(st.st_uid));
+    std::string owner = "uid " + std::to_string(st.st_uid);
+    if (host && *host != st.st_uid) owner += ", host uid " + std::to_string(*host);
+    if (!maps_host_root(reader_identity().uid_map) && judge_owner(st.st_uid, reader_identity()) == OwnerIs::kUnmapped) {
+      owner += ": the overflow uid, and writable from this user namespace";
+    }
+    return make_error(ErrorCode::kPolicy, path + ": " + what + " is not owned by root (" + owner + ")");
   }
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
     return make_error(ErrorCode::kPolicy, path + ": " + what +
@@ -286,6 +318,14 @@ Result<std::string> read_trusted_file(const std::string& path, size_t max_bytes,
   // O_NONBLOCK: a FIFO put where the policy belongs must fail the S_ISREG check below, not
   // block every container start waiting for a writer.
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd.valid() && errno == EACCES && is_rootless(reader_identity())) {
+    // Rootless engines: the administrator's policy is not replaced by the built-in one behind
+    // their back; they make it readable (it holds no secret) or the user cannot run hardened.
+    return make_error(ErrorCode::kPolicy, path + ": " + errno_text(EACCES) + " (oci-harden runs as host uid " +
+                                              std::to_string(host_uid_of(reader_identity()).value_or(0)) +
+                                              ", a rootless engine): make the policy world-readable "
+                                              "(chmod 0644) for rootless engines to run hardened");
+  }
   if (!fd.valid()) return make_error(ErrorCode::kPolicy, path + ": " + errno_text(errno));
   struct stat fst;
   if (::fstat(fd.get(), &fst) != 0) return make_error(ErrorCode::kPolicy, path + ": " + errno_text(errno));
@@ -515,6 +555,20 @@ Status apply_policy_json(const Json& root, Policy* p) {
   run(read_hook_args(r, "allowed_hook_args", &p->allowed_hook_args));
   // One policy per workload: read by read_workload_policies() on the top-level object only.
   run(read_strings(r, "selector_labels", &p->selector_labels));
+  // Rootless engines (issue 17.3): where a run that is not host root records its events.
+  run(read_object(r, "rootless", [&](ObjectReader& sub) -> Status {
+    auto s = read_string(sub, "audit_log", &p->rootless_audit_log);
+    if (!s) return s;
+    const std::string& v = p->rootless_audit_log;
+    const bool expandable = (!v.empty() && v[0] == '/') || v.rfind("~/", 0) == 0 || v.rfind("$HOME/", 0) == 0 ||
+                            v.rfind("$XDG_STATE_HOME/", 0) == 0;
+    if (!expandable) {
+      return make_error(ErrorCode::kPolicy, sub.where("audit_log") +
+                                                ": expected an absolute path, or one starting with ~/, "
+                                                "$HOME/ or $XDG_STATE_HOME/");
+    }
+    return Ok{};
+  }));
   (void)r.take("policies");
   (void)r.take("selectors");
   if (!st) return st;
@@ -581,7 +635,7 @@ namespace {
 // and the selectors that choose among them.
 const char* const kWorkloadKeys[] = {"policies", "selectors", "selector_labels"};
 // Keys that are one per host: the runtime executed and the log every record goes to.
-const char* const kHostWideKeys[] = {"runtime", "audit_log", "audit_syslog"};
+const char* const kHostWideKeys[] = {"runtime", "audit_log", "audit_syslog", "rootless"};
 constexpr size_t kMaxNamedPolicies = 32;
 
 // `over` merged onto `base`: objects key by key, recursively; anything else (lists included)
@@ -699,6 +753,7 @@ Status read_workload_policies(const Json& top_level, const Policy& defaults, Pol
     for (const char* key : kHostWideKeys) {
       const bool same = std::string(key) == "runtime"     ? p.runtime == root->runtime
                         : std::string(key) == "audit_log" ? p.audit_log == root->audit_log
+                        : std::string(key) == "rootless"  ? p.rootless_audit_log == root->rootless_audit_log
                                                           : p.audit_syslog == root->audit_syslog;
       if (!same) {
         return make_error(ErrorCode::kPolicy, where + "." + key + ": one for the whole host; set it at the top level only");
@@ -770,6 +825,8 @@ Result<Policy> parse_policy(const std::string& bytes, const std::string& origin)
   if (!p) return std::move(p).context("policy " + (origin.empty() ? std::string("(built-in)") : origin));
   return p;
 }
+
+void set_policy_reader_identity(const ProcessIdentity& who) { reader_identity() = who; }
 
 Result<Policy> load_policy_file(const std::string& path) {
   auto bytes = read_trusted_file(path, kMaxPolicyBytes, "the policy");

@@ -132,6 +132,9 @@ struct Policy {
   };
   std::vector<DeviceNumbers> allowed_device_numbers;
   std::map<std::string, std::vector<std::vector<std::string>>> allowed_hook_args;
+  // Rootless engines (issue 17.3): the audit log of a run that is not host root (rootless Podman,
+  // a user's runc), before ~/$HOME/$XDG_STATE_HOME expansion (shim/core/rootless.hh).
+  std::string rootless_audit_log = "$XDG_STATE_HOME/oci-harden/audit.jsonl";
 
   bool rule_enabled(const std::string& id) const;
 };
@@ -145,6 +148,11 @@ Result<Policy> parse_policy(const std::string& bytes, const std::string& origin)
 // A file that is not owned by root or is writable by group or others is refused.
 Result<Policy> load_policy();
 Result<Policy> load_policy_file(const std::string& path);
+
+// Rootless engines (issue 17.3): whose files are root's. The programs set oci-harden's own
+// identity (shim/host/process_identity.hh) before loading; unset, the initial user namespace's.
+struct ProcessIdentity;
+void set_policy_reader_identity(const ProcessIdentity& who);
 
 // One policy per workload: the policy the first matching selector of `loaded` names, else
 // `loaded` itself. `selected_by` (optional) gets the selector's key ("selectors[1]") or "".

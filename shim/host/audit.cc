@@ -19,9 +19,11 @@
 #include "shim/core/harden.hh"
 #include "shim/core/lexical_path.hh"
 #include "shim/core/refusal_fix.hh"
+#include "shim/core/rootless.hh"
 #include "shim/core/spec.hh"
 #include "shim/host/clock.hh"
 #include "shim/host/runc_log.hh"
+#include "shim/host/process_identity.hh"
 
 namespace oci_harden {
 
@@ -74,6 +76,19 @@ Json user_summary(const Json& spec) {
   out.set("user_namespace", Json::boolean(userns));
   out.set("host_uid", host_uid < 0 ? Json() : Json::integer(host_uid));
   out.set("root_on_host", Json::boolean(host_uid == 0));
+  return out;
+}
+
+Json user_summary(const Json& spec, const std::vector<IdMapRange>& own_uid_map) {
+  Json out = user_summary(spec);
+  if (maps_host_root(own_uid_map) && outer_id(own_uid_map, 0) == 0u) return out;  // the host's ids
+  // Rootless engines: the spec's ids are the engine's namespace's; through its map to the host.
+  std::optional<int64_t> inner = int_field(&out, "host_uid");
+  std::optional<uint32_t> host;
+  if (inner && *inner >= 0 && *inner <= UINT32_MAX) host = outer_id(own_uid_map, static_cast<uint32_t>(*inner));
+  out.set("host_uid", host ? Json::integer(*host) : Json());
+  out.set("root_on_host", Json::boolean(host && *host == 0));
+  out.set("rootless", Json::boolean(!maps_host_root(own_uid_map)));
   return out;
 }
 
@@ -254,12 +269,41 @@ Status append_audit_line(const std::string& path, const std::string& line) {
   return Ok{};  // the lock is released when fd closes
 }
 
+namespace {
+
+// Rootless engines: the per-user log's missing parents (~/.local/state on a fresh account),
+// each created 0700 like the log's own directory.
+Status make_parent_dirs(const std::string& path) {
+  std::string dir = dir_name(path);
+  if (dir == "." || dir == "/") return Ok{};
+  struct stat st;
+  if (::stat(dir.c_str(), &st) == 0) return Ok{};
+  auto up = make_parent_dirs(dir);
+  if (!up) return up;
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return make_error(ErrorCode::kAudit, dir + ": " + std::strerror(errno));
+  }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<std::string> audit_log_path(const Policy& policy) {
+  if (!is_rootless(own_identity())) return policy.audit_log;
+  auto path = expand_user_path(policy.rootless_audit_log, own_user_dirs());
+  if (!path) return path;
+  auto made = make_parent_dirs(dir_name(*path));
+  if (!made) return made.error();
+  return path;
+}
+
 Status record_event(const Policy& policy, AuditEvent& e, int64_t start_us, std::string* let_pass) {
   e.policy = &policy;
   e.runtime = policy.runtime;
   e.duration_us = now_us() - start_us;
   std::string line = audit_record(e, now_us());
-  auto st = append_audit_line(policy.audit_log, line);
+  auto path = audit_log_path(policy);
+  Status st = path ? append_audit_line(*path, line) : Status(path.error());
   if (policy.audit_syslog) audit_to_syslog(line);
   if (!st && policy.audit_failure == AuditFailure::kAllow) {
     if (let_pass != nullptr) *let_pass = st.error().message;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "shim/core/host.hh"
 #include "shim/core/json.hh"
 #include "shim/core/result.hh"
 #include "shim/host/clock.hh"
@@ -54,6 +55,11 @@ Status append_audit_line(const std::string& path, const std::string& line);
 // Also sends the record to syslog (facility authpriv) when the policy asks.
 void audit_to_syslog(const std::string& line);
 
+// Rootless engines (issue 17.3): the log this process appends to -- the policy's audit_log when
+// it runs as host root, else its rootless.audit_log expanded for the user (~, $HOME,
+// $XDG_STATE_HOME), whose missing parent directories it creates 0700.
+Result<std::string> audit_log_path(const Policy& policy);
+
 // The one way an event is recorded (create, run, restore, exec, update, verify, stop): sets the
 // policy, runtime and duration (since start_us), appends the record durably, copies it to syslog
 // when the policy asks. Returns the append's error only when the policy's audit_failure stops the
@@ -66,6 +72,10 @@ std::string decision_word(Mode mode, bool refused, bool changed);
 // Who the container's process is: uid/gid and whether it is root on the host once the spec's
 // user namespace mapping (if any) is applied. Works for a spec or a process object.
 Json user_summary(const Json& spec);
+// Rootless engines (issue 17.3): the same, with the ids carried through oci-harden's own user
+// namespace's uid map to the host's (host_uid, root_on_host), and "rootless": true when that
+// namespace does not map host root.
+Json user_summary(const Json& spec, const std::vector<IdMapRange>& own_uid_map);
 // The annotations an operator wants to see (engine, image, pod), and which engine sent it.
 Json interesting_annotations(const Json& spec, const std::string& opt_out_key);
 // `bundle` (the bundle directory, when known) names the engine where the spec does not:

@@ -27,6 +27,7 @@
 #include "shim/core/split.hh"
 #include "shim/host/mount_root.hh"
 #include "shim/host/real_host.hh"
+#include "shim/host/process_identity.hh"
 #include "shim/host/unix_listeners.hh"
 #include "shim/host/user_namespace.hh"
 
@@ -466,7 +467,16 @@ class RealHost : public Host {
     return driver_major_in(drivers_, type, name);
   }
 
+  // Rootless engines (issue 17.3).
+  std::vector<IdMapRange> own_uid_map() const override { return own_identity().uid_map; }
+  std::string cgroup_limits_unsettable() const override {
+    std::call_once(cgroup_once_, [this] { cgroup_unsettable_ = rootless_cgroup_limits_unsettable(); });
+    return cgroup_unsettable_;
+  }
+
  private:
+  mutable std::once_flag cgroup_once_;
+  mutable std::string cgroup_unsettable_;
   mutable std::once_flag listeners_once_;
   mutable std::vector<UnixListener> listeners_;
   mutable std::once_flag drivers_once_;

@@ -215,6 +215,12 @@ class FakeHost : public Host {
     if (it == drivers.end()) return std::nullopt;
     return it->second;
   }
+  // Rootless engines (issue 17.3): oci-harden's own uid map (rootless Podman: "0 1001 1",
+  // "1 165536 65536").
+  std::vector<IdMapRange> own_map{IdMapRange{0, 0, UINT32_MAX}};
+  std::vector<IdMapRange> own_uid_map() const override { return own_map; }
+  std::string limits_unsettable;
+  std::string cgroup_limits_unsettable() const override { return limits_unsettable; }
 };
 
 // Lexical canonicalisation with the fake symlink table (a link's target is absolute).

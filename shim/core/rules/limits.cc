@@ -59,6 +59,16 @@ Json& resources(RuleContext& ctx) {
   return ensure_object(ensure_object(ctx.spec(), "linux"), "resources");
 }
 
+// Rootless engines (issue 17.3): a default limit the runtime cannot set (unprivileged on a
+// cgroup v1 host: runc fails "container could not join or create cgroup") is not added, and the
+// note says the container runs without it -- the record never claims a limit it does not have.
+bool cannot_add_limit(RuleContext& ctx, const std::string& field_path) {
+  std::string why = ctx.host().cgroup_limits_unsettable();
+  if (why.empty()) return false;
+  ctx.note(field_path + " not set, the container runs without this limit: " + why);
+  return true;
+}
+
 }  // namespace
 
 void rule_pids_limit(RuleContext& ctx) {
@@ -73,6 +83,7 @@ void rule_pids_limit(RuleContext& ctx) {
   if (!use) return;
   // runc and crun write the unified entry last: the typed value says what it leaves.
   if (auto u = unified_decimal(field_at(ctx.spec(), "linux.resources.unified"), "pids.max"); u && *u <= max) use = u;
+  if ((!have || *have <= 0) && cannot_add_limit(ctx, "linux.resources.pids.limit")) return;
   Json& p = ensure_object(resources(ctx), "pids");
   ctx.set(p, "limit", Json::integer(*use), "linux.resources.pids.limit");
 }
@@ -88,6 +99,7 @@ void rule_memory_limit(RuleContext& ctx) {
   auto use = judge(ctx, "linux.resources.memory.limit", have, lim.default_value, max, have && *have <= 0);
   if (!use) return;
   if (auto u = unified_decimal(field_at(ctx.spec(), "linux.resources.unified"), "memory.max"); u && *u <= max) use = u;
+  if ((!have || *have <= 0) && cannot_add_limit(ctx, "linux.resources.memory.limit")) return;
   Json& m = ensure_object(resources(ctx), "memory");
   ctx.set(m, "limit", Json::integer(*use), "linux.resources.memory.limit");
   // Why: without a swap bound the container could page its way past the memory limit.
@@ -125,6 +137,7 @@ void rule_cpu_limit(RuleContext& ctx) {
   judge_unified_entries(ctx, UnifiedController::kCpu, bounds);
   auto use = judge(ctx, "linux.resources.cpu.quota", quota, def, max_quota, quota && *quota <= 0);
   if (!use) return;
+  if ((!quota || *quota <= 0) && cannot_add_limit(ctx, "linux.resources.cpu.quota")) return;
   Json& c = ensure_object(resources(ctx), "cpu");
   // A cpu.max within the bounds (judged, or clamped, above) is what the cgroup keeps: the typed
   // quota, and its period where it names one, say the same.

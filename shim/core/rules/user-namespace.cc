@@ -49,6 +49,7 @@
 #include "shim/core/container_id.hh"
 #include "shim/core/lexical_path.hh"
 #include "shim/core/namespace_path.hh"
+#include "shim/core/rootless.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
 #include "shim/core/state_dir.hh"
@@ -539,7 +540,36 @@ bool is_user_namespace_sysfs_standin(const Json& spec, const Json& mount) {
   return mount.members().size() == standin.members().size();
 }
 
+// Rootless engines (issue 17.3): oci-harden, the runtime and the engine run in a user namespace
+// that does not map host root (rootless Podman's: "0 1001 1", "1 165536 65536"), so no process of
+// the container can be host root whatever the spec says: its root is the user's own uid. Nothing
+// is added or refused (an unprivileged runtime can neither map ids it does not own nor idmap a
+// mount); the spec's own mappings (--userns=keep-id, auto) are kept. The note says who container
+// root is on the host.
+void rootless_user_namespace(RuleContext& ctx, const std::vector<IdMapRange>& own) {
+  int64_t inner = 0;  // container root's id in oci-harden's namespace
+  const Json* userns = namespace_entry(ctx.spec(), "user");
+  const Json* maps = field_at(ctx.spec(), "linux.uidMappings");
+  if (userns != nullptr && string_field(userns, "path").value_or("").empty() && has_items(maps)) {
+    inner = -1;
+    for (const Json& m : maps->items()) {
+      IdRange r = id_range(m);
+      if (r.container <= 0 && r.container + r.size > 0) inner = r.host - r.container;
+    }
+  }
+  std::optional<uint32_t> host;
+  if (inner >= 0 && inner <= UINT32_MAX) host = outer_id(own, static_cast<uint32_t>(inner));
+  ctx.note("the engine runs in a user namespace that does not map host root (a rootless engine): "
+           "no user namespace added, none needed; container root is " +
+           (host ? "host uid " + std::to_string(*host) : std::string("an id not mapped to the host")) +
+           ", never host root");
+}
+
 void rule_user_namespace(RuleContext& ctx) {
+  if (std::vector<IdMapRange> own = ctx.host().own_uid_map(); !maps_host_root(own)) {
+    rootless_user_namespace(ctx, own);
+    return;
+  }
   const Json* userns = namespace_entry(ctx.spec(), "user");
   std::string path = userns != nullptr ? string_field(userns, "path").value_or("") : "";
   if (!path.empty()) {
