@@ -68,12 +68,25 @@ PinnedProcess pin_process(pid_t pid) {
   return PinnedProcess(pid, UniqueFd(sys_pidfd_open(pid)));
 }
 
-std::vector<Check> verify_pinned(const Json& spec, const PinnedProcess& target) {
-  const char* kExpected = "running until verified";
-  if (target.exited()) return {Check{"process", kExpected, "ended before verification", false}};
-  std::vector<Check> checks = verify_process(spec, read_process_view(static_cast<int>(target.pid())));
-  if (target.exited()) return {Check{"process", kExpected, "ended during verification", false}};
-  return checks;
+PinnedView read_pinned_view(const PinnedProcess& target) {
+  PinnedView out;
+  if (target.exited()) {
+    out.ended = true;
+    out.when = "ended before verification";
+    return out;
+  }
+  out.view = read_process_view(static_cast<int>(target.pid()));
+  if (target.exited()) {
+    out.ended = true;
+    out.when = "ended during verification";
+    out.view = ProcessView{};
+  }
+  return out;
+}
+
+std::vector<Check> verify_pinned(const Json& spec, const PinnedView& pinned) {
+  if (pinned.ended) return {Check{"process", "running until verified", pinned.when, false}};
+  return verify_process(spec, pinned.view);
 }
 
 HookRole detach_worker(unsigned alarm_seconds) {

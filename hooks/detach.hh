@@ -36,10 +36,20 @@ class PinnedProcess {
 
 PinnedProcess pin_process(pid_t pid);
 
-// verify_process on the pinned process's view. The view is read by pid (/proc/PID): it is the
-// pinned process's only if that process had not ended when the reading was done, so an ended
-// one is a single failed check "process", whatever was read.
-std::vector<Check> verify_pinned(const Json& spec, const PinnedProcess& target);
+// The pinned process's view, read in the hook before it returns (the runtime then lets the
+// container's process run on, and a short one is gone before a detached worker could look).
+// The view is read by pid (/proc/PID): it is the pinned process's only if that process had not
+// ended when the reading was done; `ended` says it had.
+struct PinnedView {
+  ProcessView view;
+  bool ended = false;
+  std::string when;  // "ended before verification" / "ended during verification"
+};
+PinnedView read_pinned_view(const PinnedProcess& target);
+
+// verify_process on a pinned view; an ended process is a single failed check "process",
+// whatever was read.
+std::vector<Check> verify_pinned(const Json& spec, const PinnedView& pinned);
 
 enum class HookRole {
   kReturnNow,  // the runtime's hook: return, the detached process does the work

@@ -110,7 +110,9 @@ int main(int argc, char** argv) {
 
   // Off the start path (issue 14): the runtime waits for this process before `start` returns,
   // so the container's init is pinned here and a detached worker verifies, records and kills.
+  // The view is read here, before the runtime lets a short-lived process end.
   PinnedProcess target = pin_process(static_cast<pid_t>(pid));
+  PinnedView view = read_pinned_view(target);
   if (detach_worker(kHookTimeoutSeconds) == HookRole::kReturnNow) return 0;
 
   e.event = "verify";
@@ -126,7 +128,7 @@ int main(int argc, char** argv) {
   } else if (pid <= 0) {
     checks.push_back(Check{"pid", "a process", "none", false});
   } else {
-    checks = verify_pinned(spec, target);
+    checks = verify_pinned(spec, view);
   }
   Json list = Json::array();
   int failed = 0;

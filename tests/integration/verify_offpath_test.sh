@@ -80,6 +80,9 @@ check "one stop record for off-run, by the hook" \
   test "$(count '.event == "stop" and .container == "off-run" and .recorded_by == null')" -eq 1
 check "the idmapped root of off-run is removed" test ! -e "$T/run/off-run"
 check "a verify record for off-run" wait_count '.event == "verify" and .container == "off-run"' 1
+# The hook reads the view before it returns: a short container's checks are judged, all ok.
+check "off-run's verify record: every check ok (the view was taken before /bin/true ended)" \
+  jq_any 'select(.event == "verify" and .container == "off-run") | (.checks | length > 5) and all(.checks[]; .ok)' "$LOG"
 
 # ---- 4. created through oci-harden, deleted by runc itself: the hook still records the stop
 B=$(make_test_bundle "$T/b-rdel" "$T/closed/rootfs" '["true"]')
@@ -101,6 +104,8 @@ check "$N concurrent runs: a verify record for every container" \
   test "$(jq -n '[inputs | select(.event == "verify") | .container | select(startswith("off-many-"))] | unique | length' "$LOG")" -eq "$N"
 check "$N concurrent runs: no container verified twice" \
   test "$(count '.event == "verify" and (.container | startswith("off-many-"))')" -eq "$N"
+check "$N concurrent runs: every verification judged, all checks ok" \
+  test "$(count '.event == "verify" and (.container | startswith("off-many-")) and (.checks | length > 5) and all(.checks[]; .ok)')" -eq "$N"
 check "$N concurrent runs: a stop record for every container" \
   test "$(count '.event == "stop" and (.container | startswith("off-many-"))')" -eq "$N"
 

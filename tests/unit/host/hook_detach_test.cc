@@ -73,7 +73,7 @@ TEST_CASE("verify_pinned: a process that ended is one failed check", "[hook-deta
   PinnedProcess pinned = pin_process(child);
   ::kill(child, SIGKILL);
   REQUIRE(::waitpid(child, nullptr, 0) == child);
-  auto checks = verify_pinned(Json::object(), pinned);
+  auto checks = verify_pinned(Json::object(), read_pinned_view(pinned));
   REQUIRE(checks.size() == 1);
   CHECK(checks[0].name == "process");
   CHECK_FALSE(checks[0].ok);
