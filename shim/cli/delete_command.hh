@@ -9,6 +9,7 @@
 #pragma once
 
 #include "shim/cli/outcome.hh"
+#include "shim/core/rule.hh"  // Refusal, complete for Outcome's AuditEvent
 #include "shim/core/policy.hh"
 #include "shim/core/runc_args.hh"
 
