@@ -97,7 +97,10 @@ int main(int argc, char** argv) {
   e.bundle = bundle;
   if (stage == "poststop") {
     // issue 14: an `oci-harden delete` runs this runtime and does the stop's work after it.
-    if (delete_claimed_by(policy->state_dir, id, ::getppid())) return 0;
+    if (delete_claimed_by(policy->state_dir, id, ::getppid())) {
+      (void)mark_delete_claim_seen(policy->state_dir, id, ::getppid());  // the delete records
+      return 0;
+    }
     e.event = "stop";
     e.decision = decision_word(Mode::kEnforce, false, false);
     auto st = cleanup_container_state(policy->state_dir, id);

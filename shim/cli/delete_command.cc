@@ -52,10 +52,14 @@ int pass_on(int status) {
 }
 
 // The poststop work, once the runtime has deleted the container.
-void after_delete(const Policy& policy, const std::string& id, int64_t start) {
+void after_delete(const Policy& policy, const std::string& id, int64_t start, pid_t runtime) {
+  // The hook answered from inside this delete: the runtime had the container and destroyed it.
+  bool seen = delete_claim_seen(policy.state_dir, id, runtime);
   remove_delete_claim(policy.state_dir, id);
   auto cleaned = cleanup_container_state(policy.state_dir, id);
-  if (policy.hook_path.empty()) return;  // no hook injected: no stop record either (as before)
+  // No hook injected: no stop record (as before). No answer: the runtime had no such container
+  // (a second `delete --force`), or the claim could not be written and the hook recorded.
+  if (policy.hook_path.empty() || !seen) return;
   AuditEvent e;
   e.event = "stop";
   e.container = id;
@@ -102,7 +106,7 @@ Outcome delete_command(const RuncArgs& args, const Policy& policy) {
   g_child = 0;
   if (!id.empty()) {
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-      after_delete(policy, id, start);
+      after_delete(policy, id, start, child);
     } else {
       remove_delete_claim(policy.state_dir, id);
     }

@@ -18,6 +18,9 @@ namespace oci_harden {
 namespace {
 
 constexpr const char* kClaimName = "delete-pid";
+constexpr const char* kSeenName = "delete-seen";
+
+bool holds_pid(const std::string& path, pid_t runtime_pid);
 
 bool usable(const std::string& state_dir, const std::string& container_id) {
   return !state_dir.empty() && state_dir[0] == '/' && valid_container_id(container_id);
@@ -53,8 +56,34 @@ Status write_delete_claim(const std::string& state_dir, const std::string& conta
 }
 
 bool delete_claimed_by(const std::string& state_dir, const std::string& container_id, pid_t runtime_pid) {
-  if (!usable(state_dir, container_id) || runtime_pid <= 1) return false;
-  std::string path = delete_claim_path(state_dir, container_id);
+  if (!usable(state_dir, container_id)) return false;
+  return holds_pid(delete_claim_path(state_dir, container_id), runtime_pid);
+}
+
+Status mark_delete_claim_seen(const std::string& state_dir, const std::string& container_id, pid_t runtime_pid) {
+  if (!usable(state_dir, container_id)) {
+    return make_error(ErrorCode::kUsage, "no mark for container \"" + container_id + "\" in \"" + state_dir + "\"");
+  }
+  std::string path = container_state_dir(state_dir, container_id) + "/" + kSeenName;
+  ::unlink(path.c_str());
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd.valid()) return io_error("create " + path, errno);
+  std::string text = std::to_string(runtime_pid);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return io_error("write " + path, errno);
+  }
+  return Ok{};
+}
+
+bool delete_claim_seen(const std::string& state_dir, const std::string& container_id, pid_t runtime_pid) {
+  if (!usable(state_dir, container_id)) return false;
+  return holds_pid(container_state_dir(state_dir, container_id) + "/" + kSeenName, runtime_pid);
+}
+
+namespace {
+
+bool holds_pid(const std::string& path, pid_t runtime_pid) {
+  if (runtime_pid <= 1) return false;
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (!fd.valid()) return false;
   struct stat st;
@@ -68,9 +97,12 @@ bool delete_claimed_by(const std::string& state_dir, const std::string& containe
   return std::string(buf, static_cast<size_t>(n)) == std::to_string(runtime_pid);
 }
 
+}  // namespace
+
 void remove_delete_claim(const std::string& state_dir, const std::string& container_id) {
   if (!usable(state_dir, container_id)) return;
   ::unlink(delete_claim_path(state_dir, container_id).c_str());
+  ::unlink((container_state_dir(state_dir, container_id) + "/" + kSeenName).c_str());
 }
 
 }  // namespace oci_harden

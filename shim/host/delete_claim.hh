@@ -26,7 +26,14 @@ Status write_delete_claim(const std::string& state_dir, const std::string& conta
 // no one else, holding exactly that pid. Anything else (absent, foreign, stale) is no claim.
 bool delete_claimed_by(const std::string& state_dir, const std::string& container_id, pid_t runtime_pid);
 
-// Removes the claim (absent is fine).
+// The hook's answer: it ran inside the claiming runtime's delete (so the runtime had the
+// container and destroyed it), <state_dir>/<id>/delete-seen holding that runtime's pid. Only
+// then does oci-harden delete record the stop: a delete of a container the runtime no longer
+// has (Docker's second `delete --force`, which runc answers with 0) records nothing.
+Status mark_delete_claim_seen(const std::string& state_dir, const std::string& container_id, pid_t runtime_pid);
+bool delete_claim_seen(const std::string& state_dir, const std::string& container_id, pid_t runtime_pid);
+
+// Removes the claim and the hook's answer (absent is fine).
 void remove_delete_claim(const std::string& state_dir, const std::string& container_id);
 
 }  // namespace oci_harden

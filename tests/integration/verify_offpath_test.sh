@@ -60,6 +60,10 @@ check "one stop record for off-del" test "$(count '.event == "stop" and .contain
 check "the stop record is the delete's" \
   jq_any 'select(.event == "stop" and .container == "off-del") | .recorded_by == "delete"' "$LOG"
 check "the idmapped root and the state directory are removed" test ! -e "$T/run/off-del"
+# Docker's second delete is `delete --force`, which runc answers with 0 for a container it no
+# longer has: no second stop record.
+check "a second delete --force exits as runc's does (0)" quiet "$OCIH" --root "$T/state" delete --force off-del
+check "still one stop record for off-del" test "$(count '.event == "stop" and .container == "off-del"')" -eq 1
 check "one verify record for off-del" test "$(count '.event == "verify" and .container == "off-del"')" -eq 1
 
 # ---- 2. a delete runc refuses: runc's status and words, no record, no words of oci-harden's

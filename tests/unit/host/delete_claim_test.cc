@@ -71,3 +71,16 @@ TEST_CASE("delete claim: ids and state directories that would leave state_dir ar
   CHECK_FALSE(write_delete_claim("relative/state", "c1", 1234));
   CHECK_FALSE(delete_claimed_by(d.path, "../escape", 1234));
 }
+
+TEST_CASE("delete claim: the hook's answer is seen for the claiming runtime only, and removed", "[delete-claim]") {
+  ClaimDir d;
+  REQUIRE(write_delete_claim(d.path, "c1", 4242));
+  CHECK_FALSE(delete_claim_seen(d.path, "c1", 4242));  // no hook ran yet
+  REQUIRE(mark_delete_claim_seen(d.path, "c1", 4242));
+  CHECK(delete_claim_seen(d.path, "c1", 4242));
+  CHECK_FALSE(delete_claim_seen(d.path, "c1", 4243));
+  remove_delete_claim(d.path, "c1");
+  CHECK_FALSE(delete_claim_seen(d.path, "c1", 4242));
+  CHECK_FALSE(delete_claimed_by(d.path, "c1", 4242));
+  CHECK(::rmdir((d.path + "/c1").c_str()) == 0);  // nothing else was left in it
+}
