@@ -51,8 +51,9 @@ LDHARDEN := -pie -Wl,-z,relro,-z,now
 # full RELRO and the non-executable stack stay. The price: a glibc security update reaches them
 # only when they are rebuilt. The link warns that libcap-ng's capng_change_id calls getpwuid and
 # initgroups, which need glibc's shared NSS modules at run time; oci-harden uses only libcap-ng's
-# name table and never calls it. oci-harden-hook needs libmount, which has no archive: it keeps
-# libc and libmount shared and everything else static (LIBC_SHARED_LIBS).
+# name table and never calls it. oci-harden-hook is a static PIE too since it reads mountinfo
+# with shim/core/mountinfo instead of libmount (issue 14: it is on every container's start).
+# LIBC_SHARED_LIBS (libc shared, everything else static) is left for build/oci-harden-dynlibc.
 # Sanitizer builds link everything dynamically (the sanitizer runtimes require it).
 ifeq ($(SANITIZE),)
 STATIC_LINK      := -static-pie
@@ -126,7 +127,7 @@ bin/oci-hardenctl: $(B)/shim/cli/hardenctl_main.o $(B)/liboci-harden.a bin/.flav
 
 bin/oci-harden-hook: $(HOOK_SRCS:%.cc=$(B)/%.o) $(B)/liboci-harden.a bin/.flavour
 	@mkdir -p $(@D)
-	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(filter-out bin/.flavour,$^) $(LIBC_SHARED_LIBS) $(MOUNT_LIBS) -o $@
+	$(CXX) $(CXXFLAGS) $(LDFLAGS) $(STATIC_LINK) $(filter-out bin/.flavour,$^) $(RUNTIME_LIBS) -o $@
 
 $(B)/unit-tests: $(TEST_OBJS) $(HOOK_LIB_SRCS:%.cc=$(B)/%.o) $(B)/liboci-harden.a
 	$(CXX) $(CXXFLAGS) $(LDFLAGS) $^ -lyajl -lseccomp -lcap-ng $(MOUNT_LIBS) -lz -o $@

@@ -13,6 +13,7 @@
 #                       shared: time, page faults, linkage, dynamic-loader work (LD_DEBUG)
 #   6. concurrency      1, 100 and 500 starts at once, fake runtime and real runc, p50/p99 and the
 #                       audit lock's wait (bench/concurrency.sh)
+#   (in 2)              the shim against the I/O floor: `oci-harden create` vs bench/floor.c
 #
 # Every timed command is started by build/bench-timeit (posix_spawn, CLOCK_MONOTONIC, wait4), so
 # no shell runs inside an interval. Variants alternate, in an order that rotates every
@@ -219,6 +220,45 @@ if part 1; then
     echo "Marginal in-process cost between 30 KB and 10 MB: $(awk -v a="$i10" -v b="$i30" -v x="$b10" -v y="$b30" 'BEGIN {printf "%.1f", (a - b) / ((x - y) / 1024)}') µs per KB."
   } >> "$R"
 fi
+
+# The shim against the I/O floor (issue 14.1): `oci-harden create` with runtime /bin/true on the
+# Docker config against bench/floor.c (read, temp file + fsync + rename, one log line + flock +
+# fdatasync, exec /bin/true): paired, alternating; the median ratio and the added µs.
+floor_compare() {
+  FLOOR=$T/floor
+  cc -O2 -o "$FLOOR" bench/floor.c || { fail "cc bench/floor.c"; return 1; }
+  mkdir -p "$T/fs/b-fl-oh" "$T/fs/b-fl-floor"
+  setup_flfloor() { cp "$T/cfg/docker.json" "$T/fs/b-fl-floor/config.json"; }
+  run_flfloor() {
+    FLOOR_RUNTIME=/bin/true FLOOR_LOG=$T/fs/log/floor.log \
+      tm "$1" "$FLOOR" --root "$T/fs/rt-fl" create --bundle "$T/fs/b-fl-floor" "f$2"
+  }
+  setup_floh() { cp "$T/cfg/docker.json" "$T/fs/b-fl-oh/config.json"; }
+  run_floh() {
+    OCI_HARDEN_POLICY=$T/etc/fake.json tm "$1" "$OH" --root "$T/fs/rt-fl" create --bundle "$T/fs/b-fl-oh" "fo$2"
+    OCI_HARDEN_POLICY=$T/etc/fake.json "$OH" --root "$T/fs/rt-fl" delete "fo$2" >/dev/null 2>&1
+  }
+  echo "== 2c. the shim against the floor (runtime /bin/true, docker config): 2 variants × ($W warm-up + $N)"
+  run_variants p2f "$N" "$W" flfloor floh
+  check_runs "floor" "$T/data/p2f-flfloor" "$N"
+  check_runs "oci-harden create (docker config)" "$T/data/p2f-floh" "$N"
+  check "the floor rewrote the config and logged every run" \
+    test "$(wc -l < "$T/fs/log/floor.log")" -ge "$N"
+  # The ratio of each pair, then its median: drift in the machine's load cancels out.
+  paste -d' ' "$T/data/p2f-floh" "$T/data/p2f-flfloor" | awk 'NF == 8 && $3 == 0 && $7 == 0 && $5 > 0 {print $1 / $5}' |
+    sort -n | awk '{a[NR]=$1} END {printf "%.3f", (NR ? a[int((NR+1)/2)] : 0)}' > "$T/data/p2f-ratio"
+  {
+    echo
+    echo "### the shim against the I/O floor (bench/floor.c; runtime /bin/true, Docker config; $(nok "$T/data/p2f-floh") pairs, alternating)"
+    echo
+    echo "| variant | median µs | p90 µs |"
+    echo "|---|---:|---:|"
+    echo "| bench/floor.c (read, temp + fsync + rename, one log line + flock + fdatasync, exec) | $(fmt "$(med "$T/data/p2f-flfloor")") | $(fmt "$(st "$T/data/p2f-flfloor" | awk '{print $3}')") |"
+    echo "| \`oci-harden create\`, audit on tmpfs | $(fmt "$(med "$T/data/p2f-floh")") | $(fmt "$(st "$T/data/p2f-floh" | awk '{print $3}')") |"
+    echo
+    echo "- shim/floor: median of the pairs' ratios $(cat "$T/data/p2f-ratio") (goal ≤ 1.10); added $(fmt "$(paired "$T/data/p2f-floh" "$T/data/p2f-flfloor")") µs per create (paired median)"
+  } >> "$R"
+}
 
 # ---------------------------------------------------------------- 2. start overhead
 # Bundles (on the tmpfs). b-plain: the original config, never rewritten. b-hard-R: the output
@@ -527,6 +567,7 @@ if part 2; then
                <(awk 'NR > 1 {n=$0; sub(/ +[0-9.]+ +[0-9.]+$/, "", n); printf "%s|%s|%s\n", n, $(NF-1), $NF}' "$T/data/phases-fake-disk") |
       awk -F'|' '{printf "| %s | %s | %s | %s | %s |\n", $1, $2, $3, $5, $6}'
   } >> "$R"
+  floor_compare
 fi
 
 # ---------------------------------------------------------------- 3. engine overhead

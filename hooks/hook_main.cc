@@ -13,10 +13,12 @@
 #include <cstring>
 #include <string>
 
+#include "hooks/detach.hh"
 #include "hooks/verify.hh"
 #include "shim/core/bounded_read.hh"
 #include "shim/host/atomic_file.hh"
 #include "shim/host/audit.hh"
+#include "shim/host/delete_claim.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/host/runc_log.hh"
 #include "shim/core/policy.hh"
@@ -101,6 +103,11 @@ int main(int argc, char** argv) {
   e.container = id;
   e.bundle = bundle;
   if (stage == "poststop") {
+    // issue 14: an `oci-harden delete` runs this runtime and does the stop's work after it.
+    if (delete_claimed_by(policy->state_dir, id, ::getppid())) {
+      (void)mark_delete_claim_seen(policy->state_dir, id, ::getppid());  // the delete records
+      return 0;
+    }
     e.event = "stop";
     e.decision = decision_word(Mode::kEnforce, false, false);
     auto st = cleanup_container_state(policy->state_dir, id);
@@ -110,6 +117,13 @@ int main(int argc, char** argv) {
     }
     return record(*policy, e, start);
   }
+
+  // Off the start path (issue 14): the runtime waits for this process before `start` returns,
+  // so the container's init is pinned here and a detached worker verifies, records and kills.
+  // The view is read here, before the runtime lets a short-lived process end.
+  PinnedProcess target = pin_process(static_cast<pid_t>(pid));
+  PinnedView view = read_pinned_view(target);
+  if (detach_worker(kHookTimeoutSeconds) == HookRole::kReturnNow) return 0;
 
   e.event = "verify";
   Json spec;
@@ -124,7 +138,7 @@ int main(int argc, char** argv) {
   } else if (pid <= 0) {
     checks.push_back(Check{"pid", "a process", "none", false});
   } else {
-    checks = verify_process(spec, read_process_view(static_cast<int>(pid)));
+    checks = verify_pinned(spec, view);
   }
   Json list = Json::array();
   int failed = 0;
@@ -149,7 +163,7 @@ int main(int argc, char** argv) {
   if (kill_it) {
     // Why: the spec's promise does not hold in the kernel; under verify=enforce the container
     // must not keep running as if it were hardened.
-    ::kill(static_cast<pid_t>(pid), SIGKILL);
+    target.kill();
     for (const Check& c : checks) {
       if (!c.ok) {
         e.refused.push_back(Refusal{"verify", c.name + ": expected " + c.expected + ", kernel shows " + c.actual,

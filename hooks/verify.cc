@@ -4,14 +4,16 @@
 
 #include <cap-ng.h>
 #include <fcntl.h>
-#include <libmount.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <memory>
 #include <sstream>
+#include <vector>
 
 #include "shim/core/handles.hh"
+#include "shim/core/mountinfo.hh"
 #include "shim/core/spec.hh"
 
 namespace oci_harden {
@@ -31,6 +33,58 @@ std::string read_small(const std::string& path) {
     out.append(buf, static_cast<size_t>(n));
   }
   return out;
+}
+
+// A mount table may be long (a host's can be megabytes): read whole up to its own bound;
+// *over when the bound was reached.
+constexpr size_t kMaxMountinfo = 16 * 1024 * 1024;
+
+std::string read_bounded(const std::string& path, size_t limit, bool* over) {
+  *over = false;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!fd.valid()) return "";
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() >= limit) {
+      *over = true;
+      return "";
+    }
+  }
+  return out;
+}
+
+// The mount point of the first mount whose optional fields (between the sixth field and "-")
+// say "shared:N"; "" when none is shared.
+std::string first_shared_mount(const std::string& mountinfo) {
+  std::istringstream in(mountinfo);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::vector<std::string> f;
+    std::string w;
+    while (words >> w) f.push_back(w);
+    for (size_t i = 6; i < f.size() && f[i] != "-"; ++i) {
+      if (f[i].compare(0, 7, "shared:") == 0) return unescape_mountinfo(f[4]);
+    }
+  }
+  return "";
+}
+
+// Whether a comma-separated option list has `name` as one whole option.
+bool has_option(const std::string& options, const std::string& name) {
+  size_t start = 0;
+  while (start <= options.size()) {
+    size_t comma = options.find(',', start);
+    if (comma == std::string::npos) comma = options.size();
+    if (options.compare(start, comma - start, name) == 0 && comma - start == name.size()) return true;
+    start = comma + 1;
+  }
+  return false;
 }
 
 std::string trim(std::string s) {
@@ -97,6 +151,7 @@ ProcessView read_process_view(int pid) {
   v.readable = !v.status.empty();
   v.uid_map = read_small(base + "/uid_map");
   v.mountinfo = base + "/mountinfo";
+  v.mountinfo_text = read_bounded(v.mountinfo, kMaxMountinfo, &v.mountinfo_over);
   auto paths = cgroup_paths(pid);
   auto v1 = [&](const char* controller, const char* file) {
     auto it = paths.find(controller);
@@ -155,30 +210,26 @@ std::vector<Check> verify_process(const Json& spec, const ProcessView& view) {
     in >> a >> b >> c;
     checks.push_back(make_check("uid_map", expected, a.empty() ? "unreadable" : a + " " + b + " " + c));
   }
-  // Mounts, through libmount: the root read-only, no shared propagation anywhere.
+  // Mounts, from the process's own mountinfo with oci-harden's parser (shim/core/mountinfo: no
+  // libmount, so the hook links as a static PIE and starts as fast as oci-harden, issue 14): the
+  // root read-only, no shared propagation anywhere. A table over the bound is unreadable, never
+  // judged on its first part.
   bool want_ro = bool_field(field(&spec, "root"), "readonly").value_or(false);
-  MntTable table(mnt_new_table());
-  bool parsed = table && mnt_table_parse_file(table.get(), view.mountinfo.c_str()) == 0;
-  if (!parsed) {
+  const std::string& text = view.mountinfo_text;
+  std::vector<MountEntry> mounts = view.mountinfo_over ? std::vector<MountEntry>{} : parse_mountinfo(text);
+  if (mounts.empty()) {
     checks.push_back(Check{"mountinfo", "readable", "unreadable", false});
   } else {
     // The last mount on "/" in the process's own view is its root filesystem.
-    libmnt_fs* root = mnt_table_find_target(table.get(), "/", MNT_ITER_BACKWARD);
+    const MountEntry* root = nullptr;
+    for (const MountEntry& m : mounts) {
+      if (m.mount_point == "/") root = &m;
+    }
     if (want_ro) {
-      const char* opts = root ? mnt_fs_get_vfs_options(root) : nullptr;
-      bool ro = opts != nullptr && mnt_optstr_get_option(opts, "ro", nullptr, nullptr) == 0;
+      bool ro = root != nullptr && has_option(root->options, "ro");
       checks.push_back(make_check("rootfs_readonly", "ro", root == nullptr ? "no root mount" : (ro ? "ro" : "rw")));
     }
-    std::string shared;
-    MntIter it(mnt_new_iter(MNT_ITER_FORWARD));
-    libmnt_fs* fs = nullptr;
-    while (it != nullptr && mnt_table_next_fs(table.get(), it.get(), &fs) == 0) {
-      const char* fields = mnt_fs_get_optional_fields(fs);
-      if (fields != nullptr && std::string(fields).find("shared:") != std::string::npos) {
-        shared = mnt_fs_get_target(fs) ? mnt_fs_get_target(fs) : "?";
-        break;
-      }
-    }
+    std::string shared = first_shared_mount(text);
     checks.push_back(make_check("no_shared_mounts", "none", shared.empty() ? "none" : shared));
   }
   // Limits in the process's cgroup (v1 names or v2 names, whichever the host has).

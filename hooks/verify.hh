@@ -23,7 +23,11 @@ struct ProcessView {
   bool readable = false;   // /proc/PID/status could be read at all
   std::string status;      // /proc/PID/status
   std::string uid_map;     // /proc/PID/uid_map
-  std::string mountinfo;   // path of /proc/PID/mountinfo (parsed with libmount)
+  std::string mountinfo;   // path of /proc/PID/mountinfo (parsed by shim/core/mountinfo)
+  // Its text, read by read_process_view (so the view is whole when it is taken, issue 14);
+  // mountinfo_over when it was larger than the bound (then unreadable, never judged in part).
+  std::string mountinfo_text;
+  bool mountinfo_over = false;
   // Limit files of the process's cgroup, by name: "pids.max", "memory.max" (v2) or
   // "pids/pids.max", "memory/memory.limit_in_bytes", "cpu/cpu.cfs_quota_us" (v1); "" if absent.
   std::map<std::string, std::string> cgroup;

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "shim/cli/bundle_command.hh"
+#include "shim/cli/delete_command.hh"
 #include "shim/cli/edge_record.hh"
 #include "shim/cli/outcome.hh"
 #include "shim/cli/exit_codes.hh"
-#include "shim/host/host_actions.hh"
 #include "shim/cli/operation_command.hh"
 #include "shim/core/policy.hh"
 #include "shim/host/process_identity.hh"
@@ -43,14 +43,9 @@ Outcome update_limits(const RuncArgs& args, const Policy& policy) {
   return harden_update_command(args, policy, real_host());
 }
 
-// delete: remove what oci-harden set up on the host for the container (an idmapped root
-// filesystem), then let the runtime delete the container itself.
-Outcome delete_container(const RuncArgs& args, const Policy& policy) {
-  if (!args.container_id().empty()) {
-    (void)cleanup_container_state(policy.state_dir, args.container_id());
-  }
-  return proceed(args.argv);
-}
+// delete: the runtime deletes the container, then oci-harden does the poststop work (the
+// idmapped root's removal, the stop record); see delete_command.hh.
+Outcome delete_container(const RuncArgs& args, const Policy& policy) { return delete_command(args, policy); }
 
 struct Subcommand {
   const char* name;
@@ -64,7 +59,7 @@ const Subcommand kSubcommands[] = {
     {"restore", harden, "harden the bundle's config.json, then restore"},
     {"exec", exec_process, "judge the exec'd process against the container, then exec"},
     {"update", update_limits, "hold new limits to the policy's maxima, then update"},
-    {"delete", delete_container, "remove oci-harden's per-container state, then delete"},
+    {"delete", delete_container, "delete, then remove oci-harden's per-container state"},
 };
 
 const Subcommand* find_subcommand(const std::string& name) {
@@ -145,7 +140,7 @@ int main(int argc, char** argv) {
   const Subcommand* sub = find_subcommand(args.command);
   if (sub != nullptr && asks_for_help(args)) sub = nullptr;  // the runtime prints its help, and does nothing
   Outcome outcome = sub != nullptr ? sub->handler(args, *policy) : pass_through(args, *policy);
-  if (!outcome.exec_runtime) return fail(args, outcome.exit_code, outcome.message);
+  if (!outcome.exec_runtime) return outcome.quiet ? outcome.exit_code : fail(args, outcome.exit_code, outcome.message);
 
   log_debug("oci-harden: " + args.command + ": exec " + policy->runtime);
   std::fflush(nullptr);

@@ -22,6 +22,8 @@ struct Outcome {
   // fail to execute (it owns what it says: no change list, the event's identity only).
   std::optional<AuditEvent> if_exec_fails;
   int64_t start_us = 0;
+  // issue 14 (delete): stop with exit_code and print nothing (the runtime already spoke).
+  bool quiet = false;
 };
 
 // Go on: execute the runtime with `argv`.

@@ -503,6 +503,7 @@ bool kernel_runs_x32_syscalls() {
 
 // The mode is the last parenthesised word of a line, so a name with spaces still compares whole.
 bool probe_idmapped_mount(const std::string& dir, uint32_t uid, uint32_t gid, uint32_t size) {
+  if (filesystem_never_idmapped(dir)) return false;  // issue 14.1: no namespace made for overlayfs
   auto ns = shared_user_namespace(uid, gid, size);
   if (!ns) return false;
   UniqueFd tree(::open_tree(AT_FDCWD, dir.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));

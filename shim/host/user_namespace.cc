@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -228,6 +229,18 @@ std::optional<UserNamespaceMap> read_user_namespace_map(const std::string& path)
   auto gid = parse_id_map(*gid_text);
   if (!uid || !gid) return std::nullopt;
   return UserNamespaceMap{std::move(*uid), std::move(*gid)};
+}
+
+bool fs_type_never_idmapped(int64_t f_type) {
+  constexpr int64_t kOverlayfsMagic = 0x794c7630;  // OVERLAYFS_SUPER_MAGIC
+  constexpr int64_t kProcMagic = 0x9fa0;           // PROC_SUPER_MAGIC
+  return f_type == kOverlayfsMagic || f_type == kProcMagic;
+}
+
+bool filesystem_never_idmapped(const std::string& dir) {
+  struct statfs fs {};
+  if (::statfs(dir.c_str(), &fs) != 0) return false;
+  return fs_type_never_idmapped(static_cast<int64_t>(fs.f_type));
 }
 
 }  // namespace oci_harden

@@ -36,4 +36,11 @@ std::optional<UserNamespaceMap> read_user_namespace_map(const std::string& path)
 // The text of a uid_map/gid_map file; nullopt when a line is not three numbers.
 std::optional<std::vector<IdMapRange>> parse_id_map(const std::string& text);
 
+// issue 14.1: the idmap probe skipped where statfs already answers. Filesystem types this
+// kernel never idmaps (no FS_ALLOW_IDMAP; observed on 6.18 by probing): overlayfs, an engine's
+// usual root filesystem, and proc. Any other type is decided by the probe.
+bool fs_type_never_idmapped(int64_t f_type);
+// statfs(dir) and fs_type_never_idmapped; false when statfs fails (the probe then decides).
+bool filesystem_never_idmapped(const std::string& dir);
+
 }  // namespace oci_harden
