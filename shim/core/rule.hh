@@ -66,6 +66,9 @@ class RuleContext {
  public:
   RuleContext(Json& spec, const Policy& policy, const Host& host, const Invocation& inv)
       : spec_(spec), policy_(policy), host_(host), inv_(inv) {}
+  // The context keeps references: a temporary policy or invocation would dangle.
+  RuleContext(Json& spec, Policy&& policy, const Host& host, const Invocation& inv) = delete;
+  RuleContext(Json& spec, const Policy& policy, const Host& host, Invocation&& inv) = delete;
 
   Json& spec() { return spec_; }
   const Policy& policy() const { return policy_; }

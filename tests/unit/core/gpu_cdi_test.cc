@@ -94,7 +94,8 @@ std::string cdi_spec(const std::string& extra_nodes = "", const std::string& ext
 
 Reasons judge(RuleFn fn, const char* id, const std::string& text, const Policy& p, const FakeHost& host) {
   Json spec = rule_test::parse(text);
-  RuleContext ctx(spec, p, host, Invocation{"create", "c1", "/bundles/c1"});
+  const Invocation inv{"create", "c1", "/bundles/c1"};  // RuleContext keeps a reference: not a temporary
+  RuleContext ctx(spec, p, host, inv);
   ctx.begin_rule(id);
   fn(ctx);
   Reasons out;
