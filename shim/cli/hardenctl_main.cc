@@ -18,6 +18,7 @@
 #include "shim/core/lexical_path.hh"
 #include "shim/core/policy.hh"
 #include "shim/core/refusal_fix.hh"
+#include "shim/core/rootless.hh"
 #include "shim/host/process_identity.hh"
 #include "shim/core/rfc3339.hh"
 #include "shim/host/real_host.hh"
@@ -314,7 +315,18 @@ int cmd_report(const std::vector<std::string>& all_args) {
       std::fprintf(stderr, "oci-hardenctl: %s\n", policy.error().message.c_str());
       return kBadInput;
     }
-    ro.logs.push_back(policy->audit_log);
+    // A user who is not host root reads the log their own runs wrote (rootless.audit_log), as
+    // the runtime chose it for them; nothing is created here.
+    if (is_rootless(own_identity())) {
+      auto own = expand_user_path(policy->rootless_audit_log, own_user_dirs());
+      if (!own) {
+        std::fprintf(stderr, "oci-hardenctl: rootless.audit_log: %s\n", own.error().message.c_str());
+        return kBadInput;
+      }
+      ro.logs.push_back(*own);
+    } else {
+      ro.logs.push_back(policy->audit_log);
+    }
   }
   ro.now_us = now_us();  // exceptions: days left, and which have ended; --since 24h
   if (!o.since.empty()) {

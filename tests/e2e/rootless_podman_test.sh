@@ -116,6 +116,11 @@ check "record: the user-namespace note says container root is host uid $UID_" \
   test -n "$(jq -r --arg u "$UID_" '.notes[] | select(.rule == "user-namespace" and (.note | contains("container root is host uid " + $u)))' <<<"$rec" 2>/dev/null)"
 check "record: no 'unavailable' note claiming host root" \
   test -z "$(jq -r '.notes[] | select(.note | contains("unavailable"))' <<<"$rec" 2>/dev/null)"
+# The user's report, no log named: the user's own log, not the administrator's.
+rep=$(as_user "${OCIH%/*}/oci-hardenctl" report --policy "$T/etc/policy.json" --format json 2>&1)
+check "oci-hardenctl report as the user (no log named) reads the per-user log" \
+  test "$(jq -r --arg id "$(jq -r .container <<<"$rec")" '[.containers[] | select(.id == $id)] | length' <<<"$rep" 2>/dev/null)" = 1 ||
+  echo "$rep" | head -5
 # The limits: where an unprivileged runtime cannot set them (cgroup v1 or hybrid, as on the test
 # machine; v2 without delegation), none is added and the record says so; where it can, they are.
 if [[ "$(stat -fc %T /sys/fs/cgroup)" != cgroup2fs ]]; then
