@@ -152,6 +152,8 @@ for C in $RLEVELS; do
   want=$C; ((C == 1)) && want=$SOLO
   check "runc, $C at once: all $want plain runs exited 0" test "$(awk '$3 == 0' "$T/data/$C-plain" | wc -l)" -eq "$want"
   check "runc, $C at once: all $want oci-harden runs exited 0" test "$(awk '$3 == 0' "$T/data/$C-ohrunc" | wc -l)" -eq "$want"
+  check "runc, $C at once: the hardened root is an idmapped mount under state_dir" \
+    jq -e --arg s "$T/fs/state/" '.root.path | startswith($s)' "$T/fs/r/0/config.json"
   # Every container's create record and its verification (poststart) and stop records.
   check "runc, $C at once: a create record for each" test "$(grep -c "\"event\":\"run\".*\"container\":\"h$C-" "$T/disk/log/audit-runc.jsonl")" -eq "$want"
   # The verification (poststart) may finish after the start returns: give it a moment.
