@@ -46,7 +46,12 @@ trap 'exit 130' INT TERM
 mkdir -p "$T/fs" "$T/disk" "$T/etc" "$T/data" "$T/cfg"
 mount -t tmpfs -o mode=0711,size=4g tmpfs "$T/fs" || { fail "mount a tmpfs on $T/fs"; exit_summary; }
 mkdir -p "$T/fs/state" "$T/disk/log"
-make_busybox_rootfs "$T/fs/rootfs" || { fail "busybox rootfs"; exit_summary; }
+# The rootfs: a tmpfs of its own below a 0700 directory, as an engine's data root keeps one, so
+# the default policy idmaps it (a plain shared directory is never idmapped).
+mkdir -p "$T/fs/closed/rootfs"
+chmod 0700 "$T/fs/closed"
+mount -t tmpfs -o mode=0755,size=256m ocih-conc-rootfs "$T/fs/closed/rootfs" &&
+  make_busybox_rootfs "$T/fs/closed/rootfs" || { fail "busybox rootfs"; exit_summary; }
 policy() {  # policy NAME RUNTIME
   jq -n --arg rt "$2" --arg log "$T/disk/log/audit-$1.jsonl" --arg st "$T/fs/state" \
     '{runtime: $rt, audit_log: $log, user_namespace: {state_dir: $st}}' > "$T/etc/$1.json"
@@ -57,7 +62,7 @@ policy fake /bin/true
 policy runc /usr/bin/runc
 cp tests/golden/docker-captured/plain.json "$T/cfg/docker.json"
 (cd "$T/cfg" && runc spec) || { fail "runc spec"; exit_summary; }
-jq --arg r "$T/fs/rootfs" '.root.path = $r | .process.terminal = false | .process.args = ["/bin/true"]' \
+jq --arg r "$T/fs/closed/rootfs" '.root.path = $r | .process.terminal = false | .process.args = ["/bin/true"]' \
   "$T/cfg/config.json" > "$T/cfg/runc-spec.json"
 
 # release C JOBFN: runs JOBFN 0..C-1 in the background, each blocked on $T/gate until all are
@@ -147,6 +152,8 @@ for C in $RLEVELS; do
   want=$C; ((C == 1)) && want=$SOLO
   check "runc, $C at once: all $want plain runs exited 0" test "$(awk '$3 == 0' "$T/data/$C-plain" | wc -l)" -eq "$want"
   check "runc, $C at once: all $want oci-harden runs exited 0" test "$(awk '$3 == 0' "$T/data/$C-ohrunc" | wc -l)" -eq "$want"
+  check "runc, $C at once: the hardened root is an idmapped mount under state_dir" \
+    jq -e --arg s "$T/fs/state/" '.root.path | startswith($s)' "$T/fs/r/0/config.json"
   # Every container's create record and its verification (poststart) and stop records.
   check "runc, $C at once: a create record for each" test "$(grep -c "\"event\":\"run\".*\"container\":\"h$C-" "$T/disk/log/audit-runc.jsonl")" -eq "$want"
   # The verification (poststart) may finish after the start returns: give it a moment.

@@ -73,8 +73,20 @@ TMPFS_FS=$(findmnt -n -o FSTYPE -T "$T/fs")
 case "$DISK_FS" in
   tmpfs*|ramfs*|overlay*) skip "the disk audit log: $T/disk is on $DISK_FS, not a disk" ;;
 esac
-ROOTFS=$T/fs/rootfs
-make_busybox_rootfs "$ROOTFS" || { fail "busybox rootfs"; exit_summary; }
+# The rootfs: a tmpfs of its own below a 0700 directory only root may search, as an engine's
+# data root keeps a container's root filesystem, so the user-namespace rule idmaps it (a plain
+# directory of a shared filesystem is never idmapped, see man/oci-harden.8).
+mkdir -p "$T/fs/closed/rootfs"
+chmod 0700 "$T/fs/closed"
+ROOTFS=$T/fs/closed/rootfs
+mount -t tmpfs -o mode=0755,size=256m ocih-bench-rootfs "$ROOTFS" &&
+  make_busybox_rootfs "$ROOTFS" || { fail "busybox rootfs"; exit_summary; }
+# The timed and setup commands' stderr, kept in errors.log through one pipe: crun chowns a
+# standard stream that is a regular file to the container's root, and oci-harden refuses such a
+# stream under a user namespace. errs CMD...: runs CMD with its stderr on that pipe.
+exec {ERRFD}> >(exec cat >> "$T/errors.log")
+ERRPID=$!
+errs() { "$@" 2>&"$ERRFD" {ERRFD}>&-; }
 
 # Policies: the built-in default with the audit log and state_dir moved into $T (the default's
 # /var/log/oci-harden and /run/oci-harden belong to the host). policy NAME RUNTIME AUDIT_DIR
@@ -94,14 +106,21 @@ if command -v crun >/dev/null 2>&1; then
   policy crun-disk /usr/bin/crun "$T/disk/log"
 fi
 
-# Configs. runc-spec: `runc spec` running /bin/true in the busybox rootfs (on the tmpfs, so the
-# user-namespace rule takes its idmapped path, as for a containerd/CRI bundle). docker: a
+# Configs. runc-spec: `runc spec` running /bin/true in the busybox rootfs (its own tmpfs below a
+# root-only directory, so the user-namespace rule takes its idmapped path, as for a
+# containerd/CRI bundle). docker: a
 # config captured from dockerd 20.10 (`docker run busybox true`), as captured. k8s-30k, 1m, 10m:
 # gen-config.sh grows the docker config with Kubernetes-style env vars, volume binds and
 # annotations.
 (cd "$T/cfg" && runc spec) || { fail "runc spec"; exit_summary; }
 jq --arg r "$ROOTFS" '.root.path = $r | .process.terminal = false | .process.args = ["/bin/true"]' \
-  "$T/cfg/config.json" > "$T/cfg/runc-spec.json" && rm "$T/cfg/config.json"
+  "$T/cfg/config.json" > "$T/cfg/runc-spec.json"
+# runc-spec-open: the same on an open copy of the rootfs (a plain directory every user may
+# search), for the jq wrapper: its user namespace has no idmapped root, so its container's root
+# (host uid 1000000) must reach the rootfs itself.
+make_busybox_rootfs "$T/fs/open-rootfs" || { fail "busybox rootfs (open)"; exit_summary; }
+jq --arg r "$T/fs/open-rootfs" '.root.path = $r' "$T/cfg/runc-spec.json" > "$T/cfg/runc-spec-open.json" &&
+  rm "$T/cfg/config.json"
 cp tests/golden/docker-captured/plain.json "$T/cfg/docker.json"
 bash bench/gen-config.sh "$T/cfg/docker.json" 30000 > "$T/cfg/k8s-30k.json"
 bash bench/gen-config.sh "$T/cfg/docker.json" 1048576 > "$T/cfg/1m.json"
@@ -117,7 +136,7 @@ done
 tm() {
   local f=$1
   shift
-  "$TI" "$f" "$@" >/dev/null 2>>"$T/errors.log" </dev/null
+  errs "$TI" "$f" "$@" >/dev/null </dev/null
 }
 # st FILE: "n median p90 p99 min mean" (µs) over the runs that exited 0.
 st() {
@@ -273,8 +292,8 @@ floor_compare() {
 mkbundle() { mkdir -p "$T/fs/$1" && cp "$T/cfg/runc-spec.json" "$T/fs/$1/config.json"; }
 idmap_setup() {  # idmap_setup ID: the idmapped root for a hardened config of container ID
   cp "$T/cfg/runc-spec.json" "$T/fs/b-setup/config.json"
-  OCI_HARDEN_POLICY=$T/etc/setup.json "$OH" --root "$T/fs/rt-setup" create --bundle "$T/fs/b-setup" "$1" \
-    >/dev/null 2>>"$T/errors.log"
+  OCI_HARDEN_POLICY=$T/etc/setup.json errs "$OH" --root "$T/fs/rt-setup" create --bundle "$T/fs/b-setup" "$1" \
+    >/dev/null
 }
 # run_variants PREFIX N WARMUP VARIANT...: each iteration runs every variant once (setup_V
 # untimed, then run_V timed into $T/data/PREFIX-V), the order rotating by one each iteration.
@@ -305,6 +324,7 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
   rtb=$(command -v "$1")
   RT=$rt RTB=$rtb RTROOT=$T/fs/rt-$rt
   mkbundle "b-plain-$rt"; mkbundle "b-oh-$rt"; mkbundle "b-ohd-$rt"; mkbundle "b-jq-$rt"; mkbundle b-setup
+  cp "$T/cfg/runc-spec-open.json" "$T/fs/b-jq-$rt/config.json"
   mkdir -p "$T/fs/b-hard-$rt"
   "$OHC" harden --policy "$T/etc/$rt.json" --id hard "$T/cfg/runc-spec.json" > "$T/fs/b-hard-$rt/config.json"
   # The comparison is fair only if hardenctl prints what oci-harden writes: compare with what
@@ -362,7 +382,7 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
   run_oh() { OCI_HARDEN_POLICY=$T/etc/$RT.json tm "$1" "$OH" --root "$RTROOT" run --bundle "$T/fs/b-oh-$RT" "o$2"; }
   setup_ohdisk() { cp "$T/cfg/runc-spec.json" "$T/fs/b-ohd-$RT/config.json"; }
   run_ohdisk() { OCI_HARDEN_POLICY=$T/etc/$RT-disk.json tm "$1" "$OH" --root "$RTROOT" run --bundle "$T/fs/b-ohd-$RT" "d$2"; }
-  setup_jq() { cp "$T/cfg/runc-spec.json" "$T/fs/b-jq-$RT/config.json"; }
+  setup_jq() { cp "$T/cfg/runc-spec-open.json" "$T/fs/b-jq-$RT/config.json"; }
   run_jq() { JQ_HARDEN_RUNTIME=$RTB JQ_HARDEN_LOG=$T/fs/log/jq.log tm "$1" "$JQW" --root "$RTROOT" run --bundle "$T/fs/b-jq-$RT" "j$2"; }
   setup_hnosec() { idmap_setup hard; }
   run_hnosec() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hnosec-$RT" hard; }
@@ -507,7 +527,9 @@ if part 2; then
     echo
     echo "Each iteration starts one container per variant, in rotating order. All bundles, the"
     echo "runtime state and the idmapped roots are on tmpfs; the config is the runc-spec one above"
-    echo "(so the user-namespace rule adds a user namespace with an idmapped root). The hardened"
+    echo "(its rootfs a tmpfs of its own below a root-only directory, as an engine's data root keeps"
+    echo "it, so the user-namespace rule adds a user namespace with an idmapped root; the jq wrapper,"
+    echo "which idmaps nothing, runs the same on an open copy of the rootfs). The hardened"
     echo "config carries oci-harden-hook as poststart and poststop hook (two more processes and"
     echo "two audit records per start): that is counted in \"hardened config\", i.e. in the cost of"
     echo "hardening, not in the shim's own cost."
@@ -715,6 +737,8 @@ if part 6; then
   [[ -f "$T/part6.md" ]] && cat "$T/part6.md" >> "$R"
 fi
 
+exec {ERRFD}>&-
+wait "$ERRPID" 2>/dev/null
 {
   echo
   echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
