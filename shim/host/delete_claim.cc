@@ -41,8 +41,11 @@ Status write_delete_claim(const std::string& state_dir, const std::string& conta
     return make_error(ErrorCode::kUsage, "no claim for container \"" + container_id + "\" in \"" + state_dir + "\"");
   }
   std::string dir = container_state_dir(state_dir, container_id);
+  // 0711, as the idmapped root's own directories (host_actions.cc): a later container of this
+  // id, or any container under this state_dir, has its root walked through them by runc's init,
+  // an unprivileged user on the host. 0700 here made the next idmapped root unreachable.
   for (const std::string& d : {state_dir, dir}) {
-    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) return io_error("mkdir " + d, errno);
+    if (::mkdir(d.c_str(), 0711) != 0 && errno != EEXIST) return io_error("mkdir " + d, errno);
   }
   std::string path = delete_claim_path(state_dir, container_id);
   ::unlink(path.c_str());  // a stale claim, or anything else in its place

@@ -36,8 +36,12 @@ TEST_CASE("delete claim: written for a pid, seen for that pid only", "[delete-cl
   CHECK_FALSE(delete_claimed_by(state, "c1", 4243));   // another runtime: a stale claim
   CHECK_FALSE(delete_claimed_by(state, "c2", 4242));   // another container
   struct stat st {};
+  // 0711 like the idmapped root's directories: a later container's root is walked through them
+  // by runc's init, an unprivileged user on the host (0700 broke the next idmapped root).
   REQUIRE(::stat((state + "/c1").c_str(), &st) == 0);
-  CHECK((st.st_mode & 07777) == 0700);
+  CHECK((st.st_mode & 07777) == 0711);
+  REQUIRE(::stat(state.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0711);
   remove_delete_claim(state, "c1");
   CHECK_FALSE(delete_claimed_by(state, "c1", 4242));
   remove_delete_claim(state, "c1");  // absent is fine
