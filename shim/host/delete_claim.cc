@@ -30,6 +30,18 @@ Error io_error(const std::string& what, int err) {
   return make_error(ErrorCode::kIo, what + ": " + std::strerror(err));
 }
 
+// `path` replaced by a new file (0600, never through a link) holding the runtime's pid.
+Status write_pid_file(const std::string& path, pid_t runtime_pid) {
+  ::unlink(path.c_str());  // a stale one, or anything else in its place
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd.valid()) return io_error("create " + path, errno);
+  std::string text = std::to_string(runtime_pid);
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return io_error("write " + path, errno);
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 std::string delete_claim_path(const std::string& state_dir, const std::string& container_id) {
@@ -47,15 +59,7 @@ Status write_delete_claim(const std::string& state_dir, const std::string& conta
   for (const std::string& d : {state_dir, dir}) {
     if (::mkdir(d.c_str(), 0711) != 0 && errno != EEXIST) return io_error("mkdir " + d, errno);
   }
-  std::string path = delete_claim_path(state_dir, container_id);
-  ::unlink(path.c_str());  // a stale claim, or anything else in its place
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd.valid()) return io_error("create " + path, errno);
-  std::string text = std::to_string(runtime_pid);
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    return io_error("write " + path, errno);
-  }
-  return Ok{};
+  return write_pid_file(delete_claim_path(state_dir, container_id), runtime_pid);
 }
 
 bool delete_claimed_by(const std::string& state_dir, const std::string& container_id, pid_t runtime_pid) {
@@ -67,15 +71,7 @@ Status mark_delete_claim_seen(const std::string& state_dir, const std::string& c
   if (!usable(state_dir, container_id)) {
     return make_error(ErrorCode::kUsage, "no mark for container \"" + container_id + "\" in \"" + state_dir + "\"");
   }
-  std::string path = container_state_dir(state_dir, container_id) + "/" + kSeenName;
-  ::unlink(path.c_str());
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-  if (!fd.valid()) return io_error("create " + path, errno);
-  std::string text = std::to_string(runtime_pid);
-  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
-    return io_error("write " + path, errno);
-  }
-  return Ok{};
+  return write_pid_file(container_state_dir(state_dir, container_id) + "/" + kSeenName, runtime_pid);
 }
 
 bool delete_claim_seen(const std::string& state_dir, const std::string& container_id, pid_t runtime_pid) {
