@@ -57,7 +57,7 @@ for fmt in json text; do
     # one debug record, set aside here; without --debug there is none.
     if [[ -n "$dbg" ]]; then
       check "$name: the audit record's lock wait, one debug record" \
-        test "$(grep -c 'audit record: lock waited [0-9]* us, write+fdatasync [0-9]* us' "$T/ours.log")" -eq 1
+        test "$(grep -c 'audit record: lock waited [0-9]* us, held [0-9]* us, fdatasync [0-9]* us' "$T/ours.log")" -eq 1
       grep -v 'audit record: lock waited' "$T/ours.log" > "$T/ours.tmp" && mv "$T/ours.tmp" "$T/ours.log"
     fi
     check "$name: one record in our --log" test "$(wc -l < "$T/ours.log")" -eq 1
