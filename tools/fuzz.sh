@@ -87,6 +87,8 @@ op_seed '{"pids":{"limit":100000},"memory":{"limit":99999999999,"swap":-1},"cpu"
   update -r - id
 op_seed '{"unified":{"pids.max":"max","memory.max":"max","memory.swap.max":"max","cpu.max":"max 100000","../x":"1"}}' \
   update -r - id
+# The fuzzer's find (a key twice: runc applies the last): refused, never half-clamped.
+op_seed '{"unified":{"memory.max":"max","memory.max":"max"},"Pids":{"limit":1},"pids":{"limit":0}}' update -r - id
 op_seed null exec --cap CAP_SYS_ADMIN --user 0:0 --additional-gids 0 --no-new-privs=false -t id sh
 op_seed null exec --apparmor unconfined --process-label x --cgroup a:b -e A=B id sh -c true
 for f in tests/golden/docker-captured/exec-*process.json tests/unit/data/docker-exec-process.json; do

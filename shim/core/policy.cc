@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -241,12 +242,22 @@ Status read_hook_args(ObjectReader& r, const std::string& key,
     for (const std::string& part : split_at(e, ' ')) {
       if (!part.empty()) words.push_back(part);
     }
+    // An optional first word names the one hook kind the entry allows ("createContainer
+    // /usr/bin/nvidia-ctk hook ..."); kept as the entry's first word, marked "@".
+    std::string stage;
+    static const char* const kKinds[] = {"prestart", "createRuntime", "createContainer",
+                                         "startContainer", "poststart", "poststop"};
+    if (!words.empty() && std::find(std::begin(kKinds), std::end(kKinds), words[0]) != std::end(kKinds)) {
+      stage = "@" + words[0];
+      words.erase(words.begin());
+    }
     if (words.size() < 2 || words[0][0] != '/') {
       return make_error(ErrorCode::kPolicy, r.where(key) + ": \"" + e +
-                                                "\" is not an absolute hook path followed by the argument words it must start with");
+                                                "\" is not [a hook kind] an absolute hook path followed by the argument words it must start with");
     }
     std::string path = lexical(words[0]);
     words.erase(words.begin());
+    if (!stage.empty()) words.insert(words.begin(), stage);
     (*out)[path].push_back(std::move(words));
   }
   return Ok{};

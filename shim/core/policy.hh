@@ -131,6 +131,8 @@ struct Policy {
     std::string text;     // as the policy wrote it
   };
   std::vector<DeviceNumbers> allowed_device_numbers;
+  // Each entry's words; a first word "@createContainer" (the policy's optional leading hook
+  // kind) limits the entry to that kind of hook.
   std::map<std::string, std::vector<std::vector<std::string>>> allowed_hook_args;
   // Rootless engines (issue 17.3): the audit log of a run that is not host root (rootless Podman,
   // a user's runc), before ~/$HOME/$XDG_STATE_HOME expansion (shim/core/rootless.hh).

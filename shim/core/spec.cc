@@ -356,6 +356,8 @@ Result<Json> parse_spec(std::string_view text) {
   return std::move(*parsed);
 }
 
+Status check_resources_duplicates(const Json& resources) { return find_duplicates(resources, "linux.resources"); }
+
 Result<Json> parse_process(std::string_view text) {
   auto parsed = parse_json(text);
   if (!parsed) return parsed.error();

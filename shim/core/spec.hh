@@ -18,6 +18,9 @@ namespace oci_harden {
 Result<Json> parse_spec(std::string_view text);
 // The same for a runc exec --process file (the "process" object alone).
 Result<Json> parse_process(std::string_view text);
+// runc update -r's object (an OCI LinuxResources) has no duplicate keys: runc takes the last of
+// two, so a judge that read the first would judge what runc does not apply. The error names the key.
+Status check_resources_duplicates(const Json& resources);
 
 // obj[key] for struct fields, nullptr when obj is not an object or the field is absent or null.
 const Json* field(const Json* obj, std::string_view key);

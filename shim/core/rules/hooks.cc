@@ -121,32 +121,58 @@ std::string describe(const Host::Binary& b) {
 // ("nvidia-ctk hook create-symlinks ...") and also an administrator's tool: as a hook, running
 // as host root, "nvidia-ctk runtime configure" or "nvidia-ctk config --set ... --output FILE"
 // rewrites a host file. Returns whether the arguments pass.
-bool args_allowed(RuleContext& ctx, const Json& hook, const std::string& where,
+// The NVIDIA toolkit's hooks find the container's root from the runtime's state on stdin; its
+// --container-spec flag (Go's flag syntax: one or two dashes, the value after "=" or as the next
+// word) makes them read another file instead, so a spec could point one at a root of "/" and have
+// it chmod or link host files as root. Refused wherever a binary is held to allowed_hook_args.
+bool names_container_spec(const std::vector<std::string>& args) {
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string w = args[i];
+    if (w == "--") break;  // what follows is an operand, never a flag
+    size_t dashes = w.rfind("--", 0) == 0 ? 2 : (w.rfind('-', 0) == 0 ? 1 : 0);
+    if (dashes == 0) continue;
+    w = w.substr(dashes);
+    if (w == "container-spec" || w.rfind("container-spec=", 0) == 0) return true;
+  }
+  return false;
+}
+
+bool args_allowed(RuleContext& ctx, const Json& hook, const std::string& where, const std::string& kind,
                   const std::string& path, const Allowed& a) {
   const auto& table = ctx.policy().allowed_hook_args;
   auto entry = table.find(lexical(a.path));
   if (entry == table.end()) return true;
   std::vector<std::string> args = string_items(field(&hook, "args"));
-  for (const std::vector<std::string>& prefix : entry->second) {
-    if (args.size() > prefix.size() && std::equal(prefix.begin(), prefix.end(), args.begin() + 1)) {
-      return true;
+  if (names_container_spec(args)) {
+    ctx.refuse(where + ".args runs " + path + " (" + a.path + ") with --container-spec: the hook would judge " +
+               "another file than the runtime's state of this container (allowed_hook_args)");
+    return false;
+  }
+  for (const std::vector<std::string>& entry_words : entry->second) {
+    auto prefix_begin = entry_words.begin();
+    if (prefix_begin != entry_words.end() && !prefix_begin->empty() && (*prefix_begin)[0] == '@') {
+      if (prefix_begin->substr(1) != kind) continue;  // the entry allows another kind of hook
+      ++prefix_begin;
     }
+    size_t n = static_cast<size_t>(entry_words.end() - prefix_begin);
+    if (args.size() > n && std::equal(prefix_begin, entry_words.end(), args.begin() + 1)) return true;
   }
   std::string given, allowed;
   for (size_t i = 1; i < args.size() && i <= 4; ++i) given += (i > 1 ? " " : "") + args[i];
   if (args.size() > 5) given += " ...";
   for (const std::vector<std::string>& prefix : entry->second) {
     std::string words;
-    for (const std::string& w : prefix) words += (words.empty() ? "" : " ") + w;
+    for (const std::string& w : prefix) {
+      words += (words.empty() ? "" : " ") + (!w.empty() && w[0] == '@' ? w.substr(1) + ":" : w);
+    }
     allowed += (allowed.empty() ? "\"" : ", \"") + words + "\"";
   }
-  ctx.refuse(where + ".args (\"" + given + "\") runs " + path + " (" + a.path +
-             ") as something other than the hook the policy allows it as (allowed_hook_args: " +
-             allowed + ")");
+  ctx.refuse(where + ".args (\"" + given + "\") runs " + path + " (" + a.path + ") as a " + kind +
+             " hook other than the hooks the policy allows it as (allowed_hook_args: " + allowed + ")");
   return false;
 }
 
-void judge_hook(RuleContext& ctx, Json& hook, const std::string& where,
+void judge_hook(RuleContext& ctx, Json& hook, const std::string& where, const std::string& kind,
                 const std::vector<Allowed>& allowed) {
   bool env_clean = judge_env(ctx, hook, where);
   std::optional<std::string> path = string_field(&hook, "path");
@@ -178,7 +204,7 @@ void judge_hook(RuleContext& ctx, Json& hook, const std::string& where,
       return;
     }
   }
-  if (!args_allowed(ctx, hook, where, *path, *a)) return;
+  if (!args_allowed(ctx, hook, where, kind, *path, *a)) return;
   if (!env_clean || *path == a->path) return;
   // Why this is safe: the spec now names the policy's own path, which only root can change.
   // A deleted binary (an upgraded dockerd still running) has no path left but /proc/<pid>/exe.
@@ -201,7 +227,7 @@ void rule_hooks(RuleContext& ctx) {
     for (size_t i = 0; i < list->items().size(); ++i) {
       Json& hook = list->items()[i];
       if (!allowed) allowed = allowed_binaries(ctx);
-      judge_hook(ctx, hook, json_path_index(std::string("hooks.") + kind, i), *allowed);
+      judge_hook(ctx, hook, json_path_index(std::string("hooks.") + kind, i), kind, *allowed);
     }
   }
 }

@@ -295,7 +295,16 @@ OperationDecision harden_update(const RuncArgs& args, const Json& resources_in, 
   UpdateJudge judge(ctx);
   Maxima max = maxima_of(policy, host);
 
-  // The -r object (OCI LinuxResources).
+  // The -r object (OCI LinuxResources): two of a key are refused before anything is judged
+  // (runc applies the last; the judges below would read the first).
+  if (d.resources.is_object()) {
+    Status dup = check_resources_duplicates(d.resources);
+    if (!dup) {
+      judge.refuse("-r", "malformed", "-r: " + dup.error().message + " (runc applies the last of two)");
+      d.refusals = std::move(ctx.refusals());
+      return d;
+    }
+  }
   if (d.resources.is_object()) {
     Json& r = d.resources;
     if (Json* pids = field(&r, "pids")) {

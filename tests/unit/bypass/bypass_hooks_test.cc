@@ -176,8 +176,34 @@ TEST_CASE("bypass/hooks: a hook path spelled with .. is judged where it leads", 
   Decision d = judge(with_hooks(R"({"createRuntime":[)" + hook("/usr/sbin/../bin/dash") + "]}"),
                      fake_host(), test_policy());
   CHECK_THAT(hooks_refusals(d), Contains("runs /usr/bin/dash"));
-  d = judge(with_hooks(R"({"createRuntime":[)" + hook("/usr/lib/../bin/nvidia-ctk", R"(["nvidia-ctk","hook"])") + "]}"),
+  d = judge(with_hooks(R"({"createContainer":[)" + hook("/usr/lib/../bin/nvidia-ctk", R"(["nvidia-ctk","hook"])") + "]}"),
             fake_host(), test_policy());
+  CHECK(hooks_refusals(d).empty());
+}
+
+TEST_CASE("bypass/hooks: the toolkit's hook only as a createContainer hook, never with --container-spec (breaker 17)", "[bypass][hooks]") {
+  // In the host's namespaces (prestart, createRuntime, poststart, poststop) nvidia-ctk follows the
+  // container's paths, or a --container-spec file naming root "/", to host files as host root.
+  for (const char* kind : {"prestart", "createRuntime", "poststart", "poststop", "startContainer"}) {
+    INFO(kind);
+    Decision d = judge(with_hooks(std::string("{\"") + kind + "\":[" +
+                                  hook("/usr/bin/nvidia-ctk", R"(["nvidia-ctk","hook","chmod","--mode","0777","--path","/x"])") + "]}"),
+                       fake_host(), test_policy());
+    CHECK_THAT(hooks_refusals(d), Contains(std::string("as a ") + kind + " hook other than the hooks the policy allows"));
+  }
+  for (const char* spec_flag : {R"("--container-spec","/tmp/s.json")", R"("-container-spec=/tmp/s.json")",
+                                R"("--container-spec=")", R"("-container-spec","x")"}) {
+    INFO(spec_flag);
+    Decision d = judge(with_hooks(std::string(R"({"createContainer":[)") +
+                                  hook("/usr/bin/nvidia-ctk", std::string(R"(["nvidia-ctk","hook","chmod",)") + spec_flag +
+                                                                  R"(,"--mode","0777","--path","/x"])") + "]}"),
+                       fake_host(), test_policy());
+    CHECK_THAT(hooks_refusals(d), Contains("with --container-spec"));
+  }
+  // After "--" a word is an operand, not the flag.
+  Decision d = judge(with_hooks(std::string(R"({"createContainer":[)") +
+                                hook("/usr/bin/nvidia-ctk", R"(["nvidia-ctk","hook","chmod","--","--container-spec"])") + "]}"),
+                     fake_host(), test_policy());
   CHECK(hooks_refusals(d).empty());
 }
 

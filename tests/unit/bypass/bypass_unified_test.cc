@@ -233,6 +233,18 @@ TEST_CASE("bypass: update -r with a unified map lifting the limits is refused or
   CHECK_FALSE(update(R"({"unified":{"pids.max":"100","memory.high":"max"}})").refused());
 }
 
+TEST_CASE("bypass: update -r with a key twice: runc applies the last, so it is refused (the fuzzer's find)", "[bypass][unified]") {
+  // The clamp rewrote the first "memory.max"; runc's decoder keeps the last ("max").
+  for (AboveMax above : {AboveMax::kClamp, AboveMax::kRefuse}) {
+    OperationDecision d = update(R"({"unified":{"memory.max":"max","memory.max":"max"}})", above);
+    CHECK(update_refused(d, "duplicate key"));
+    CHECK(d.changes.empty());
+    // Typed fields too, in any case (runc matches struct fields ignoring case).
+    CHECK(update_refused(update(R"({"pids":{"limit":100},"Pids":{"limit":0}})", above), "duplicate key"));
+    CHECK(update_refused(update(R"({"memory":{"limit":1024,"limit":-1}})", above), "duplicate key"));
+  }
+}
+
 TEST_CASE("bypass: update -r with a unified cpu.max asks for the container's period", "[bypass][unified]") {
   auto args = parse_runc_args({"runc", "update", "-r", "/tmp/r.json", "c1"});
   REQUIRE(args.ok());

@@ -152,7 +152,7 @@ TEST_CASE("gpu: the policy reads allowed_hook_args", "[gpu]") {
   }
   SECTION("the built-in policy allows nvidia-ctk only as 'nvidia-ctk hook ...'") {
     Policy b = rule_test::builtin();
-    CHECK(b.allowed_hook_args["/usr/bin/nvidia-ctk"] == std::vector<std::vector<std::string>>{{"hook"}});
+    CHECK(b.allowed_hook_args["/usr/bin/nvidia-ctk"] == std::vector<std::vector<std::string>>{{"@createContainer", "hook"}});
   }
 }
 
@@ -179,9 +179,13 @@ TEST_CASE("gpu: profiles/policy-gpu.json admits a CDI-shaped NVIDIA spec", "[gpu
   CHECK(r.empty());
   SECTION("the legacy prestart hook, as Docker's --gpus writes it") {
     std::string hook = R"({"path": "/usr/bin/nvidia-container-runtime-hook", "args": ["nvidia-container-runtime-hook", "prestart"]})";
-    Reasons h = judge(rule_hooks, "hooks", cdi_spec("", "", "", hook), gpu, gpu_host());
+    std::string spec = cdi_spec("", "", "", hook);
+    spec.replace(spec.find("\"createContainer\""), 17, "\"prestart\"");  // where Docker puts it
+    Reasons h = judge(rule_hooks, "hooks", spec, gpu, gpu_host());
     INFO(joined(h));
     CHECK(h.empty());
+    // ... and only there (allowed_hook_args: "prestart /usr/bin/nvidia-container-runtime-hook prestart").
+    CHECK_FALSE(judge(rule_hooks, "hooks", cdi_spec("", "", "", hook), gpu, gpu_host()).empty());
   }
   SECTION("a driver-wide rule 'c 195:* rwm', as device plugins write it") {
     Reasons d = judge(rule_devices, "devices", cdi_spec("", "," + cgroup_rule(195, -1)), gpu, gpu_host());
