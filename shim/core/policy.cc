@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <iterator>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -23,6 +22,7 @@
 #include "shim/core/rootless.hh"
 #include "shim/core/rule_ids.hh"
 #include "shim/core/sha256.hh"
+#include "shim/core/spec.hh"
 #include "shim/core/split.hh"
 
 namespace oci_harden {
@@ -245,9 +245,8 @@ Status read_hook_args(ObjectReader& r, const std::string& key,
     // An optional first word names the one hook kind the entry allows ("createContainer
     // /usr/bin/nvidia-ctk hook ..."); kept as the entry's first word, marked "@".
     std::string stage;
-    static const char* const kKinds[] = {"prestart", "createRuntime", "createContainer",
-                                         "startContainer", "poststart", "poststop"};
-    if (!words.empty() && std::find(std::begin(kKinds), std::end(kKinds), words[0]) != std::end(kKinds)) {
+    const std::vector<std::string>& kinds = oci_hook_kinds();
+    if (!words.empty() && std::find(kinds.begin(), kinds.end(), words[0]) != kinds.end()) {
       stage = "@" + words[0];
       words.erase(words.begin());
     }

@@ -356,6 +356,12 @@ Result<Json> parse_spec(std::string_view text) {
   return std::move(*parsed);
 }
 
+const std::vector<std::string>& oci_hook_kinds() {
+  static const std::vector<std::string> kinds = {"prestart",       "createRuntime", "createContainer",
+                                                 "startContainer", "poststart",     "poststop"};
+  return kinds;
+}
+
 Status check_resources_duplicates(const Json& resources) { return find_duplicates(resources, "linux.resources"); }
 
 Result<Json> parse_process(std::string_view text) {

@@ -22,6 +22,10 @@ Result<Json> parse_process(std::string_view text);
 // two, so a judge that read the first would judge what runc does not apply. The error names the key.
 Status check_resources_duplicates(const Json& resources);
 
+// OCI 1.0.2's hook kinds (the members of "hooks"), in the order the runtime runs them; runc 1.1
+// and crun 1.8 run every kind as root. The hooks rule and allowed_hook_args read this one list.
+const std::vector<std::string>& oci_hook_kinds();
+
 // obj[key] for struct fields, nullptr when obj is not an object or the field is absent or null.
 const Json* field(const Json* obj, std::string_view key);
 Json* field(Json* obj, std::string_view key);

@@ -36,9 +36,6 @@ namespace oci_harden {
 
 namespace {
 
-// OCI 1.0.2's hook kinds, all of which runc 1.1 and crun 1.8 run on the host.
-const char* const kHookKinds[] = {"prestart",       "createRuntime", "createContainer",
-                                  "startContainer", "poststart",     "poststop"};
 
 struct Allowed {
   Host::Binary binary;
@@ -221,7 +218,7 @@ void rule_hooks(RuleContext& ctx) {
   Json* hooks = field(&ctx.spec(), "hooks");
   if (hooks == nullptr) return;
   std::optional<std::vector<Allowed>> allowed;  // computed at the first hook
-  for (const char* kind : kHookKinds) {
+  for (const std::string& kind : oci_hook_kinds()) {
     Json* list = field(hooks, kind);
     if (list == nullptr || !list->is_array()) continue;
     for (size_t i = 0; i < list->items().size(); ++i) {
