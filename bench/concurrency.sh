@@ -90,18 +90,27 @@ release() {
   exec {gate}>&-
   wait
 }
+# Each variant's bundles (none for /bin/true): a directory, and the config every bundle is a
+# fresh copy of. go_V starts the start number $1 of variant V at level $C.
+declare -A BDIR=([fake]=$T/fs/b [ohrunc]=$T/fs/r [plain]=$T/fs/p)
+declare -A BCFG=([fake]=$T/cfg/docker.json [ohrunc]=$T/cfg/runc-spec.json [plain]=$T/cfg/runc-spec.json)
+bundle() {  # bundle VARIANT I
+  [[ -n "${BDIR[$1]:-}" ]] || return 0
+  mkdir -p "${BDIR[$1]}/$2" && cp "${BCFG[$1]}" "${BDIR[$1]}/$2/config.json"
+}
 # level_run C VARIANT: C starts of VARIANT at once (C = 1: $SOLO sequential starts); the times
-# in $T/data/C-VARIANT (one "ns maxrss status faults" line each).
+# in $T/data/C-VARIANT (one "ns maxrss status faults" line each), oci-harden's --debug lines in
+# $T/logs-VARIANT-C.
 level_run() {
   local c=$1 v=$2 i
-  rm -f "$T/data/$c-$v"
-  prep_"$v" "$c"
+  rm -rf "$T/data/$c-$v" "$T/logs-$v-$c" "${BDIR[$v]:-$T/none}"
+  mkdir -p "$T/logs-$v-$c"
   if ((c == 1)); then
-    for ((i = 0; i < SOLO; i++)); do prep_one_"$v" "$i"; go_"$v" "$i"; done
+    for ((i = 0; i < SOLO; i++)); do bundle "$v" "$i"; go_"$v" "$i"; done
   else
+    for ((i = 0; i < c; i++)); do bundle "$v" "$i"; done
     release "$c" "go_$v"
   fi
-  post_"$v" "$c"
 }
 stats() {  # stats FILE: "n p50 p99" in ms over the runs that exited 0
   awk '$3 == 0 {print $1}' "$1" > "$1.ok"
@@ -115,33 +124,21 @@ lockwait() {  # lockwait LOGDIR: "p50 p99 max" of the audit lock wait, and p50 o
 }
 
 # ---- the fake runtime: oci-harden create (runtime /bin/true) vs /bin/true
-prep_fake() { rm -rf "$T/fs/b" "$T/logs-$1"; mkdir -p "$T/fs/b" "$T/logs-$1"; local i; for ((i = 0; i < $1; i++)); do prep_one_fake "$i"; done; }
-prep_one_fake() { mkdir -p "$T/fs/b/$1"; cp "$T/cfg/docker.json" "$T/fs/b/$1/config.json"; }
 go_fake() {
-  OCI_HARDEN_POLICY=$T/etc/fake.json "$TI" "$T/data/$C-fake" "$OH" --debug --log "$T/logs-$C/$1.log" \
+  OCI_HARDEN_POLICY=$T/etc/fake.json "$TI" "$T/data/$C-fake" "$OH" --debug --log "$T/logs-fake-$C/$1.log" \
     --root "$T/fs/rt-fake" create --bundle "$T/fs/b/$1" "f$C-$1" >/dev/null 2>>"$T/errors.log"
 }
-post_fake() { :; }
-prep_true() { :; }
-prep_one_true() { :; }
 go_true() { "$TI" "$T/data/$C-true" /bin/true >/dev/null 2>>"$T/errors.log"; }
-post_true() { :; }
 
 # ---- real runc: oci-harden run vs runc run, busybox /bin/true
-prep_ohrunc() { rm -rf "$T/fs/r" "$T/logs-r$1"; mkdir -p "$T/fs/r" "$T/logs-r$1"; local i; for ((i = 0; i < $1; i++)); do prep_one_ohrunc "$i"; done; }
-prep_one_ohrunc() { mkdir -p "$T/fs/r/$1"; cp "$T/cfg/runc-spec.json" "$T/fs/r/$1/config.json"; }
 go_ohrunc() {
-  OCI_HARDEN_POLICY=$T/etc/runc.json "$TI" "$T/data/$C-ohrunc" "$OH" --debug --log "$T/logs-r$C/$1.log" \
+  OCI_HARDEN_POLICY=$T/etc/runc.json "$TI" "$T/data/$C-ohrunc" "$OH" --debug --log "$T/logs-ohrunc-$C/$1.log" \
     --root "$T/fs/rt-runc" run --bundle "$T/fs/r/$1" "h$C-$1-$RANDOM" >/dev/null 2>>"$T/errors.log"
 }
-post_ohrunc() { :; }
-prep_plain() { rm -rf "$T/fs/p"; mkdir -p "$T/fs/p"; local i; for ((i = 0; i < $1; i++)); do prep_one_plain "$i"; done; }
-prep_one_plain() { mkdir -p "$T/fs/p/$1"; cp "$T/cfg/runc-spec.json" "$T/fs/p/$1/config.json"; }
 go_plain() {
   "$TI" "$T/data/$C-plain" runc --root "$T/fs/rt-plain" run --bundle "$T/fs/p/$1" "p$C-$1-$RANDOM" \
     >/dev/null 2>>"$T/errors.log"
 }
-post_plain() { :; }
 
 FAKE_ROWS=() RUNC_ROWS=()
 for C in $LEVELS; do
@@ -153,7 +150,7 @@ for C in $LEVELS; do
   check "fake runtime, $C at once: $want audit records" test "$(grep -c "\"f$C-" "$T/disk/log/audit-fake.jsonl")" -eq "$want"
   read -r n1 t50 t99 < <(stats "$T/data/$C-true")
   read -r n2 f50 f99 < <(stats "$T/data/$C-fake")
-  read -r w50 w99 wmax d50 nw < <(lockwait "$T/logs-$C")
+  read -r w50 w99 wmax d50 nw < <(lockwait "$T/logs-fake-$C")
   FAKE_ROWS+=("| $C | $n2 | $t50 | $t99 | $f50 | $f99 | $(awk -v a="$f50" -v b="$t50" 'BEGIN {printf "%.2f", a - b}') | $w50 | $w99 | $wmax | $d50 |")
 done
 for C in $RLEVELS; do
@@ -176,7 +173,7 @@ for C in $RLEVELS; do
   check "runc, $C at once: a stop record for each" test "$(grep -c "\"event\":\"stop\".*\"container\":\"h$C-" "$T/disk/log/audit-runc.jsonl")" -eq "$want"
   read -r n1 p50 p99 < <(stats "$T/data/$C-plain")
   read -r n2 h50 h99 < <(stats "$T/data/$C-ohrunc")
-  read -r w50 w99 wmax d50 nw < <(lockwait "$T/logs-r$C")
+  read -r w50 w99 wmax d50 nw < <(lockwait "$T/logs-ohrunc-$C")
   RUNC_ROWS+=("| $C | $n2 | $p50 | $p99 | $h50 | $h99 | $(awk -v a="$h50" -v b="$p50" 'BEGIN {printf "%.2f", a - b}') | $w50 | $w99 | $wmax | $d50 |")
 done
 
