@@ -7,7 +7,8 @@
 #   2. start overhead   busybox /bin/true under runc and crun: plain; on the config oci-harden
 #                       would produce; oci-harden run (audit log on tmpfs, and on disk); a jq
 #                       wrapper. Plus the wrappers alone, in front of /bin/true instead of a runtime
-#   3. engine overhead  docker run --rm --runtime hardened vs --runtime runc, one private dockerd
+#   3. engine overhead  docker run --rm --runtime hardened vs --runtime runc, one private dockerd;
+#                       ctr run --rm --seccomp --runc-binary oci-harden vs runc, one private containerd
 #   4. memory           peak RSS of oci-hardenctl harden and oci-harden create per config size
 #   5. binary start-up  `--help` of each binary against /bin/true and against oci-harden with glibc
 #                       shared: time, page faults, linkage, dynamic-loader work (LD_DEBUG)
@@ -21,7 +22,7 @@
 # written to bench/results.md (BENCH_OUT).
 #
 # Environment: BENCH_N (starts per variant in part 2, default 50), BENCH_DOCKER_N (part 3,
-# default 20), BENCH_WARMUP (default 5), BENCH_REWRITE_ROUNDS (part 1 rounds, default 5),
+# default 40), BENCH_WARMUP (default 5), BENCH_REWRITE_ROUNDS (part 1 rounds, default 5),
 # BENCH_PARTS (default "1 2 3 4 5 6"), BENCH_OUT (default bench/results.md), BENCH_SECCOMP_N
 # (in-process seccomp compilations per profile, default 30).
 # Ends with "N passed, N failed": the checks are that every timed run succeeded and that the
@@ -34,7 +35,7 @@ source tests/e2e/engines.sh
 
 N=${BENCH_N:-50}
 SC_N=${BENCH_SECCOMP_N:-30}
-DN=${BENCH_DOCKER_N:-20}
+DN=${BENCH_DOCKER_N:-40}
 W=${BENCH_WARMUP:-5}
 ROUNDS=${BENCH_REWRITE_ROUNDS:-5}
 PARTS=${BENCH_PARTS:-1 2 3 4 5 6}
@@ -559,7 +560,7 @@ if part 2; then
         pass) label="\`oci-harden state\` (pass-through: start, policy load, exec)" ;;
         create) label="\`oci-harden create\`, audit on tmpfs (read, harden, write+fsync, idmapped mount, record, exec)" ;;
         createdisk) label="\`oci-harden create\`, audit on disk (+ fdatasync)" ;;
-        shwrap) label="sh wrapper \`exec oci-harden\` (as given to dockerd), create, tmpfs" ;;
+        shwrap) label="sh wrapper \`exec oci-harden\` that sets OCI_HARDEN_POLICY (what such a wrapper costs), create, tmpfs" ;;
         jqw) label="jq wrapper, create" ;;
       esac
       printf '| %s | %s | %s | %s |\n' "$label" "$(fmt "$(med "$d-$v")")" "$(fmt "$(st "$d-$v" | awk '{print $3}')")" \
@@ -598,11 +599,20 @@ if part 3; then
   if need dockerd "$DOCKER_CLI"; then
     DOCKER_DIR=$T/docker
     policy docker /usr/bin/runc "$T/fs/log"
-    printf '#!/bin/sh\nOCI_HARDEN_POLICY=%s exec %s "$@"\n' "$T/etc/docker.json" "$OH" > "$T/etc/oci-harden-docker"
-    chmod 0755 "$T/etc/oci-harden-docker"
-    if docker_start "$DOCKER_DIR" "{\"runtimes\":{\"hardened\":{\"path\":\"$T/etc/oci-harden-docker\"}}}" &&
+    # The hardened runtime is oci-harden itself, registered by path as deploy/daemon.json does.
+    # dockerd's environment reaches the runtime (dockerd -> its containerd -> the shim -> the
+    # runtime), so the policy is named there; an installed oci-harden reads
+    # /etc/oci-harden/policy.json the same way, without a wrapper. A twin runtime,
+    # hardened-logged, writes each call's arguments down for the untimed count at the end.
+    printf '#!/bin/sh\nprintf "%%s\\n" "$*" >> %s\nexec %s "$@"\n' "$T/data/docker-calls" "$OH" > "$T/etc/oci-harden-logged"
+    chmod 0755 "$T/etc/oci-harden-logged"
+    if OCI_HARDEN_POLICY=$T/etc/docker.json docker_start "$DOCKER_DIR" \
+         "{\"runtimes\":{\"hardened\":{\"path\":\"$OH\"},\"hardened-logged\":{\"path\":\"$T/etc/oci-harden-logged\"}}}" &&
        docker_import_busybox "$DOCKER_DIR" ocih-bench-busybox "$ROOTFS" >/dev/null; then
+      nrec_check=$(wc -l < "$T/fs/log/audit-docker.jsonl" 2>/dev/null || echo 0)
       check "docker run --runtime hardened works" docker_cmd "$DOCKER_DIR" run --rm --network none --runtime hardened ocih-bench-busybox /bin/true
+      check "the hardened runtime read the bench's policy from dockerd's environment (a create record in its audit log)" \
+        test "$(tail -n +"$((nrec_check + 1))" "$T/fs/log/audit-docker.jsonl" 2>/dev/null | jq -r 'select(.event == "create") | .decision' | head -1)" = applied
       sock=unix://$DOCKER_DIR/docker.sock
       setup_dplain() { :; }
       run_dplain() { tm "$1" "$DOCKER_CLI" -H "$sock" run --rm --network none --runtime runc ocih-bench-busybox /bin/true; }
@@ -613,11 +623,9 @@ if part 3; then
       check_runs "docker --runtime hardened" "$T/data/p3-dhard" "$DN"
       dp=$(med "$T/data/p3-dplain"); dh=$(med "$T/data/p3-dhard")
       # Untimed, after the timed runs: which runtime commands one `docker run --rm` makes (the
-      # wrapper also writes its arguments down), and how many audit records (the hooks') it adds.
-      printf '#!/bin/sh\nprintf "%%s\\n" "$*" >> %s\nOCI_HARDEN_POLICY=%s exec %s "$@"\n' \
-        "$T/data/docker-calls" "$T/etc/docker.json" "$OH" > "$T/etc/oci-harden-docker"
+      # logged twin writes its arguments down), and how many audit records (the hooks') it adds.
       nrec0=$(wc -l < "$T/fs/log/audit-docker.jsonl")
-      docker_cmd "$DOCKER_DIR" run --rm --network none --runtime hardened ocih-bench-busybox /bin/true >/dev/null 2>&1
+      docker_cmd "$DOCKER_DIR" run --rm --network none --runtime hardened-logged ocih-bench-busybox /bin/true >/dev/null 2>&1
       calls=$(awk '{ for (i = 1; i <= NF; i++) {
                        if ($i ~ /^--(root|log|log-format|criu)$/) { i++; continue }
                        if ($i !~ /^-/) { print $i; break } } }' "$T/data/docker-calls" 2>/dev/null |
@@ -631,7 +639,7 @@ if part 3; then
         echo
         echo "## 3. Engine overhead: \`docker run --rm --network none busybox /bin/true\`"
         echo
-        echo "One private dockerd ($(dockerd --version | cut -d, -f1), overlay2 unless it fell back to vfs), both runtimes registered; $(nok "$T/data/p3-dplain") runs each, alternating after 3 warm-ups. The hardened runtime is an \`exec oci-harden\` sh wrapper that sets OCI_HARDEN_POLICY (dockerd passes no environment)."
+        echo "One private dockerd ($(dockerd --version | cut -d, -f1), overlay2 unless it fell back to vfs), both runtimes registered; $(nok "$T/data/p3-dplain") runs each, alternating after 3 warm-ups. The hardened runtime is bin/oci-harden itself, registered by path as in deploy/daemon.json; the policy is named in dockerd's environment, which reaches the runtime."
         echo
         echo "| variant | median ms | p90 ms | ratio |"
         echo "|---|---:|---:|---:|"
@@ -650,6 +658,54 @@ if part 3; then
     DOCKER_DIR=""
   else
     echo -e "\n## 3. Engine overhead\n\nnot measured: dockerd or $DOCKER_CLI missing" >> "$R"
+  fi
+fi
+
+# ---------------------------------------------------------------- 3b. ctr run
+if part 3; then
+  echo "== 3b. engine overhead: ctr run, 2 variants × (3 warm-up + $DN)"
+  if need containerd ctr; then
+    CTR_DIR=$T/containerd
+    policy ctr /usr/bin/runc "$T/fs/log"
+    # As with dockerd: containerd's environment reaches the shim and the runtime.
+    if OCI_HARDEN_POLICY=$T/etc/ctr.json containerd_start "$CTR_DIR"; then
+      cn=0
+      setup_cplain() { :; }
+      run_cplain() { cn=$((cn + 1)); tm "$1" ctr -a "$CTR_DIR/containerd.sock" run --runc-root "$CTR_DIR/runc-root" --fifo-dir "$CTR_DIR/fifo" --rm --seccomp --runc-binary /usr/bin/runc --rootfs "$ROOTFS" "p$cn" /bin/true; }
+      setup_chard() { :; }
+      run_chard() { cn=$((cn + 1)); tm "$1" ctr -a "$CTR_DIR/containerd.sock" run --runc-root "$CTR_DIR/runc-root" --fifo-dir "$CTR_DIR/fifo" --rm --seccomp --runc-binary "$OH" --rootfs "$ROOTFS" "h$cn" /bin/true; }
+      mkdir -p "$CTR_DIR/runc-root" "$CTR_DIR/fifo"
+      nrec_check=$(wc -l < "$T/fs/log/audit-ctr.jsonl" 2>/dev/null || echo 0)
+      check "ctr run --runc-binary oci-harden works" ctr_run "$CTR_DIR" --rm --seccomp --runc-binary "$OH" --rootfs "$ROOTFS" h0 /bin/true
+      check "the hardened runtime read the bench's policy from containerd's environment (a create record in its audit log)" \
+        test "$(tail -n +"$((nrec_check + 1))" "$T/fs/log/audit-ctr.jsonl" 2>/dev/null | jq -r 'select(.event == "create") | .decision' | head -1)" = applied
+      run_variants p3c "$DN" 3 cplain chard
+      check_runs "ctr run --runc-binary runc" "$T/data/p3c-cplain" "$DN"
+      check_runs "ctr run --runc-binary oci-harden" "$T/data/p3c-chard" "$DN"
+      cp_=$(med "$T/data/p3c-cplain"); ch_=$(med "$T/data/p3c-chard")
+      ncreate=$(jq -r 'select(.event == "create") | .container' "$T/fs/log/audit-ctr.jsonl" 2>/dev/null | wc -l)
+      nuserns=$(jq -r 'select(.event == "create" and ([.changes[]?.rule] | index("user-namespace") != null)) | .container' "$T/fs/log/audit-ctr.jsonl" 2>/dev/null | wc -l)
+      {
+        echo
+        echo "## 3b. Engine overhead: \`ctr run --rm --seccomp --rootfs busybox /bin/true\`"
+        echo
+        echo "One private containerd ($(containerd --version | awk '{print $3}')), the same busybox root filesystem as part 2 (a directory, so oci-harden idmaps it into the user namespace it adds); \`--runc-binary\` picks runc or bin/oci-harden; both with \`--seccomp\` (containerd's default profile, as the CRI plugin gives a pod: the engine's own default, not an unconfined container); $(nok "$T/data/p3c-cplain") runs each, alternating after 3 warm-ups; the policy is named in containerd's environment."
+        echo
+        echo "| variant | median ms | p90 ms | ratio |"
+        echo "|---|---:|---:|---:|"
+        echo "| --runc-binary runc | $(ms "$cp_") | $(ms "$(st "$T/data/p3c-cplain" | awk '{print $3}')") | 1.000 |"
+        echo "| --runc-binary oci-harden | $(ms "$ch_") | $(ms "$(st "$T/data/p3c-chard" | awk '{print $3}')") | $(ratio "$ch_" "$cp_") |"
+        echo
+        echo "- added per ctr run: $(ms "$(paired "$T/data/p3c-chard" "$T/data/p3c-cplain")") ms (paired median); oci-harden added a user namespace in $nuserns of $ncreate create records (in-shim time to the record, median: $(audit_duration "$T/fs/log/audit-ctr.jsonl" create "") µs)"
+      } >> "$R"
+    else
+      fail "containerd" "containerd did not start"
+      echo -e "\n## 3b. Engine overhead: ctr run\n\nnot measured: the private containerd did not start" >> "$R"
+    fi
+    _engine_runc_cleanup "$CTR_DIR/runc-root"/*
+    containerd_stop "$CTR_DIR"
+  else
+    echo -e "\n## 3b. Engine overhead: ctr run\n\nnot measured: containerd or ctr missing" >> "$R"
   fi
 fi
 
