@@ -2,6 +2,7 @@
 #   make            build bin/oci-harden, bin/oci-hardenctl, bin/oci-harden-hook
 #   make check      unit tests (Catch2) + integration tests against real runc/crun/engines
 #   make demo       one hardened container and one refused one, end to end
+#   make demo-learn record a workload, learn its seccomp profile, enforce it (issue 15)
 #   make bench      what oci-harden adds to a container start (not part of check)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make lint       clang-tidy and cppcheck on shim/ and hooks/ (tools/lint.sh)
@@ -93,7 +94,7 @@ bin/.flavour:
 	@mkdir -p $(@D)
 	echo "$(FLAVOUR)" > $@
 
-.PHONY: all check unit integration demo bench install uninstall clean lint fuzz mutate golden-update
+.PHONY: all check unit integration demo demo-learn bench install uninstall clean lint fuzz mutate golden-update
 FUZZ_SECONDS ?= 60
 FUZZ_SEED ?=
 all: $(BINS)
@@ -150,6 +151,11 @@ demo:
 	bash tools/install-deps.sh
 	$(MAKE) all
 	bash tests/demo.sh
+
+demo-learn:
+	bash tools/install-deps.sh
+	$(MAKE) all
+	bash tests/demo_learn.sh
 
 # The benchmark's tools: the in-process harness and the stopwatch (bench/run.sh names both).
 # $(B)/oci-harden-dynlibc is oci-harden linked as it was before the static PIE (libc and libm
