@@ -324,7 +324,7 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
   local rt=$1 rtb
   rtb=$(command -v "$1")
   RT=$rt RTB=$rtb RTROOT=$T/fs/rt-$rt
-  mkbundle "b-plain-$rt"; mkbundle "b-oh-$rt"; mkbundle "b-ohd-$rt"; mkbundle "b-jq-$rt"; mkbundle b-setup
+  mkbundle "b-plain-$rt"; mkbundle "b-engdef-$rt"; mkbundle "b-oh-$rt"; mkbundle "b-ohd-$rt"; mkbundle "b-jq-$rt"; mkbundle b-setup
   cp "$T/cfg/runc-spec-open.json" "$T/fs/b-jq-$rt/config.json"
   mkdir -p "$T/fs/b-hard-$rt"
   "$OHC" harden --policy "$T/etc/$rt.json" --id hard "$T/cfg/runc-spec.json" > "$T/fs/b-hard-$rt/config.json"
@@ -361,6 +361,13 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
   jq '.root.path = .annotations["org.oci-harden.rootfs"] | del(.linux.uidMappings, .linux.gidMappings) |
       .linux.namespaces |= map(select(.type != "user"))' "$hard" > "$T/fs/b-hnouser-$rt/config.json"
   jq 'del(.hooks)' "$hard" > "$T/fs/b-hnohook-$rt/config.json"
+  # The engine's own default start: the original config with what Docker adds by default that
+  # costs a runtime time: its default seccomp profile exactly as dockerd sends it (runc spec's
+  # masked and read-only paths are Docker's already; capabilities cost nothing).
+  jq --slurpfile d tests/golden/docker-captured/plain.json '.linux.seccomp = $d[0].linux.seccomp' \
+    "$T/cfg/runc-spec.json" > "$T/fs/b-engdef-$rt/config.json"
+  check "$rt: the engine-default config runs (Docker's default profile on the original config)" \
+    "$rtb" --root "$RTROOT" run --bundle "$T/fs/b-engdef-$rt" check-engdef
   check "$rt: the hardened config has a seccomp profile, a user namespace and hooks to take out" \
     jq -e '.linux.seccomp != null and (.linux.namespaces | map(.type) | index("user")) != null and
            .hooks.poststart != null and (.annotations["org.oci-harden.rootfs"] | type) == "string"' "$hard"
@@ -377,6 +384,8 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
 
   setup_plain() { :; }
   run_plain() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-plain-$RT" "p$2"; }
+  setup_engdef() { :; }
+  run_engdef() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-engdef-$RT" "e$2"; }
   setup_hard() { idmap_setup hard; }
   run_hard() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hard-$RT" hard; }
   setup_oh() { cp "$T/cfg/runc-spec.json" "$T/fs/b-oh-$RT/config.json"; }
@@ -399,10 +408,10 @@ start_overhead() {  # start_overhead RUNTIME (runc|crun)
   run_hdocker() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hdocker-$RT" hard; }
   setup_hx32() { idmap_setup hard; }
   run_hx32() { tm "$1" "$RTB" --root "$RTROOT" run --bundle "$T/fs/b-hx32-$RT" hard; }
-  echo "== 2. start overhead under $rt: 12 variants × ($W warm-up + $N)"
-  run_variants "p2-$rt" "$N" "$W" plain hard oh ohdisk jq $PIECES
+  echo "== 2. start overhead under $rt: 13 variants × ($W warm-up + $N)"
+  run_variants "p2-$rt" "$N" "$W" plain engdef hard oh ohdisk jq $PIECES
   local v
-  for v in plain hard oh ohdisk jq $PIECES; do check_runs "$rt $v" "$T/data/p2-$rt-$v" "$N"; done
+  for v in plain engdef hard oh ohdisk jq $PIECES; do check_runs "$rt $v" "$T/data/p2-$rt-$v" "$N"; done
 }
 
 # The wrappers alone: the runtime replaced by /bin/true (exit 0 at once), so what is timed is
@@ -458,9 +467,10 @@ p2_table() {  # p2_table RUNTIME
     echo "| variant | median ms | p90 ms | ratio to plain $rt | added ms vs plain (paired median) |"
     echo "|---|---:|---:|---:|---:|"
     local v label
-    for v in plain hard oh ohdisk jq; do
+    for v in plain engdef hard oh ohdisk jq; do
       case $v in
         plain) label="plain \`$rt run\` (original config)" ;;
+        engdef) label="the engine's default: \`$rt run\`, original config with Docker's default seccomp profile" ;;
         hard) label="\`$rt run\` on the hardened config (hardenctl output; idmapped root mounted outside the interval)" ;;
         oh) label="\`oci-harden run\`, default policy, audit log on tmpfs" ;;
         ohdisk) label="\`oci-harden run\`, audit log on disk ($DISK_FS, fdatasync)" ;;
@@ -475,6 +485,7 @@ p2_table() {  # p2_table RUNTIME
     echo "  disk audit $(ms "$(paired "$d-ohdisk" "$d-hard")") ms, ratio $(ratio "$md" "$mh")"
     echo "- **the cost of hardening** (oci-harden run vs $rt run on the original): $(ms "$(paired "$d-oh" "$d-plain")") ms, ratio $(ratio "$mo" "$mp");"
     echo "  of which $rt's extra work on the hardened config (hard vs plain): $(ms "$(paired "$d-hard" "$d-plain")") ms"
+    echo "- **against the engine's own default start** (oci-harden run vs $rt run with Docker's default profile): $(ms "$(paired "$d-oh" "$d-engdef")") ms, ratio $(ratio "$mo" "$(med "$d-engdef")"); disk audit $(ms "$(paired "$d-ohdisk" "$d-engdef")") ms, ratio $(ratio "$md" "$(med "$d-engdef")")"
     echo "- jq wrapper vs plain: $(ms "$(paired "$d-jq" "$d-plain")") ms added"
     echo "- in-shim time to the audit record (the records' duration_us, median): tmpfs $(audit_duration "$T/fs/log/audit-$rt.jsonl" run o) µs, disk $(audit_duration "$T/disk/log/audit-$rt-disk.jsonl" run d) µs"
     echo
