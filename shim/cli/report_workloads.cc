@@ -260,18 +260,20 @@ std::string format_workloads_prometheus(const std::vector<WorkloadReport>& workl
       "# HELP oci_harden_workload_syscalls_allowed Syscalls the seccomp profile in force at a workload's last start allows "
       "(profile=\"generic\": the policy's generic profile).\n"
       "# TYPE oci_harden_workload_syscalls_allowed gauge\n";
+  auto sample = [&](const std::string& name, const std::string& workload, const std::string& key, const std::string& value,
+                    int64_t n) {
+    out += name + R"({workload=")" + label(workload) + R"(",)" + key + R"(=")" + value + R"("} )" + std::to_string(n) + "\n";
+  };
   for (const WorkloadReport& w : workloads) {
-    if (w.allowed) out += "oci_harden_workload_syscalls_allowed{workload=\"" + label(w.name) + "\",profile=\"in_force\"} " + std::to_string(*w.allowed) + "\n";
-    if (w.generic_allowed)
-      out += "oci_harden_workload_syscalls_allowed{workload=\"" + label(w.name) + "\",profile=\"generic\"} " + std::to_string(*w.generic_allowed) + "\n";
+    if (w.allowed) sample("oci_harden_workload_syscalls_allowed", w.name, "profile", "in_force", *w.allowed);
+    if (w.generic_allowed) sample("oci_harden_workload_syscalls_allowed", w.name, "profile", "generic", *w.generic_allowed);
   }
   out += "# HELP oci_harden_workload_violations_total Calls outside a workload's learned profile the recorder saw, by action.\n"
          "# TYPE oci_harden_workload_violations_total counter\n";
   for (const WorkloadReport& w : workloads) {
     for (const char* action : {"denied", "recorded"}) {
       auto it = w.violations_by_action.find(action);
-      out += "oci_harden_workload_violations_total{workload=\"" + label(w.name) + "\",action=\"" + action + "\"} " +
-             std::to_string(it == w.violations_by_action.end() ? 0 : it->second) + "\n";
+      sample("oci_harden_workload_violations_total", w.name, "action", action, it == w.violations_by_action.end() ? 0 : it->second);
     }
   }
   return out;

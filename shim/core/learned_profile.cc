@@ -56,7 +56,7 @@ bool valid_syscall_name(const std::string& n) {
 bool valid_digest(const std::string& d) {
   const std::string prefix = "sha256:";
   if (d.size() != prefix.size() + 64 || d.compare(0, prefix.size(), prefix) != 0) return false;
-  return std::all_of(d.begin() + prefix.size(), d.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return d.find_first_not_of("0123456789abcdef", prefix.size()) == std::string::npos;
 }
 
 Result<std::string> required_string(const Json& doc, const char* key, const std::string& file) {
