@@ -512,6 +512,11 @@ Result<LearnedProfile> learn_profile(const Json& base_doc, const MergedRecording
     if (base_names.count(name) == 0) unmatched.emplace(name, "the base profile does not let it through (recorded under another profile?)");
   }
   note_unmatched(unmatched, &out.notes);
+  std::vector<std::string> not_in_base;
+  for (const std::string& n : merged.always_allowed)
+    if (base_names.count(n) == 0) not_in_base.push_back(n);
+  if (!not_in_base.empty())
+    out.notes.push_back("always allowed by the recorder but not let through by the base, so denied: " + join(not_in_base, ", "));
   out.profile.set("syscalls", std::move(kept));
   drop_absent_names(out.profile, &out.notes);
   if (const std::string digest = "sha256:" + sha256_hex(to_json(base_doc)); merged.base_digests.count(digest) == 0)

@@ -232,6 +232,10 @@ TEST_CASE("learn_profile notes a seen call the base does not allow, drops and an
     return std::any_of(l.notes.begin(), l.notes.end(), [&](const std::string& n) { return n.find(prefix) == 0; });
   };
   CHECK(has("ptrace seen but not added: the base profile does not let it through"));
+  LearnedProfile always = learned(json(kBase), {recording("", R"(["SCMP_ARCH_X86_64"])", R"(["write", "ptrace"])")});
+  CHECK(std::find(always.notes.begin(), always.notes.end(),
+                  "always allowed by the recorder but not let through by the base, so denied: ptrace") != always.notes.end());
+  CHECK_FALSE(allows(always.profile, "ptrace"));
   CHECK(has("4 calls were not recorded (dropped)"));
   CHECK(has("the recordings were made under another base profile"));
 }
