@@ -14,9 +14,10 @@ need_root || exit_summary
 need runc busybox jq || exit_summary
 
 CTL=$PWD/bin/oci-hardenctl
+OCIH=$PWD/bin/oci-harden
 REC=$PWD/tests/golden/learned/recording-sh.json
 T=$(mktemp -d /var/tmp/ocih-learn.XXXXXX)
-cleanup() { remove_test_dir "$T" "$T/runc-state" "$T/crun-state"; }
+cleanup() { remove_test_dir "$T" "$T/runc-state" "$T/crun-state" "$T/shim-state"; }
 trap cleanup EXIT
 
 make_busybox_rootfs "$T/rootfs"
@@ -71,6 +72,22 @@ for runtime in /usr/sbin/runc /usr/bin/crun; do
   check "$rt: mkdir (allowed by the default, never recorded) fails under the learned profile" \
     grep -q "Operation not permitted" <<<"$out"
 done
+
+# ---- 2b. through oci-harden: the learned profile as the policy's seccomp.profile is installed by
+# the seccomp rule (with the rest of the hardening: user namespace, read-only root, the hook)
+install -m 0644 "$T/learned.json" "$T/etc/learned.json"
+write_test_policy "$T" "$(command -v runc)" ".seccomp = {profile: \"$T/etc/learned.json\"}"
+chmod 0711 "$T"   # the container's root (a mapped uid) walks to its rootfs below
+b=$(make_test_bundle "$T/via-shim" "$T/rootfs" '["sh","-c","echo hi; unshare -U true || echo unshare-refused; grep Seccomp: /proc/self/status"]')
+out=$(cd "$b" && timeout 60 "$OCIH" --root "$T/shim-state" run learn-shim 2>&1)
+rc=$?
+check "oci-harden run with the learned profile as the policy's: exits 0" test "$rc" -eq 0 || echo "$out"
+check "... the workload runs (hi)" grep -qx hi <<<"$out"
+check "... unshare -U is refused" grep -qx unshare-refused <<<"$out"
+check "... under a seccomp filter (Seccomp: 2)" grep -Eq '^Seccomp:\s+2$' <<<"$out"
+check "... the audit record says the policy's profile was installed" \
+  jq_any 'select(.container == "learn-shim" and .event == "run") | .changes[] | select(.rule == "seccomp")' "$T/audit.jsonl"
+write_test_policy "$T" /usr/bin/runc
 
 # ---- 3. a base that allows unshare (Podman's default profile, as a policy's profile): learning
 # removes it, and runc then refuses it where the base let it run
