@@ -403,19 +403,23 @@ Result<Json> read_profile(const std::string& file) {
   return parse_json(*text).context(file);
 }
 
-// profile learn [--policy P] [--base PROFILE] [-o OUT] RECORDING|DIR...: 0 written, 1 the result
-// is wider than the policy's profile or fails profile check (nothing written), 2 bad input, 64
-// usage. The base is the policy's profile unless --base names the one the recordings were made
-// under; either way the result is judged against the policy's profile by effect.
+// profile learn [--policy P] [--policy-name NAME] [--base PROFILE] [-o OUT] RECORDING|DIR...: 0
+// written, 1 the result is wider than the policy's profile or fails profile check (nothing
+// written), 2 bad input, 64 usage. The policy's profile is the top level's, or that of the named
+// policy NAME (the one the workload's selector chooses); the base is that profile unless --base
+// names the one the recordings were made under; either way the result is judged against the
+// policy's profile by effect.
 int cmd_profile_learn(const std::vector<std::string>& all_args) {
-  std::string base_file, output;
+  std::string base_file, output, policy_name;
   std::vector<std::string> args;
   for (size_t i = 0; i < all_args.size(); ++i) {
     const std::string& a = all_args[i];
-    const bool base = a == "--base", out = a == "-o" || a == "--output";
-    if (base || out) {
+    const bool base = a == "--base", out = a == "-o" || a == "--output", named = a == "--policy-name";
+    if (base || out || named) {
       if (i + 1 >= all_args.size()) return usage_error(a + " needs a value");
-      (base ? base_file : output) = all_args[++i];
+      (base ? base_file : out ? output : policy_name) = all_args[++i];
+    } else if (a.rfind("--policy-name=", 0) == 0) {
+      policy_name = a.substr(14);
     } else if (a.rfind("--base=", 0) == 0) {
       base_file = a.substr(7);
     } else if (a.rfind("--output=", 0) == 0) {
@@ -433,8 +437,15 @@ int cmd_profile_learn(const std::vector<std::string>& all_args) {
     std::fprintf(stderr, "oci-hardenctl: %s\n", msg.c_str());
     return rc;
   };
-  auto policy = policy_for(o);
-  if (!policy) return fail(policy.error().message, kBadInput);
+  auto loaded = policy_for(o);
+  if (!loaded) return fail(loaded.error().message, kBadInput);
+  const Policy* policy = &*loaded;
+  if (!policy_name.empty() && policy_name != "default") {
+    auto it = std::find_if(loaded->named_policies.begin(), loaded->named_policies.end(),
+                           [&](const auto& p) { return p->name == policy_name; });
+    if (it == loaded->named_policies.end()) return fail("--policy-name: the policy has no named policy \"" + policy_name + "\"", kBadInput);
+    policy = it->get();
+  }
   Json base = policy->seccomp_profile;
   if (!base_file.empty()) {
     auto doc = read_profile(base_file);
@@ -606,7 +617,7 @@ const Command kCommands[] = {
     {"report", cmd_report, "[--since TIME|AGE] [--format table|json|prometheus] [--wide] [--output FILE] [LOG...]",
      "answer the operator's questions from audit logs (plain or .gz); exit 3: no log yet"},
     {"profile", cmd_profile,
-     "check FILE... | learn [--policy FILE] [--base PROFILE] [-o OUT] RECORDING|DIR... | diff A B",
+     "check FILE... | learn [--policy FILE] [--policy-name NAME] [--base PROFILE] [-o OUT] RECORDING|DIR... | diff A B",
      "check seccomp profiles with libseccomp (exit 1: a profile has errors, 2: bad input); learn one "
      "from recordings (exit 1: wider than the policy's); diff two (exit 1: they differ)"},
     {"rules", cmd_rules, "", "list the rules with their CIS check and cheat-sheet practice"},

@@ -113,4 +113,16 @@ check "a base wider than the policy's profile: exit 1" test "$rc" -eq 1 || echo 
 check "... naming what it lets through" grep -q "lets through calls the policy's profile denies" <<<"$out"
 check "... and nothing written" test ! -e "$T/wide.json"
 
+# ---- 5. --policy-name: the named policy's profile is the one judged against (and the base)
+write_test_policy "$T" /usr/bin/runc ".policies = {dev: {seccomp: {profile: \"$T/etc/podman-profile.json\"}}} |
+  .selectors = [{match: {engine: \"podman\"}, policy: \"dev\"}]"
+out=$("$CTL" profile learn --policy "$OCI_HARDEN_POLICY" --base profiles/engine-seccomp-podman.json -o "$T/dev.json" "$REC" 2>&1)
+check "--base Podman's under the policy's top level: exit 1" test $? -eq 1 || echo "$out"
+out=$("$CTL" profile learn --policy "$OCI_HARDEN_POLICY" --policy-name dev -o "$T/dev.json" "$REC" 2>&1)
+check "--policy-name dev (Podman's profile): exit 0" test $? -eq 0 || echo "$out"
+check "... learned from the named policy's profile (unshare was not seen: not in it; clone is, unconditional)" \
+  test "$(jq -c '[.syscalls[] | select(.action == "SCMP_ACT_ALLOW") | .names[]] | (index("clone") != null) and (index("unshare") == null)' "$T/dev.json")" = true
+"$CTL" profile learn --policy "$OCI_HARDEN_POLICY" --policy-name nosuch "$REC" >/dev/null 2>&1
+check "--policy-name of no named policy: exit 2" test $? -eq 2
+
 exit_summary
