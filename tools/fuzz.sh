@@ -7,6 +7,8 @@
 #   audit_report_fuzz                          the sample audit log, whole, cut, and gzipped
 #   operation_fuzz                             exec and update: a JSON object, NUL, argv words
 #   engine_config_fuzz                         configure's engine files (a byte for the engine, the file)
+#   learned_profile_fuzz                       a base seccomp profile, NUL, a recording (or a recording
+#                                              alone): the learned profile is never wider than its base
 # The corpus each run grows is kept in build-fuzz/corpus/<target> and used again next time.
 # Prints, per target, the executions, exec/s and coverage (cov: edges, ft: features) libFuzzer
 # reports; a crash, leak, timeout or sanitizer report fails the run and leaves the input in
@@ -102,11 +104,21 @@ for f in tests/unit/data/engine-config/*; do
   { printf %b "$e"; cat "$f"; } > "$seeds/engine/$(basename "$f")"
 done
 
+# learned_profile_fuzz: a base profile, NUL, a recording; or a recording alone (the default base).
+mkdir -p "$seeds/learn"
+for r in tests/golden/learned/recording-*.json tests/fuzz/seeds/learn/*.json; do
+  [[ -f "$r" ]] || continue
+  cp "$r" "$seeds/learn/$(basename "$r")"
+  for b in profiles/seccomp-default.json profiles/seccomp-strict.json profiles/engine-seccomp-*.json; do
+    { cat "$b"; printf '\0'; cat "$r"; } > "$seeds/learn/$(basename "$b" .json)+$(basename "$r")"
+  done
+done
+
 seed_dir() {
   case $1 in
     json_fuzz) echo json ;; policy_fuzz) echo policy ;; spec_harden_fuzz) echo spec ;;
     runc_args_fuzz) echo argv ;; audit_report_fuzz) echo audit ;; operation_fuzz) echo op ;;
-    engine_config_fuzz) echo engine ;; *) echo json ;;
+    engine_config_fuzz) echo engine ;; learned_profile_fuzz) echo learn ;; *) echo json ;;
   esac
 }
 

@@ -25,6 +25,10 @@
 #include "shim/cli/report.hh"
 #include "shim/core/rule.hh"
 #include "shim/cli/profile_check.hh"
+#include "shim/cli/profile_learn.hh"
+#include "shim/core/learned_profile.hh"
+#include "shim/core/seccomp_check.hh"
+#include "shim/core/seccomp_effect.hh"
 #include "shim/cli/configure.hh"
 #include "shim/core/engine_config.hh"
 #include "shim/core/spec.hh"
@@ -364,8 +368,13 @@ int cmd_report(const std::vector<std::string>& all_args) {
 
 // profile check FILE...: 0 every profile clean, 1 a profile has errors, 2 a file unreadable or
 // not a profile (the other files are still checked), 64 usage.
+int cmd_profile_learn(const std::vector<std::string>& args);
+int cmd_profile_diff(const std::vector<std::string>& args);
+
 int cmd_profile(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] != "check") return usage_error("profile takes the subcommand check");
+  if (!args.empty() && args[0] == "learn") return cmd_profile_learn({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "diff") return cmd_profile_diff({args.begin() + 1, args.end()});
+  if (args.empty() || args[0] != "check") return usage_error("profile takes the subcommand check, learn or diff");
   if (args.size() < 2) return usage_error("profile check needs a FILE");
   int status = kOk;
   for (size_t i = 1; i < args.size(); ++i) {
@@ -385,6 +394,109 @@ int cmd_profile(const std::vector<std::string>& args) {
   }
   return status;
 }
+
+// --- profile learn and diff (issue 15) ---
+
+Result<Json> read_profile(const std::string& file) {
+  auto text = read_file_bounded(file, kMaxCheckedProfileBytes);
+  if (!text) return text.error();
+  return parse_json(*text).context(file);
+}
+
+// profile learn [--policy P] [--policy-name NAME] [--base PROFILE] [-o OUT] RECORDING|DIR...: 0
+// written, 1 the result is wider than the policy's profile or fails profile check (nothing
+// written), 2 bad input, 64 usage. The policy's profile is the top level's, or that of the named
+// policy NAME (the one the workload's selector chooses); the base is that profile unless --base
+// names the one the recordings were made under; either way the result is judged against the
+// policy's profile by effect.
+int cmd_profile_learn(const std::vector<std::string>& all_args) {
+  std::string base_file, output, policy_name;
+  std::vector<std::string> args;
+  for (size_t i = 0; i < all_args.size(); ++i) {
+    const std::string& a = all_args[i];
+    const bool base = a == "--base", out = a == "-o" || a == "--output", named = a == "--policy-name";
+    if (base || out || named) {
+      if (i + 1 >= all_args.size()) return usage_error(a + " needs a value");
+      (base ? base_file : out ? output : policy_name) = all_args[++i];
+    } else if (a.rfind("--policy-name=", 0) == 0) {
+      policy_name = a.substr(14);
+    } else if (a.rfind("--base=", 0) == 0) {
+      base_file = a.substr(7);
+    } else if (a.rfind("--output=", 0) == 0) {
+      output = a.substr(9);
+    } else {
+      args.push_back(a);
+    }
+  }
+  Options o;
+  std::string err;
+  if (!parse_options(args, {"--policy"}, &o, &err)) return usage_error(err);
+  if (o.operands.empty()) return usage_error("profile learn needs a RECORDING or DIR");
+  if (!output.empty() && output[0] == '-') return usage_error("-o needs a FILE");
+  auto fail = [](const std::string& msg, int rc) {
+    std::fprintf(stderr, "oci-hardenctl: %s\n", msg.c_str());
+    return rc;
+  };
+  auto loaded = policy_for(o);
+  if (!loaded) return fail(loaded.error().message, kBadInput);
+  const Policy* policy = &*loaded;
+  if (!policy_name.empty() && policy_name != "default") {
+    auto it = std::find_if(loaded->named_policies.begin(), loaded->named_policies.end(),
+                           [&](const auto& p) { return p->name == policy_name; });
+    if (it == loaded->named_policies.end()) return fail("--policy-name: the policy has no named policy \"" + policy_name + "\"", kBadInput);
+    policy = it->get();
+  }
+  Json base = policy->seccomp_profile;
+  if (!base_file.empty()) {
+    auto doc = read_profile(base_file);
+    if (!doc) return fail(doc.error().message, kBadInput);
+    base = std::move(*doc);
+  }
+  auto recordings = read_recordings(o.operands);
+  if (!recordings) return fail(recordings.error().message, kBadInput);
+  auto merged = merge_recordings(*recordings);
+  if (!merged) return fail(merged.error().message, kBadInput);
+  auto learned = learn_profile(base, *merged);
+  if (!learned) return fail((base_file.empty() ? "the policy's seccomp profile" : base_file) + ": " + learned.error().message, kBadInput);
+  for (const std::string& n : learned->notes) std::fprintf(stderr, "oci-hardenctl: note: %s\n", n.c_str());
+  if (auto st = check_never_wider(learned->profile, policy->seccomp_profile, host_seccomp_architectures()); !st)
+    return fail("the learned profile " + st.error().message + "; nothing written", kRefused);
+  auto checks = check_seccomp_json(learned->profile);
+  if (!checks) return fail("the learned profile: " + checks.error().message, kRefused);
+  for (const ProfileCheck& pc : *checks) {
+    if (pc.errors.empty()) continue;
+    std::string out = format_profile_checks("the learned profile", *checks);
+    std::fwrite(out.data(), 1, out.size(), stderr);
+    return fail("the learned profile fails profile check; nothing written", kRefused);
+  }
+  const std::string text = format_profile_text(learned->profile);
+  std::fprintf(stderr, "oci-hardenctl: workload %s: %zu recording%s, %zu syscalls allowed (the base allows %zu)%s%s\n",
+               merged->learn.c_str(), merged->files.size(), merged->files.size() == 1 ? "" : "s", learned->learned_allowed,
+               learned->base_allowed, output.empty() ? "" : "; written to ", output.c_str());
+  if (output.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return kOk;
+  }
+  if (auto st = write_report_file(output, text); !st) return fail(st.error().message, kBadInput);
+  return kOk;
+}
+
+// profile diff A B: 0 the same, 1 they differ, 2 a file unreadable or not a profile, 64 usage.
+int cmd_profile_diff(const std::vector<std::string>& args) {
+  if (args.size() != 2) return usage_error("profile diff takes two profiles: A B");
+  auto a = read_profile(args[0]);
+  auto b = a ? read_profile(args[1]) : Result<Json>(a.error());
+  auto diff = b ? diff_profiles(*a, *b) : Result<ProfileDiff>(b.error());
+  if (!diff) {
+    std::fprintf(stderr, "oci-hardenctl: profile diff %s %s: %s\n", args[0].c_str(), args[1].c_str(), diff.error().message.c_str());
+    return kBadInput;
+  }
+  std::string out = format_profile_diff(args[0], args[1], *diff);
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return diff->same() ? kOk : kRefused;
+}
+
+// --- end of profile learn and diff ---
 
 // --- configure and policy check (issue 17, item 5) ---
 
@@ -504,8 +616,10 @@ const Command kCommands[] = {
      "list each decision: rule, JSON path, before -> after"},
     {"report", cmd_report, "[--since TIME|AGE] [--format table|json|prometheus] [--wide] [--output FILE] [LOG...]",
      "answer the operator's questions from audit logs (plain or .gz); exit 3: no log yet"},
-    {"profile", cmd_profile, "check FILE...",
-     "check seccomp profiles with libseccomp (exit 1: a profile has errors, 2: bad input)"},
+    {"profile", cmd_profile,
+     "check FILE... | learn [--policy FILE] [--policy-name NAME] [--base PROFILE] [-o OUT] RECORDING|DIR... | diff A B",
+     "check seccomp profiles with libseccomp (exit 1: a profile has errors, 2: bad input); learn one "
+     "from recordings (exit 1: wider than the policy's); diff two (exit 1: they differ)"},
     {"rules", cmd_rules, "", "list the rules with their CIS check and cheat-sheet practice"},
     {"configure", cmd_configure,
      "docker|containerd|podman [--default] [--dry-run] [--config FILE] [--runtime-path PATH] [--name NAME]",

@@ -139,6 +139,8 @@ struct Record {
   // Exceptions (opt_outs.owner, reason, until, expires).
   std::string exc_owner, exc_reason, exc_until;
   std::optional<int64_t> exc_end_us;
+  // Per workload (issue 15): the start's "seccomp", or a recorder's seccomp_learn/seccomp_watch.
+  std::optional<WorkloadEvent> workload;
 };
 
 Error bad(const std::string& reason) { return make_error(ErrorCode::kSpec, reason); }
@@ -436,6 +438,9 @@ Result<Record> parse_record(const std::string& line) {
   const Json* killed = member(&obj, "killed");
   rec.killed = killed != nullptr && killed->is_bool() && killed->as_bool();
   if (is_start(rec.event) && rec.decision != "refused") start_facts(obj, *changes, &rec);
+  auto workload = workload_event_of(obj, rec.event, rec.decision, rec.container, rec.time_us);
+  if (!workload) return workload.error();
+  rec.workload = std::move(*workload);
   return rec;
 }
 
@@ -639,6 +644,10 @@ Report summarise(std::vector<Record> records, int malformed) {
                    });
   report.totals = totals_of(report.containers, malformed);
   if (!records.empty()) report.totals.last_record_us = records.back().time_us;
+  std::vector<WorkloadEvent> workload_events;
+  for (const Record& r : records)
+    if (r.workload) workload_events.push_back(*r.workload);
+  report.workloads = summarise_workloads(workload_events);
   return report;
 }
 
@@ -1245,6 +1254,7 @@ std::string format_report_table(const Report& report) {
          "OPT-OUTS !rule: asked for, denied.\n";
   if (std::string rollout = rollout_block(report); !rollout.empty()) out += "\n" + rollout;
   if (std::string root = host_root_block(report); !root.empty()) out += "\n" + root;
+  if (std::string workloads = format_workloads_table(report.workloads); !workloads.empty()) out += "\n" + workloads;
   out += "\n" + totals_block(report.totals);
   if (std::string exc = exceptions_block(report); !exc.empty()) out += "\n" + exc;
   out += "\n" + footer(report);
@@ -1267,6 +1277,7 @@ std::string format_report_json(const Report& report) {
   totals.set("exceptions", std::move(exc));
   totals.set("rollout", rollout_json(report));
   j.set("totals", std::move(totals));
+  if (!report.workloads.empty()) j.set("workloads", workloads_json(report.workloads));
   return to_json(j) + "\n";
 }
 
@@ -1391,7 +1402,7 @@ std::string format_report_prometheus(const Report& report) {
     last += "." + frac;
   }
   w.sample("oci_harden_report_last_record_timestamp_seconds", {}, last);
-  return w.out;
+  return w.out + format_workloads_prometheus(report.workloads);
 }
 
 Status write_report_file(const std::string& path, const std::string& contents) {

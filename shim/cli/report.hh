@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "shim/cli/report_workloads.hh"
 #include "shim/core/result.hh"
 
 namespace oci_harden {
@@ -101,6 +102,8 @@ struct Report {
   ReportTotals totals;
   std::optional<int64_t> now_us;  // exceptions: the time days left are counted from
   bool wide = false;              // full container ids in the table
+  // Per workload (issue 15): the seccomp profile in force, recordings and violations.
+  std::vector<WorkloadReport> workloads;
 };
 
 // --since: a relative age ("30m", "24h", "7d", also s and w) back from now_us, or RFC 3339.
