@@ -18,8 +18,7 @@
 #include "shim/core/rule.hh"  // Refusal, complete for AuditEvent
 #include "shim/host/audit.hh"
 
-namespace oci_harden {
-namespace stop_test {
+namespace oci_harden::stop_test {
 
 struct StopFixture {
   std::string dir;
@@ -83,5 +82,4 @@ inline int in_child(const std::function<void()>& body) {
 
 inline bool killed(int status) { return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL; }
 
-}  // namespace stop_test
-}  // namespace oci_harden
+}  // namespace oci_harden::stop_test
