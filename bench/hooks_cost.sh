@@ -10,6 +10,12 @@
 #   version   oci-harden-hook --version as poststart: that plus the exec of the hook's binary
 #   other     with HOOK_OTHER=PATH: the poststart hook alone, from that binary (an A/B of two
 #             builds of oci-harden-hook against `start`, in the same runs)
+# Read `start` against `version` for the poststart hook's own work. Under `crun run` that
+# includes the detached verification worker: crun run is a child subreaper and, once the
+# container has exited, reaps until ECHILD (strace: wait4(-1, WNOHANG) = 0, epoll on its
+# signalfd, the worker reaped, ECHILD, then its delete), so every process the hook leaves behind
+# is waited for. `crun start` (what Docker, containerd and Podman call) returns before the
+# worker ends, and so does `runc run`.
 # The audit log is on the disk under /var/tmp (fdatasync), as in a default install. On a loaded
 # machine (load above the core count) the differences at the 1 ms scale are noise: run it quiet.
 # Each iteration runs every variant once, the order rotating; the table gives each variant's
