@@ -4,7 +4,9 @@
 //                   detached process judges and kills that process, never a reused pid
 //   detach_worker   fork twice, setsid, stdio to /dev/null, cwd /: the caller (the hook the
 //                   runtime waits for) returns; the grandchild, reparented away from the
-//                   runtime, does the work and records it
+//                   runtime, does the work and records it. A runtime that is a child
+//                   subreaper and reaps until ECHILD before it exits (`crun run`) still
+//                   waits for it; `crun start`/`runc start`, the engines' calls, do not.
 #pragma once
 
 #include <sys/types.h>

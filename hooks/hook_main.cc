@@ -18,10 +18,11 @@
 #include "shim/core/bounded_read.hh"
 #include "shim/host/atomic_file.hh"
 #include "shim/host/audit.hh"
-#include "shim/host/delete_claim.hh"
-#include "shim/host/host_actions.hh"
 #include "shim/host/runc_log.hh"
+#include "shim/host/stop_record.hh"
+#include "shim/host/stop_token.hh"
 #include "shim/core/policy.hh"
+#include "shim/core/rule.hh"  // Refusal, complete for AuditEvent
 #include "shim/host/process_identity.hh"
 #include "shim/core/spec.hh"
 
@@ -99,25 +100,22 @@ int main(int argc, char** argv) {
   std::string bundle = string_field(&*state, "bundle").value_or("");
   int64_t pid = int_field(&*state, "pid").value_or(0);
 
+  if (stage == "poststop") {
+    // issue 14: the hook does the stop's work whenever it runs, inside whichever delete; the
+    // token makes it once per container (another hook or an `oci-harden delete` stands down).
+    StopOutcome out = record_stop_once(*policy, id, bundle, StopRecorder::kHook, start);
+    release_stop_token_if_alone(policy->state_dir, id);  // no delete around: the last one out
+    if (!out.let_pass.empty()) log_error("oci-harden-hook: " + out.let_pass);
+    if (!out.status) {
+      log_error("oci-harden-hook: " + out.status.error().message);
+      return 1;
+    }
+    return 0;
+  }
+
   AuditEvent e;
   e.container = id;
   e.bundle = bundle;
-  if (stage == "poststop") {
-    // issue 14: an `oci-harden delete` runs this runtime and does the stop's work after it.
-    if (delete_claimed_by(policy->state_dir, id, ::getppid())) {
-      (void)mark_delete_claim_seen(policy->state_dir, id, ::getppid());  // the delete records
-      return 0;
-    }
-    e.event = "stop";
-    e.decision = decision_word(Mode::kEnforce, false, false);
-    auto st = cleanup_container_state(policy->state_dir, id);
-    if (!st) {
-      e.extra = Json::object();
-      e.extra.set("cleanup_error", Json::string(st.error().message));
-    }
-    return record(*policy, e, start);
-  }
-
   // Off the start path (issue 14): the runtime waits for this process before `start` returns,
   // so the container's init is pinned here and a detached worker verifies, records and kills.
   // The view is read here, before the runtime lets a short-lived process end.

@@ -14,6 +14,7 @@
 #include "shim/core/harden.hh"
 #include "shim/core/refusal_fix.hh"
 #include "shim/host/host_actions.hh"
+#include "shim/host/stop_token.hh"
 #include "shim/host/stdio_chown.hh"
 #include "shim/core/bounded_read.hh"
 #include "shim/core/container_id.hh"
@@ -119,6 +120,9 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
   if (!record.write_or(&stopped)) return stopped;
   auto st = perform_host_actions(d.actions);
   if (!st) return record.fail_after_decision(kExitIo, "cannot prepare the host for the container: " + st.error().message);
+  // issue 14: a stop token left by a killed process of an earlier container of this id must not
+  // silence this one's stop record (one unlink, ENOENT as a rule).
+  if (!policy.hook_path.empty()) forget_stop_token(policy.state_dir, args.container_id());
   if (rewrite) {
     st = file->commit();
     if (!st) return record.fail_after_decision(kExitIo, "cannot replace config.json: " + st.error().message);

@@ -11,12 +11,12 @@
 
 #include "shim/cli/exit_codes.hh"
 #include "shim/core/rule.hh"
-#include "shim/host/audit.hh"
 #include "shim/host/clock.hh"
-#include "shim/host/delete_claim.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/host/runc_log.hh"
 #include "shim/host/runtime_exec.hh"
+#include "shim/host/stop_record.hh"
+#include "shim/host/stop_token.hh"
 
 namespace oci_harden {
 
@@ -51,28 +51,21 @@ int pass_on(int status) {
   return kExitRuntime;
 }
 
-// The poststop work, once the runtime has deleted the container.
-void after_delete(const Policy& policy, const std::string& id, int64_t start, pid_t runtime) {
-  // The hook answered from inside this delete: the runtime had the container and destroyed it.
-  bool seen = delete_claim_seen(policy.state_dir, id, runtime);
-  remove_delete_claim(policy.state_dir, id);
-  auto cleaned = cleanup_container_state(policy.state_dir, id);
-  // No hook injected: no stop record (as before). No answer: the runtime had no such container
-  // (a second `delete --force`), or the claim could not be written and the hook recorded.
-  if (policy.hook_path.empty() || !seen) return;
-  AuditEvent e;
-  e.event = "stop";
-  e.container = id;
-  e.decision = decision_word(Mode::kEnforce, false, false);
-  e.extra = Json::object();
-  e.extra.set("recorded_by", Json::string("delete"));
-  if (!cleaned) e.extra.set("cleanup_error", Json::string(cleaned.error().message));
-  std::string let_pass;
-  auto st = record_event(policy, e, start, &let_pass);
-  // The delete has happened: its status stays the runtime's; a record that failed is told in
-  // runc's log, as the hook told it.
-  if (!let_pass.empty()) log_error("oci-harden: " + let_pass);
-  if (!st) log_error("oci-harden: " + st.error().message);
+// After the runtime's delete. The poststop hook did the stop's work inside it whenever the
+// runtime ran one: a token is there. A token whose taker died before its record (a hook killed,
+// or an earlier delete killed while it took over) is taken over here, whatever the runtime
+// answered this time: a hook ran, so the container was destroyed. No token: the runtime ran no
+// hook (it had no such container, as for Docker's second `delete --force`, or no hook was
+// injected), and nothing is recorded. The idmapped root goes once the runtime's delete succeeded.
+void after_delete(const Policy& policy, const std::string& id, int64_t start, bool deleted) {
+  if (stop_token_exists(policy.state_dir, id)) {
+    StopOutcome out = record_stop_once(policy, id, "", StopRecorder::kDelete, start);
+    // The delete has happened: its status stays the runtime's; a record that failed is told in
+    // runc's log, as the hook tells it.
+    if (!out.let_pass.empty()) log_error("oci-harden: " + out.let_pass);
+    if (!out.status) log_error("oci-harden: " + out.status.error().message);
+  }
+  if (deleted) (void)cleanup_container_state(policy.state_dir, id);  // idempotent
 }
 
 }  // namespace
@@ -80,6 +73,14 @@ void after_delete(const Policy& policy, const std::string& id, int64_t start, pi
 Outcome delete_command(const RuncArgs& args, const Policy& policy) {
   int64_t start = now_us();
   const std::string id = args.container_id();
+  // Held from before the runtime's delete until this one's work is done: the token outlives
+  // every hook this delete's runtime may run (stop_token.hh). Without it (an unusable state
+  // directory), the token is still taken; only its removal may come early.
+  DeleteHold hold;
+  if (!id.empty()) {
+    auto held = DeleteHold::enter(policy.state_dir, id);
+    if (held) hold = std::move(*held);
+  }
   std::fflush(nullptr);
   pid_t child = ::fork();
   if (child < 0) {
@@ -87,11 +88,8 @@ Outcome delete_command(const RuncArgs& args, const Policy& policy) {
     return proceed(args.argv);
   }
   if (child == 0) {
-    // The runtime's process: its pid is the claim the poststop hook will see as its parent.
-    if (!id.empty()) (void)write_delete_claim(policy.state_dir, id, ::getpid());
     Error err = exec_runtime(policy.runtime, args.argv);
     log_error("oci-harden: " + err.message);
-    remove_delete_claim(policy.state_dir, id);
     ::_exit(kExitRuntime);
   }
   g_child = child;
@@ -104,13 +102,8 @@ Outcome delete_command(const RuncArgs& args, const Policy& policy) {
     }
   }
   g_child = 0;
-  if (!id.empty()) {
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-      after_delete(policy, id, start, child);
-    } else {
-      remove_delete_claim(policy.state_dir, id);
-    }
-  }
+  if (!id.empty()) after_delete(policy, id, start, WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  hold.leave();
   Outcome o = stop(pass_on(status), "");
   o.quiet = true;
   return o;

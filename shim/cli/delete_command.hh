@@ -1,12 +1,11 @@
-// delete at the edge (issue 14: the poststop work off the hook). The runtime's delete runs as a
-// child with this process's standard streams; its exit status (or the signal that ended it) is
-// passed on unchanged, and oci-harden prints nothing of its own. Only when that delete
-// succeeded does oci-harden do what the poststop hook did: remove the container's idmapped root
-// and, when the policy injects the hook and the hook answered the claim from inside this delete
-// (the runtime had the container), record the "stop" event. A failure of that work is recorded
-// (cleanup_error), never the delete's. The hook stands down on the runtime's claim
-// (shim/host/delete_claim.hh), so each stop is recorded once; a delete that does not come
-// through oci-harden leaves the work to the hook.
+// delete at the edge (issue 14). The runtime's delete runs as a child with this process's
+// standard streams; its exit status (or the signal that ended it) is passed on unchanged, and
+// oci-harden prints nothing of its own. The stop's work (the stop record, the idmapped root's
+// removal) is the poststop hook's, inside the runtime's delete, whenever it runs; this command
+// does only what the hook did not: it takes over a stop token whose taker died before its
+// record, and removes the idmapped root (idempotent) once the runtime's delete succeeded. It
+// holds <state_dir>/<id> meanwhile, so the token outlives every hook of concurrent deletes and
+// each container's stop is recorded once (shim/host/stop_token.hh).
 #pragma once
 
 #include "shim/cli/outcome.hh"

@@ -244,7 +244,8 @@ Status cleanup_container_state(const std::string& state_dir, const std::string& 
     if (::umount2(rootfs.c_str(), MNT_DETACH | UMOUNT_NOFOLLOW) != 0) return os_error("umount " + rootfs, errno);
   }
   if (::rmdir(rootfs.c_str()) != 0 && errno != ENOENT) return os_error("rmdir " + rootfs, errno);
-  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) return os_error("rmdir " + dir, errno);
+  // ENOTEMPTY: the stop token (stop_token.hh) is still in it; its last one out removes both.
+  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT && errno != ENOTEMPTY) return os_error("rmdir " + dir, errno);
   return Ok{};
 }
 

@@ -32,7 +32,8 @@ namespace oci_harden {
 // so a retried `runc run` succeeds.
 Status perform_host_actions(const std::vector<HostAction>& actions);
 
-// Lazily unmounts <state_dir>/<id>/rootfs where mounted, then removes it and <state_dir>/<id>.
+// Lazily unmounts <state_dir>/<id>/rootfs where mounted, then removes it and <state_dir>/<id>
+// (which stays while the stop token is in it: its last one out removes it, stop_token.hh).
 // What is missing is fine (idempotent). Ids runc would refuse (valid_container_id) are
 // refused, so none can leave state_dir.
 Status cleanup_container_state(const std::string& state_dir, const std::string& container_id);
