@@ -3,6 +3,7 @@
 #include "shim/cli/delete_command.hh"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -11,10 +12,12 @@
 
 #include "shim/cli/exit_codes.hh"
 #include "shim/core/rule.hh"
+#include "shim/core/state_dir.hh"
 #include "shim/host/clock.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/host/runc_log.hh"
 #include "shim/host/runtime_exec.hh"
+#include "shim/host/runtime_state.hh"
 #include "shim/host/stop_record.hh"
 #include "shim/host/stop_token.hh"
 
@@ -23,6 +26,12 @@ namespace oci_harden {
 namespace {
 
 volatile sig_atomic_t g_child = 0;
+
+// lstat says ENOENT (any other answer, or an error, is not "absent").
+bool certainly_absent(const std::string& path) {
+  struct stat st = {};
+  return ::lstat(path.c_str(), &st) != 0 && errno == ENOENT;
+}
 
 // What would end the runtime's delete reaches it: the caller signals oci-harden's pid.
 void forward_signal(int sig) {
@@ -73,6 +82,14 @@ void after_delete(const Policy& policy, const std::string& id, int64_t start, bo
 Outcome delete_command(const RuncArgs& args, const Policy& policy) {
   int64_t start = now_us();
   const std::string id = args.container_id();
+  // A delete of a container the runtime does not have (Docker's second `delete --force`), with
+  // nothing of oci-harden's for it either (no idmapped root, no stop token: no state
+  // directory): the runtime will run no hook and destroy nothing, so there is nothing to hold,
+  // wait for or finish. Hand over at once, as for any pass-through command.
+  if (!id.empty() && runtime_lacks_container(policy.runtime, args.root, id) &&
+      certainly_absent(container_state_dir(policy.state_dir, id))) {
+    return proceed(args.argv);
+  }
   // Held from before the runtime's delete until this one's work is done: the token outlives
   // every hook this delete's runtime may run (stop_token.hh). Without it (an unusable state
   // directory), the token is still taken; only its removal may come early.
