@@ -42,7 +42,7 @@
 // architectures), not the whole profile: a 10 KB profile in every record would drown the log.
 
 #include <algorithm>
-#include <map>
+#include <optional>
 
 #include "shim/core/embedded.hh"
 #include "shim/core/engine_bundle.hh"
@@ -108,17 +108,23 @@ Json policy_profile_for(RuleContext& ctx) {
 }
 
 // The built-in engine default profiles (profiles/engine-seccomp-<name>.json), parsed once.
+std::optional<Json> parse_embedded(const std::string& file) {
+  auto parsed = parse_json(embedded_file(file));
+  return parsed ? std::optional<Json>(std::move(*parsed)) : std::nullopt;
+}
+
+// Each engine's default is parsed on its first use only (issue 14.1): a Docker bundle never
+// pays for Podman's, which is a reference only for Podman's own bundles.
 const Json* engine_default(const std::string& name) {
-  static const std::map<std::string, Json> defaults = [] {
-    std::map<std::string, Json> out;
-    for (const char* n : {"docker", "podman"}) {
-      auto parsed = parse_json(embedded_file(std::string("engine-seccomp-") + n + ".json"));
-      if (parsed) out.emplace(n, std::move(*parsed));
-    }
-    return out;
-  }();
-  auto it = defaults.find(name);
-  return it == defaults.end() ? nullptr : &it->second;
+  if (name == "docker") {
+    static const std::optional<Json> docker = parse_embedded("engine-seccomp-docker.json");
+    return docker ? &*docker : nullptr;
+  }
+  if (name == "podman") {
+    static const std::optional<Json> podman = parse_embedded("engine-seccomp-podman.json");
+    return podman ? &*podman : nullptr;
+  }
+  return nullptr;
 }
 
 bool notifies(const Json& profile) {
