@@ -169,10 +169,22 @@ std::vector<std::string> defaults_for(const RuleContext& ctx) {
   return out;
 }
 
+// An engine default's text as to_json writes it: the embedded files are kept in that form (a
+// [shimfast] unit test holds them to it), so that a spec's profile is compared with one by its
+// serialisation, without parsing the default (issue 14.1). to_json writes different trees as
+// different texts (kinds, number text, member order and escapes all show).
+std::string_view engine_default_text(const std::string& name) {
+  std::string_view text = embedded_file("engine-seccomp-" + name + ".json");
+  while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  return text;
+}
+
 bool is_accepted_default(const RuleContext& ctx, const Json& profile) {
+  std::string text;
   for (const std::string& name : defaults_for(ctx)) {
-    const Json* d = engine_default(name);
-    if (d != nullptr && profile == *d) return true;
+    if (name != "docker" && name != "podman") continue;
+    if (text.empty()) text = to_json(profile);
+    if (text == engine_default_text(name)) return true;
   }
   return false;
 }
