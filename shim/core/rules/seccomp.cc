@@ -90,7 +90,7 @@ void keep_host_architectures(Json& profile, const Host& h) {
 // The policy's profile as this rule installs it for this spec: host architectures only, plus the
 // capability groups of the final bounding set.
 Json policy_profile_for(RuleContext& ctx) {
-  Json profile = ctx.policy().seccomp_profile;
+  Json profile = ctx.policy().seccomp_profile_json();
   keep_host_architectures(profile, ctx.host());
   std::vector<std::string> bounding = string_items(field_at(ctx.spec(), "process.capabilities.bounding"));
   Json* calls = field(&profile, "syscalls");
