@@ -106,7 +106,6 @@ int phases(const std::string& policy_file, const std::string& bundle, const std:
         ++k;
       }
       dec.changes = std::move(ctx.changes());
-      dec.refusals = std::move(ctx.refusals());
       dec.actions = std::move(ctx.actions());
     } else {
       dec = harden_spec(std::move(*spec), *policy, real_host(), inv);
