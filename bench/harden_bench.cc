@@ -10,7 +10,8 @@
 // The host probes (idmapped mount support) are cached per device inside a process, as in
 // oci-harden itself; the warm-up iterations fill that cache.
 //
-//   harden-bench --phases --policy FILE --bundle DIR --id ID [--iterations N]
+//   harden-bench --phases --policy FILE --bundle DIR --id ID [--iterations N] [--phase-warmup N]
+//                [--per-rule]
 // times, step by step, what `oci-harden create` does between its start and its exec of the
 // runtime (bundle_command.cc), on DIR/config.json: the policy load (ownership checks, built-in
 // defaults, the file, the seccomp profile), reading config.json, parsing it, the rules, the
@@ -31,6 +32,7 @@
 #include "shim/host/audit.hh"
 #include "shim/core/bounded_read.hh"
 #include "shim/core/harden.hh"
+#include "shim/core/rule.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/host/user_namespace.hh"
 #include "shim/core/policy.hh"
@@ -48,7 +50,11 @@ double us_since(std::chrono::steady_clock::time_point& t) {
   return us;
 }
 
-int phases(const std::string& policy_file, const std::string& bundle, const std::string& id, int n) {
+// --per-rule: the rules run one by one as harden_spec runs them (no opt-outs), each timed; the
+// medians are printed after the steps. --phase-warmup N: iterations run before the timed ones
+// (default 3); 0 with --iterations 1 times what a fresh process does, cold caches included.
+int phases(const std::string& policy_file, const std::string& bundle, const std::string& id, int n,
+           int warm, bool per_rule) {
   const char* names[] = {"policy load",     "read config.json", "parse",
                          "rules",           "idmap probe",      "serialize",
                          "write + fsync",   "audit record",     "host actions",
@@ -60,7 +66,11 @@ int phases(const std::string& policy_file, const std::string& bundle, const std:
     std::fprintf(stderr, "harden-bench: %s\n", original.error().message.c_str());
     return 2;
   }
-  for (int i = 0; i < n + 3; ++i) {
+  std::vector<std::pair<std::string, std::vector<double>>> rule_t;
+  for (const RuleInfo& r : all_rules()) {
+    if (r.kind == RuleKind::kCreate) rule_t.emplace_back(r.id, std::vector<double>{});
+  }
+  for (int i = 0; i < n + warm; ++i) {
     double d[kSteps] = {};
     auto start = std::chrono::steady_clock::now();
     auto c = start;
@@ -80,7 +90,26 @@ int phases(const std::string& policy_file, const std::string& bundle, const std:
     d[2] = us_since(c);
     if (!spec) return 2;
     Invocation inv{"create", id, bundle};
-    Decision dec = harden_spec(std::move(*spec), *policy, real_host(), inv);
+    Decision dec;
+    if (per_rule) {
+      dec.spec = std::move(*spec);
+      RuleContext ctx(dec.spec, *policy, real_host(), inv);
+      size_t k = 0;
+      for (const RuleInfo& r : all_rules()) {
+        if (r.kind != RuleKind::kCreate) continue;
+        auto r0 = std::chrono::steady_clock::now();
+        if (policy->rule_enabled(r.id)) {
+          ctx.begin_rule(r.id);
+          r.apply(ctx);
+        }
+        if (i >= warm) rule_t[k].second.push_back(us_since(r0));
+        ++k;
+      }
+      dec.changes = std::move(ctx.changes());
+      dec.actions = std::move(ctx.actions());
+    } else {
+      dec = harden_spec(std::move(*spec), *policy, real_host(), inv);
+    }
     d[3] = us_since(c);
     std::string root = string_field(field(&dec.spec, "annotations"), "org.oci-harden.rootfs").value_or(bundle);
     // What a fresh process does once per filesystem, with a user namespace of its own (made
@@ -112,13 +141,20 @@ int phases(const std::string& policy_file, const std::string& bundle, const std:
     (void)cleanup_container_state(policy->state_dir, id);
     auto restore = AtomicFile::open(bundle, "config.json", 64 << 20);
     if (!restore || !restore->prepare(*original) || !restore->commit()) return 2;
-    if (i >= 3) for (int k = 0; k < kSteps; ++k) t[k].push_back(d[k]);
+    if (i >= warm) for (int k = 0; k < kSteps; ++k) t[k].push_back(d[k]);
   }
   std::printf("%-18s %10s %10s\n", "step", "median_us", "p90_us");
   for (int k = 0; k < kSteps; ++k) {
     std::sort(t[k].begin(), t[k].end());
     std::printf("%-18s %10.1f %10.1f\n", names[k], t[k][t[k].size() / 2],
                 t[k][std::min(t[k].size() - 1, static_cast<size_t>(t[k].size() * 0.9))]);
+  }
+  if (per_rule) {
+    for (auto& [name, v] : rule_t) {
+      std::sort(v.begin(), v.end());
+      std::printf("rule:%-20s %10.1f %10.1f\n", name.c_str(), v[v.size() / 2],
+                  v[std::min(v.size() - 1, static_cast<size_t>(v.size() * 0.9))]);
+    }
   }
   return 0;
 }
@@ -129,7 +165,8 @@ int main(int argc, char** argv) {
   int iterations = 200;
   int warmup = 3;
   std::string policy_file, raw_prefix, bundle_dir, id = "bench";
-  bool phase_mode = false;
+  bool phase_mode = false, per_rule = false;
+  int phase_warmup = 3;
   std::vector<std::string> files;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -142,6 +179,10 @@ int main(int argc, char** argv) {
       policy_file = argv[++i];
     } else if (a == "--raw" && has_value) {
       raw_prefix = argv[++i];
+    } else if (a == "--per-rule") {
+      per_rule = true;
+    } else if (a == "--phase-warmup" && has_value) {
+      phase_warmup = std::atoi(argv[++i]);
     } else if (a == "--phases") {
       phase_mode = true;
     } else if (a == "--bundle" && has_value) {
@@ -164,7 +205,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "harden-bench: --phases needs --policy and --bundle\n");
       return 2;
     }
-    return phases(policy_file, bundle_dir, id, iterations);
+    return phases(policy_file, bundle_dir, id, iterations, std::max(0, phase_warmup), per_rule);
   }
   Result<Policy> policy = builtin_policy();
   if (!policy_file.empty()) {

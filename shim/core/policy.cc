@@ -350,9 +350,14 @@ Status load_seccomp_profile(Policy* p, const std::string& origin) {
   std::string text;
   std::string where;
   if (p->seccomp_profile_path.empty()) {
+    if (p->seccomp_profile_deferred) {  // issue 14.1: parsed on first use (seccomp_profile_json)
+      p->seccomp_profile = Json();
+      return Ok{};
+    }
     text = std::string(embedded_file("seccomp-default.json"));
     where = "built-in seccomp-default.json";
   } else {
+    p->seccomp_profile_deferred = false;
     std::string path = p->seccomp_profile_path;
     if (path[0] != '/') path = dir_name(origin) + "/" + path;
     auto bytes = read_trusted_file(path, kMaxProfileBytes, "the seccomp profile");
@@ -757,6 +762,7 @@ Status read_workload_policies(const Json& top_level, const Policy& defaults, Pol
       if (st && same_profile) {
         p.seccomp_profile_path = root->seccomp_profile_path;
         p.seccomp_profile = root->seccomp_profile;
+        p.seccomp_profile_deferred = root->seccomp_profile_deferred;
       }
     }
     if (!st) return std::move(st).context(where).error();
@@ -822,13 +828,16 @@ Result<Policy> builtin_policy() {
   return p;
 }
 
-Result<Policy> parse_policy(const std::string& bytes, const std::string& origin) {
+namespace {
+
+Result<Policy> parse_policy_as(const std::string& bytes, const std::string& origin, bool defer_profile) {
   // The built-in defaults are applied but not validated or resolved here: the file's policy is
   // validated whole below (runtime, hook and seccomp profile resolved once, for the file).
   // builtin_policy() validates the same defaults, and its unit tests hold it to that.
   auto defaults = parse_json(embedded_file("policy-default.json"));
   if (!defaults) return make_error(ErrorCode::kPolicy, "built-in policy: " + defaults.error().message);
   Policy base;
+  base.seccomp_profile_deferred = defer_profile;
   auto applied = apply_policy_json(*defaults, &base);
   if (!applied) return std::move(applied).context("built-in policy").error();
   auto p = parse_onto(std::move(base), bytes, origin);
@@ -836,12 +845,36 @@ Result<Policy> parse_policy(const std::string& bytes, const std::string& origin)
   return p;
 }
 
+// The built-in seccomp profile, parsed once per process on first use. It is compiled in and
+// held by builtin_policy()'s unit tests to parse with a defaultAction; should it ever not, the
+// answer denies every call rather than none.
+const Json& builtin_seccomp_profile() {
+  static const Json profile = [] {
+    auto parsed = parse_json(embedded_file("seccomp-default.json"));
+    if (parsed && parsed->is_object() && parsed->get_exact("defaultAction") != nullptr) return std::move(*parsed);
+    Json deny_all = Json::object();
+    deny_all.set("defaultAction", Json::string("SCMP_ACT_ERRNO"));
+    return deny_all;
+  }();
+  return profile;
+}
+
+}  // namespace
+
+const Json& Policy::seccomp_profile_json() const {
+  return seccomp_profile_deferred ? builtin_seccomp_profile() : seccomp_profile;
+}
+
+Result<Policy> parse_policy(const std::string& bytes, const std::string& origin) {
+  return parse_policy_as(bytes, origin, false);
+}
+
 void set_policy_reader_identity(const ProcessIdentity& who) { reader_identity() = who; }
 
 Result<Policy> load_policy_file(const std::string& path) {
   auto bytes = read_trusted_file(path, kMaxPolicyBytes, "the policy");
   if (!bytes) return std::move(Result<Policy>(bytes.error())).context("policy");
-  return parse_policy(*bytes, path);
+  return parse_policy_as(*bytes, path, true);
 }
 
 Result<Policy> load_policy() {

@@ -70,6 +70,12 @@ struct Policy {
   std::string seccomp_profile_path;  // "" = built-in profiles/seccomp-default.json
   Json seccomp_profile;              // the loaded profile (OCI linux.seccomp form)
   bool seccomp_replace = false;      // replace a profile the spec already has
+  // The shim's fast path (issue 14.1): loaded by load_policy_file, a policy that names no
+  // seccomp.profile file leaves the built-in profile unparsed (seccomp_profile stays null) until
+  // seccomp_profile_json() is first asked for it; most engine specs carry their engine's default
+  // profile and never need it. A profile file is still parsed and checked at load. (Here, in the
+  // padding after seccomp_replace: the struct grows by nothing.)
+  bool seccomp_profile_deferred = false;
 
   // The AppArmor profile the apparmor rule sets; "" = docker-default (resolved by the rule).
   std::string apparmor_profile;
@@ -137,6 +143,9 @@ struct Policy {
   // Rootless engines (issue 17.3): the audit log of a run that is not host root (rootless Podman,
   // a user's runc), before ~/$HOME/$XDG_STATE_HOME expansion (shim/core/rootless.hh).
   std::string rootless_audit_log = "$XDG_STATE_HOME/oci-harden/audit.jsonl";
+  // The policy's seccomp profile: seccomp_profile, or the built-in one when it was deferred
+  // (seccomp_profile_deferred, beside seccomp_profile above).
+  const Json& seccomp_profile_json() const;
 
   bool rule_enabled(const std::string& id) const;
 };

@@ -5,12 +5,13 @@
 #include <utility>
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
-#include <random>
 
 namespace oci_harden {
 
@@ -94,6 +95,21 @@ AtomicFile& AtomicFile::operator=(AtomicFile&& other) noexcept {
 
 AtomicFile::~AtomicFile() { discard(); }
 
+namespace {
+
+// The temporary name's random part, from getrandom(2): std::random_device probes the CPU
+// (cpuid) on construction, a trap to the hypervisor on a virtual machine that cost ~30 µs of a
+// create (issue 14.1). O_EXCL makes a collision a retry, never a shared file, so the pid and a
+// counter do when getrandom cannot answer.
+unsigned temp_suffix() {
+  unsigned v = 0;
+  if (::getrandom(&v, sizeof v, GRND_NONBLOCK) == static_cast<ssize_t>(sizeof v)) return v;
+  static unsigned counter = 0;
+  return static_cast<unsigned>(::getpid()) * 2654435761U + ++counter;
+}
+
+}  // namespace
+
 void AtomicFile::discard() {
   if (!tmp_name_.empty() && dir_fd_.valid()) ::unlinkat(dir_fd_.get(), tmp_name_.c_str(), 0);
   tmp_name_.clear();
@@ -101,10 +117,9 @@ void AtomicFile::discard() {
 
 Status AtomicFile::prepare(const std::string& contents) {
   discard();
-  std::random_device rd;
   for (int attempt = 0; attempt < 16; ++attempt) {
     char suffix[32];
-    std::snprintf(suffix, sizeof suffix, ".oci-harden.%08x", static_cast<unsigned>(rd()));
+    std::snprintf(suffix, sizeof suffix, ".oci-harden.%08x", temp_suffix());
     std::string tmp = "." + name_ + suffix;
     UniqueFd fd(::openat(dir_fd_.get(), tmp.c_str(),
                          O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));

@@ -17,6 +17,7 @@
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -323,24 +324,44 @@ class RealHost : public Host {
   // The target of the symbolic link at `path`, or nullopt when it is not one. One lstat (and
   // readlink) per distinct path in this process: the policy's forty-odd paths and the mounts'
   // sources share most of their prefixes (/var, /var/lib, /run, ...).
+  // A path under a directory already found missing is missing too, and is not asked again
+  // (issue 14.1: the policy names /var/lib/docker/containers and /var/lib/docker/volumes on
+  // hosts without Docker).
   std::optional<std::string> link_target(const std::string& path) const {
     std::lock_guard<std::mutex> lock(link_mu_);
     auto it = link_cache_.find(path);
     if (it != link_cache_.end()) return it->second;
     std::optional<std::string> result;
+    const size_t slash = path.rfind('/');
+    if (slash != std::string::npos && slash > 0 && missing_.count(path.substr(0, slash)) != 0) {
+      missing_.insert(path);
+      link_cache_.emplace(path, result);
+      return result;
+    }
     struct stat st;
-    if (::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode)) {
-      char target[PATH_MAX];
-      ssize_t n = ::readlink(path.c_str(), target, sizeof target);
-      if (n > 0 && static_cast<size_t>(n) < sizeof target) result.emplace(target, static_cast<size_t>(n));
+    if (::lstat(path.c_str(), &st) == 0) {
+      if (S_ISLNK(st.st_mode)) {
+        char target[PATH_MAX];
+        ssize_t n = ::readlink(path.c_str(), target, sizeof target);
+        if (n > 0 && static_cast<size_t>(n) < sizeof target) result.emplace(target, static_cast<size_t>(n));
+      }
+    } else if (errno == ENOENT || errno == ENOTDIR) {
+      missing_.insert(path);
     }
     link_cache_.emplace(path, result);
     return result;
+  }
+  // Whether lstat found nothing at `path` (ENOENT, ENOTDIR) in this process: then no statx of it
+  // can find anything either, whatever it follows.
+  bool known_missing(const std::string& path) const {
+    std::lock_guard<std::mutex> lock(link_mu_);
+    return missing_.count(path) != 0;
   }
 
   mutable std::mutex mu_;
   mutable std::mutex link_mu_;
   mutable std::map<std::string, std::optional<std::string>> link_cache_;
+  mutable std::set<std::string> missing_;  // paths lstat found nothing at (link_mu_)
   mutable std::map<dev_t, bool> idmap_cache_;
   mutable std::map<std::string, std::optional<UserNamespaceMap>> userns_cache_;
 
@@ -376,6 +397,9 @@ class RealHost : public Host {
   // Mount identity (sensitive-mounts).
  public:
   std::optional<PathIdentity> path_identity(const std::string& canon) const override {
+    // Issue 14.1: most of the policy's sensitive paths do not exist on a given host, and
+    // canonical_path found that out already; their statx (and the mount table) is skipped.
+    if (known_missing(canon)) return std::nullopt;
     std::lock_guard<std::mutex> lock(ident_mu_);
     auto it = ident_cache_.find(canon);
     if (it != ident_cache_.end()) return it->second;

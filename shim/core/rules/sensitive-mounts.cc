@@ -244,8 +244,14 @@ class MountJudge {
 
   bool readonly_path(const std::string& canon) const {
     identify_host();
-    return std::any_of(readonly_.begin(), readonly_.end(),
-                       [&](const std::string& p) { return glob_covers(p, canon); });
+    // Each pattern is cut into components once (issue 14.1), not once per source judged.
+    if (readonly_parts_.size() != readonly_.size()) {
+      readonly_parts_.clear();
+      for (const std::string& r : readonly_) readonly_parts_.push_back(lexical_parts(r));
+    }
+    const Parts path = lexical_parts(canon);
+    return std::any_of(readonly_parts_.begin(), readonly_parts_.end(),
+                       [&](const Parts& p) { return glob_covers(p, path); });
   }
 
   bool pseudo_filesystem(const std::string& canon) const {
@@ -379,8 +385,7 @@ class MountJudge {
     return join_parts(out);
   }
   // The canonical path equals a path the pattern matches or lies under one.
-  static bool glob_covers(const std::string& pattern, const std::string& canon) {
-    Parts pat = lexical_parts(pattern), path = lexical_parts(canon);
+  static bool glob_covers(const Parts& pat, const Parts& path) {
     if (path.size() < pat.size()) return false;
     for (size_t i = 0; i < pat.size(); ++i) {
       bool ok = has_glob(pat[i]) ? ::fnmatch(pat[i].c_str(), path[i].c_str(), FNM_PERIOD) == 0
@@ -477,6 +482,7 @@ class MountJudge {
   std::vector<Pattern> sockets_;               // canonical
   mutable std::vector<Parts> allowed_;         // canonical patterns
   mutable std::vector<std::string> readonly_;  // canonical
+  mutable std::vector<Parts> readonly_parts_;  // readonly_, each cut into components
   std::vector<std::string> pseudo_;         // /proc, /sys, /dev, canonical
   mutable bool identified_ = false;
   mutable std::vector<std::pair<std::string, PathIdentity>> sensitive_ids_;
