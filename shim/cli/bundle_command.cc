@@ -17,7 +17,9 @@
 #include "shim/host/stdio_chown.hh"
 #include "shim/core/bounded_read.hh"
 #include "shim/core/container_id.hh"
+#include "shim/core/seccomp_learn.hh"
 #include "shim/core/spec.hh"
+#include "shim/host/seccomp_listener.hh"
 
 namespace oci_harden {
 
@@ -90,6 +92,14 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
     d.refusals.push_back(Refusal{"user-namespace", std::move(r), "process", "stdio-file"});
   }
   bool audit_only = policy.mode == Mode::kAudit;
+  // Learn mode (issue 15): after the rules have judged the spec (its own listener included), the
+  // profile it will run with is rewritten to notify oci-harden's recorder; not in audit mode,
+  // where the runtime reads the spec as the engine wrote it.
+  LearnPlan learn;
+  if (!audit_only && !d.refused()) {
+    learn = plan_learn(d.spec, loaded, policy, args.container_id());
+    if (!learn.why_not.empty()) d.notes.push_back(Note{"seccomp", learn.why_not});
+  }
 
   e.changes = &d.changes;
   e.opt_outs = &d.opt_outs;
@@ -100,6 +110,10 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
   // A joined namespace's real maps; the ids carried to the host's (rootless engines).
   e.user = user_summary(with_real_user_maps(d.spec, host, *dir), host.own_uid_map());
   e.decision = decision_word(policy.mode, d.refused(), !d.changes.empty());
+  if (learn.active) {
+    e.extra = Json::object();
+    e.extra.set("seccomp", learn.seccomp_record);
+  }
 
   if (audit_only || d.refused()) {
     if (!record.write_or(&stopped)) return stopped;
@@ -109,7 +123,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
 
   // Prepared (written and fsynced) before the record, renamed after it: a failed record leaves
   // the original config.json in place, and a recorded "applied" is what runc will read.
-  bool rewrite = !d.changes.empty();
+  bool rewrite = !d.changes.empty() || learn.active;
   // Whatever stops the container after the decision is recorded too: the log must not be
   // silent (or say "applied") about a container that never started.
   if (rewrite) {
@@ -119,6 +133,11 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
   if (!record.write_or(&stopped)) return stopped;
   auto st = perform_host_actions(d.actions);
   if (!st) return record.fail_after_decision(kExitIo, "cannot prepare the host for the container: " + st.error().message);
+  // The recorder listens before the runtime runs: runc and crun connect during create.
+  if (learn.active) {
+    st = start_seccomp_recorder(policy.hook_path, learn.socket_path, learn.recorder_args);
+    if (!st) return record.fail_after_decision(kExitIo, "cannot start the seccomp recorder: " + st.error().message);
+  }
   if (rewrite) {
     st = file->commit();
     if (!st) return record.fail_after_decision(kExitIo, "cannot replace config.json: " + st.error().message);

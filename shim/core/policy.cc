@@ -21,6 +21,7 @@
 #include "shim/core/lexical_path.hh"
 #include "shim/core/rootless.hh"
 #include "shim/core/rule_ids.hh"
+#include "shim/core/seccomp_learn.hh"
 #include "shim/core/sha256.hh"
 #include "shim/core/spec.hh"
 #include "shim/core/split.hh"
@@ -394,6 +395,8 @@ Status resolve_hook(Policy* p) {
   return Ok{};
 }
 
+Status read_learn_keys(ObjectReader& r, Policy* p);  // learn mode (issue 15), below
+
 Status apply_policy_json(const Json& root, Policy* p) {
   if (!root.is_object()) return make_error(ErrorCode::kPolicy, "expected a JSON object");
   ObjectReader r(root, "");
@@ -579,6 +582,7 @@ Status apply_policy_json(const Json& root, Policy* p) {
     }
     return Ok{};
   }));
+  run(read_learn_keys(r, p));  // learn mode (issue 15)
   (void)r.take("policies");
   (void)r.take("selectors");
   if (!st) return st;
@@ -774,6 +778,10 @@ Status read_workload_policies(const Json& top_level, const Policy& defaults, Pol
       return make_error(ErrorCode::kPolicy, where + ".user_namespace: the host's id range and state_dir are one for "
                                             "the whole host; set them at the top level only");
     }
+    if (p.learn_annotation != root->learn_annotation || p.learn_dir != root->learn_dir) {  // learn mode
+      return make_error(ErrorCode::kPolicy, where + ": learn_annotation and learn_dir are one for the whole host; "
+                                            "set them at the top level only");
+    }
     p.name = name;
     p.selector_labels.clear();
     root->named_policies.push_back(std::make_shared<const Policy>(std::move(p)));
@@ -801,6 +809,21 @@ Result<Policy> parse_onto(Policy base, const std::string& bytes, const std::stri
   st = read_workload_policies(*json, defaults, &base, origin, profile_spelling);
   if (!st) return st.error();
   return base;
+}
+
+// Learn mode (issue 15): "learn", "learn_annotation", "learn_dir".
+Status read_learn_keys(ObjectReader& r, Policy* p) {
+  auto s = read_string(r, "learn", &p->learn);
+  if (!s) return s;
+  if (!p->learn.empty() && !valid_learn_name(p->learn)) {
+    return make_error(ErrorCode::kPolicy, r.where("learn") + ": \"" + p->learn +
+                                              "\" is not a workload name ([a-z0-9][a-z0-9._-]{0,62})");
+  }
+  s = read_bool(r, "learn_annotation", &p->learn_annotation);
+  if (!s) return s;
+  s = read_string(r, "learn_dir", &p->learn_dir);
+  if (!s) return s;
+  return check_absolute_paths({p->learn_dir}, r.where("learn_dir"));
 }
 
 }  // namespace

@@ -137,6 +137,13 @@ struct Policy {
   // Rootless engines (issue 17.3): the audit log of a run that is not host root (rootless Podman,
   // a user's runc), before ~/$HOME/$XDG_STATE_HOME expansion (shim/core/rootless.hh).
   std::string rootless_audit_log = "$XDG_STATE_HOME/oci-harden/audit.jsonl";
+  // Learn mode (issue 15, shim/core/seccomp_learn.hh): the workload name containers under this
+  // policy are recorded as ("" = not recorded); on the top-level policy only, whether the
+  // annotation org.oci-harden.learn=<name> may put a container in learn mode, and where the
+  // recordings go (<learn_dir>/<name>/<container-id>.json).
+  std::string learn;
+  bool learn_annotation = false;
+  std::string learn_dir = "/var/lib/oci-harden/learn";
 
   bool rule_enabled(const std::string& id) const;
 };

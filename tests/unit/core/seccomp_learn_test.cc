@@ -1,0 +1,208 @@
+// Learn mode (issue 15): the NOTIFY rewrite of the installed profile (which calls become
+// SCMP_ACT_NOTIFY, the base set stays SCMP_ACT_ALLOW, conditional entries keep their
+// conditions, denials untouched), when a profile cannot be put in learn mode, the plan for one
+// container (policy key or annotation), and the policy keys learn / learn_annotation /
+// learn_dir.
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "shim/core/embedded.hh"
+#include "shim/core/policy.hh"
+#include "shim/core/seccomp_learn.hh"
+#include "shim/core/spec.hh"
+
+namespace oci_harden {
+namespace {
+
+Json json(const std::string& text) {
+  auto j = parse_json(text);
+  REQUIRE(j);
+  return std::move(*j);
+}
+
+Policy policy_from(const std::string& text) {
+  auto p = parse_policy(text, "/etc/oci-harden/policy.json");
+  if (!p) FAIL("parse_policy: " << p.error().message);
+  return std::move(*p);
+}
+
+std::string policy_error(const std::string& text) {
+  auto p = parse_policy(text, "/etc/oci-harden/policy.json");
+  return p ? std::string("(accepted)") : p.error().message;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+
+// The entries of `profile` whose names include `name`.
+std::vector<const Json*> entries_for(const Json& profile, const std::string& name) {
+  std::vector<const Json*> out;
+  for (const Json& e : field(&profile, "syscalls")->items())
+    if (has(string_items(field(&e, "names")), name)) out.push_back(&e);
+  return out;
+}
+
+const char* const kProfile = R"({
+  "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+  "architectures": ["SCMP_ARCH_X86_64"],
+  "syscalls": [
+    {"names": ["read", "write", "openat", "getdents64"], "action": "SCMP_ACT_ALLOW"},
+    {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
+     "args": [{"index": 0, "value": 2114060288, "op": "SCMP_CMP_MASKED_EQ", "valueTwo": 0}]},
+    {"names": ["socket"], "action": "SCMP_ACT_ALLOW",
+     "args": [{"index": 0, "value": 16, "op": "SCMP_CMP_NE"}, {"index": 2, "value": 9, "op": "SCMP_CMP_NE"}]},
+    {"names": ["unshare", "mount"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}
+  ]})";
+
+TEST_CASE("learn rewrite: allowed calls outside the base set are notified, the base set stays allowed", "[learn]") {
+  const Json profile = json(kProfile);
+  NotifyRewrite rw = notify_rewrite(profile, "/run/oci-harden/c1/seccomp.sock");
+  CHECK(string_field(&rw.profile, "listenerPath").value_or("") == "/run/oci-harden/c1/seccomp.sock");
+  CHECK(rw.notified == std::vector<std::string>{"clone", "getdents64", "openat", "socket"});
+  for (const char* base : {"read", "write"}) {
+    auto es = entries_for(rw.profile, base);
+    REQUIRE(es.size() == 1);
+    CHECK(string_field(es[0], "action").value_or("") == "SCMP_ACT_ALLOW");
+  }
+  for (const char* notified : {"openat", "getdents64"}) {
+    auto es = entries_for(rw.profile, notified);
+    REQUIRE(es.size() == 1);
+    CHECK(string_field(es[0], "action").value_or("") == "SCMP_ACT_NOTIFY");
+  }
+  // The default action and the denials are as they were.
+  CHECK(string_field(&rw.profile, "defaultAction").value_or("") == "SCMP_ACT_ERRNO");
+  auto denied = entries_for(rw.profile, "unshare");
+  REQUIRE(denied.size() == 1);
+  CHECK(*denied[0] == field(&profile, "syscalls")->items()[3]);
+}
+
+TEST_CASE("learn rewrite: conditional entries keep their conditions", "[learn]") {
+  const Json profile = json(kProfile);
+  NotifyRewrite rw = notify_rewrite(profile, "/s");
+  for (size_t i : {1, 2}) {
+    const Json& before = field(&profile, "syscalls")->items()[i];
+    auto es = entries_for(rw.profile, string_items(field(&before, "names"))[0]);
+    REQUIRE(es.size() == 1);
+    CHECK(string_field(es[0], "action").value_or("") == "SCMP_ACT_NOTIFY");
+    CHECK(*field(es[0], "args") == *field(&before, "args"));
+  }
+  auto idx = conditioned_args(profile);
+  CHECK(idx["clone"] == std::vector<unsigned>{0});
+  CHECK(idx["socket"] == std::vector<unsigned>{0, 2});
+  CHECK(idx.count("openat") == 0);
+  CHECK(conditioned_args_word(idx) == "clone:0,socket:0.2");
+}
+
+TEST_CASE("learn rewrite: the shipped default profile keeps the base set allowed and notifies the rest", "[learn]") {
+  auto profile = parse_json(embedded_file("seccomp-default.json"));
+  REQUIRE(profile);
+  NotifyRewrite rw = notify_rewrite(*profile, "/s");
+  const std::vector<std::string> before = allowed_names(*profile);
+  const std::vector<std::string> after = allowed_names(rw.profile);
+  for (const std::string& b : learn_always_allowed()) {
+    if (has(before, b)) CHECK(has(after, b));
+  }
+  for (const std::string& n : after) CHECK(has(learn_always_allowed(), n));
+  CHECK(rw.notified.size() + after.size() == before.size());
+  CHECK(has(rw.notified, "openat"));
+  CHECK_FALSE(has(rw.notified, "write"));
+  CHECK(learn_not_possible(&*profile).empty());
+}
+
+TEST_CASE("learn: profiles that cannot be put in learn mode say why", "[learn]") {
+  CHECK(learn_not_possible(nullptr) != "");
+  Json own = json(kProfile);
+  own.set("listenerPath", Json::string("/run/agent.sock"));
+  CHECK(learn_not_possible(&own).find("own listener (/run/agent.sock)") != std::string::npos);
+  Json open = json(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []})");
+  CHECK(learn_not_possible(&open).find("SCMP_ACT_ALLOW") != std::string::npos);
+}
+
+TEST_CASE("learn: workload names", "[learn]") {
+  CHECK(valid_learn_name("web"));
+  CHECK(valid_learn_name("a.b_c-9"));
+  CHECK(valid_learn_name(std::string(63, 'a')));
+  CHECK_FALSE(valid_learn_name(std::string(64, 'a')));
+  CHECK_FALSE(valid_learn_name(""));
+  CHECK_FALSE(valid_learn_name("-web"));
+  CHECK_FALSE(valid_learn_name("Web"));
+  CHECK_FALSE(valid_learn_name("../etc"));
+  CHECK_FALSE(valid_learn_name("a/b"));
+}
+
+TEST_CASE("learn: policy keys", "[learn]") {
+  Policy def = policy_from("{}");
+  CHECK(def.learn.empty());
+  CHECK_FALSE(def.learn_annotation);
+  CHECK(def.learn_dir == "/var/lib/oci-harden/learn");
+  Policy p = policy_from(R"({"learn": "web", "learn_annotation": true, "learn_dir": "/srv/learn"})");
+  CHECK(p.learn == "web");
+  CHECK(p.learn_annotation);
+  CHECK(p.learn_dir == "/srv/learn");
+  CHECK(policy_error(R"({"learn": "Web/.."})").find("learn: \"Web/..\" is not a workload name") != std::string::npos);
+  CHECK(policy_error(R"({"learn_dir": "learn"})").find("learn_dir") != std::string::npos);
+  CHECK(policy_error(R"({"learn_annotation": "yes"})").find("learn_annotation") != std::string::npos);
+  // Per workload: a named policy may learn; the annotation switch and the directory are host-wide.
+  Policy named = policy_from(R"({"policies": {"web": {"learn": "web"}},
+                                 "selectors": [{"match": {"image": "nginx"}, "policy": "web"}]})");
+  REQUIRE(named.named_policies.size() == 1);
+  CHECK(named.named_policies[0]->learn == "web");
+  CHECK(named.learn.empty());
+  CHECK(policy_error(R"({"policies": {"web": {"learn_dir": "/elsewhere"}}})").find("top level only") != std::string::npos);
+}
+
+Json spec_with_profile(const char* annotations = "{}") {
+  Json spec = json(std::string(R"({"ociVersion": "1.0.2", "annotations": )") + annotations + R"(, "linux": {}})");
+  field(&spec, "linux")->set("seccomp", json(kProfile));
+  return spec;
+}
+
+TEST_CASE("learn plan: the policy's learn name rewrites the profile and names the recorder's work", "[learn]") {
+  Policy p = policy_from(R"({"learn": "web", "learn_dir": "/srv/learn", "hook": "/usr/bin/oci-harden-hook",
+                             "user_namespace": {"state_dir": "/run/oci-harden"}})");
+  Json spec = spec_with_profile();
+  const Json before = *field_at(spec, "linux.seccomp");
+  LearnPlan plan = plan_learn(spec, p, p, "c1");
+  REQUIRE(plan.active);
+  CHECK(plan.why_not.empty());
+  CHECK(plan.socket_path == "/run/oci-harden/c1/seccomp.sock");
+  CHECK(string_field(field_at(spec, "linux.seccomp"), "listenerPath").value_or("") == plan.socket_path);
+  CHECK(has(plan.recorder_args, "/srv/learn/web/c1.json"));
+  CHECK(has(plan.recorder_args, seccomp_profile_digest(before)));
+  CHECK(has(plan.recorder_args, "clone:0,socket:0.2"));
+  CHECK(string_field(&plan.seccomp_record, "mode").value_or("") == "learn");
+  CHECK(string_field(&plan.seccomp_record, "workload").value_or("") == "web");
+}
+
+TEST_CASE("learn plan: the annotation only where the top-level policy allows it, and a valid name", "[learn]") {
+  const char* ann = R"({"org.oci-harden.learn": "db"})";
+  Policy off = policy_from(R"({"hook": "/usr/bin/oci-harden-hook"})");
+  Json spec = spec_with_profile(ann);
+  CHECK_FALSE(plan_learn(spec, off, off, "c1").active);
+  CHECK(field_at(spec, "linux.seccomp")->get("listenerPath") == nullptr);
+  Policy on = policy_from(R"({"hook": "/usr/bin/oci-harden-hook", "learn_annotation": true})");
+  LearnPlan plan = plan_learn(spec, on, on, "c1");
+  CHECK(plan.active);
+  CHECK(plan.workload == "db");
+  Json bad = spec_with_profile(R"({"org.oci-harden.learn": "../x"})");
+  LearnPlan refused = plan_learn(bad, on, on, "c1");
+  CHECK_FALSE(refused.active);
+  CHECK(refused.why_not.find("not a workload name") != std::string::npos);
+}
+
+TEST_CASE("learn plan: a spec with its own listener is not put in learn mode, and says why", "[learn]") {
+  Policy p = policy_from(R"({"learn": "web", "hook": "/usr/bin/oci-harden-hook"})");
+  Json spec = spec_with_profile();
+  field_at(spec, "linux.seccomp")->set("listenerPath", Json::string("/run/agent.sock"));
+  const Json before = spec;
+  LearnPlan plan = plan_learn(spec, p, p, "c1");
+  CHECK_FALSE(plan.active);
+  CHECK(plan.why_not.find("own listener") != std::string::npos);
+  CHECK(spec == before);
+}
+
+}  // namespace
+}  // namespace oci_harden
