@@ -110,7 +110,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
   // A joined namespace's real maps; the ids carried to the host's (rootless engines).
   e.user = user_summary(with_real_user_maps(d.spec, host, *dir), host.own_uid_map());
   e.decision = decision_word(policy.mode, d.refused(), !d.changes.empty());
-  if (learn.active) {
+  if (learn.rewritten) {
     e.extra = Json::object();
     e.extra.set("seccomp", learn.seccomp_record);
   }
@@ -123,7 +123,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
 
   // Prepared (written and fsynced) before the record, renamed after it: a failed record leaves
   // the original config.json in place, and a recorded "applied" is what runc will read.
-  bool rewrite = !d.changes.empty() || learn.active;
+  bool rewrite = !d.changes.empty() || learn.rewritten;
   // Whatever stops the container after the decision is recorded too: the log must not be
   // silent (or say "applied") about a container that never started.
   if (rewrite) {

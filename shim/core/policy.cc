@@ -396,6 +396,7 @@ Status resolve_hook(Policy* p) {
 }
 
 Status read_learn_keys(ObjectReader& r, Policy* p);  // learn mode (issue 15), below
+Status load_learned_profile(Policy* p, const std::string& origin);
 
 Status apply_policy_json(const Json& root, Policy* p) {
   if (!root.is_object()) return make_error(ErrorCode::kPolicy, "expected a JSON object");
@@ -762,6 +763,7 @@ Status read_workload_policies(const Json& top_level, const Policy& defaults, Pol
         p.seccomp_profile_path = root->seccomp_profile_path;
         p.seccomp_profile = root->seccomp_profile;
       }
+      if (st) st = load_learned_profile(&p, origin.empty() ? "/" : origin);  // issue 15
     }
     if (!st) return std::move(st).context(where).error();
     for (const char* key : kHostWideKeys) {
@@ -806,6 +808,8 @@ Result<Policy> parse_onto(Policy base, const std::string& bytes, const std::stri
   const std::string profile_spelling = base.seccomp_profile_path;
   st = validate_policy(&base, origin.empty() ? "/" : origin);
   if (!st) return st.error();
+  st = load_learned_profile(&base, origin.empty() ? "/" : origin);  // issue 15
+  if (!st) return st.error();
   st = read_workload_policies(*json, defaults, &base, origin, profile_spelling);
   if (!st) return st.error();
   return base;
@@ -823,7 +827,39 @@ Status read_learn_keys(ObjectReader& r, Policy* p) {
   if (!s) return s;
   s = read_string(r, "learn_dir", &p->learn_dir);
   if (!s) return s;
-  return check_absolute_paths({p->learn_dir}, r.where("learn_dir"));
+  s = check_absolute_paths({p->learn_dir}, r.where("learn_dir"));
+  if (!s) return s;
+  return read_object(r, "seccomp_learned", [&](ObjectReader& sub) -> Status {
+    std::string path = p->seccomp_learned_path;
+    auto t = read_string(sub, "profile", &path);
+    if (!t) return t;
+    p->seccomp_learned_path = path;
+    t = read_enum<bool>(sub, "mode", {{"enforce", false}, {"audit", true}}, &p->seccomp_learned_audit);
+    if (!t) return t;
+    return read_enum<bool>(sub, "action", {{"errno", false}, {"kill", true}}, &p->seccomp_learned_kill);
+  });
+}
+
+// seccomp_learned.profile read (relative to the policy's folder) and judged by effect against the
+// widest profile this policy installs (its own plus the capability groups of its capabilities):
+// a learned profile never lets through a call the policy's profile denies.
+Status load_learned_profile(Policy* p, const std::string& origin) {
+  if (p->seccomp_learned_path.empty()) return Ok{};
+  if (!p->learn.empty()) {
+    return make_error(ErrorCode::kPolicy, "learn and seccomp_learned: a policy records or enforces a learned profile, "
+                                          "not both");
+  }
+  std::string path = p->seccomp_learned_path;
+  if (path[0] != '/') path = dir_name(origin) + "/" + path;
+  auto bytes = read_trusted_file(path, kMaxProfileBytes, "the learned seccomp profile");
+  if (!bytes) return make_error(ErrorCode::kPolicy, "seccomp_learned.profile: " + bytes.error().message);
+  auto parsed = parse_json(*bytes);
+  if (!parsed) return make_error(ErrorCode::kPolicy, "seccomp_learned.profile: " + path + ": " + parsed.error().message);
+  p->seccomp_learned_path = path;
+  std::string why = learned_profile_wider(*parsed, *p);
+  if (!why.empty()) return make_error(ErrorCode::kPolicy, "seccomp_learned.profile: " + path + ": " + why);
+  p->seccomp_learned = std::move(*parsed);
+  return Ok{};
 }
 
 }  // namespace

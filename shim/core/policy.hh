@@ -144,6 +144,14 @@ struct Policy {
   std::string learn;
   bool learn_annotation = false;
   std::string learn_dir = "/var/lib/oci-harden/learn";
+  // A learned profile enforced (issue 15, "seccomp_learned"): the file ("" = none) and its text,
+  // checked at load never to let through what the policy's own profile denies; audit: the
+  // generic profile stays and calls outside the learned one are only recorded; kill: calls
+  // outside it end the process (not recorded) instead of failing with EPERM.
+  std::string seccomp_learned_path;
+  Json seccomp_learned;
+  bool seccomp_learned_audit = false;
+  bool seccomp_learned_kill = false;
 
   bool rule_enabled(const std::string& id) const;
 };

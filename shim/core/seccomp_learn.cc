@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <set>
 
+#include "shim/core/embedded.hh"
+#include "shim/core/lexical_path.hh"
 #include "shim/core/policy.hh"
+#include "shim/core/seccomp_effect.hh"
 #include "shim/core/sha256.hh"
 #include "shim/core/state_dir.hh"
 #include "shim/core/spec.hh"
@@ -61,7 +64,8 @@ std::string learn_not_possible(const Json* profile) {
   return "";
 }
 
-NotifyRewrite notify_rewrite(const Json& profile, const std::string& listener_path) {
+NotifyRewrite notify_rewrite(const Json& profile, const std::string& listener_path,
+                             const std::vector<std::string>* keep) {
   NotifyRewrite out;
   out.profile = profile;
   std::set<std::string> notified;
@@ -74,7 +78,10 @@ NotifyRewrite notify_rewrite(const Json& profile, const std::string& listener_pa
         continue;
       }
       std::vector<std::string> kept, moved;
-      for (const std::string& n : string_items(field(&entry, "names"))) (base(n) ? kept : moved).push_back(n);
+      for (const std::string& n : string_items(field(&entry, "names"))) {
+        const bool stays = base(n) || (keep != nullptr && std::find(keep->begin(), keep->end(), n) != keep->end());
+        (stays ? kept : moved).push_back(n);
+      }
       if (moved.empty()) {
         rewritten.push_back(entry);
         continue;
@@ -143,6 +150,8 @@ std::string conditioned_args_word(const std::map<std::string, std::vector<unsign
 
 namespace {
 
+void plan_learned(Json& spec, const Policy& policy, const std::string& container_id, LearnPlan* plan);
+
 std::string comma_joined(const std::vector<std::string>& items) {
   std::string out;
   for (const std::string& i : items) out += (out.empty() ? "" : ",") + i;
@@ -164,7 +173,10 @@ LearnPlan plan_learn(Json& spec, const Policy& loaded, const Policy& policy, con
       plan.workload = *named;
     }
   }
-  if (plan.workload.empty()) return plan;
+  if (plan.workload.empty()) {
+    if (!policy.seccomp_learned_path.empty()) plan_learned(spec, policy, container_id, &plan);
+    return plan;
+  }
   Json* linux = field(&spec, "linux");
   Json* profile = field(linux, "seccomp");
   plan.why_not = learn_not_possible(profile);
@@ -196,7 +208,142 @@ LearnPlan plan_learn(Json& spec, const Policy& loaded, const Policy& policy, con
   plan.seccomp_record = std::move(rec);
   *profile = std::move(rw.profile);
   plan.active = true;
+  plan.rewritten = true;
   return plan;
 }
+
+namespace {
+
+// The policy's profile with the capability groups of every capability the policy allows.
+Json widest_policy_profile(const Policy& policy) {
+  Json profile = policy.seccomp_profile;
+  Json* calls = field(&profile, "syscalls");
+  if (calls == nullptr) calls = &profile.set("syscalls", Json::array());
+  auto groups = parse_json(embedded_file("seccomp-capability-groups.json"));
+  if (!groups) return profile;
+  if (const Json* list = field(&*groups, "groups")) {
+    for (const Json& group : list->items()) {
+      const std::string cap = string_field(&group, "capability").value_or("");
+      if (std::find(policy.capabilities.begin(), policy.capabilities.end(), cap) == policy.capabilities.end()) continue;
+      if (const Json* rules = field(&group, "syscalls"))
+        for (const Json& rule : rules->items()) calls->push_back(rule);
+    }
+  }
+  return profile;
+}
+
+}  // namespace
+
+std::string learned_profile_wider(const Json& learned, const Policy& policy) {
+  if (!learned.is_object()) return "not an OCI linux.seccomp object";
+  if (!string_field(&learned, "listenerPath").value_or("").empty()) return "a learned profile has no listenerPath";
+  const std::string def = string_field(&learned, "defaultAction").value_or("");
+  if (def.empty() || lets_through(def) || def == "SCMP_ACT_NOTIFY") {
+    return "its default action " + (def.empty() ? std::string("(none)") : def) + " lets through calls it does not list";
+  }
+  const Json widest = widest_policy_profile(policy);
+  const std::vector<std::string>& arches = host_seccomp_architectures();
+  if (arches.empty()) return "this host's seccomp architectures are not known: it cannot be judged";
+  auto effect = judge_seccomp_effect(learned, {ReferenceProfile{"policy", &widest}}, arches);
+  if (!effect) return "cannot be judged: " + effect.error().message;
+  if (!effect->weaker) return "";
+  std::string open;
+  for (const std::string& o : effect->open) open += (open.empty() ? "" : "; ") + o;
+  return "it is wider than the policy's profile: it lets through " + open;
+}
+
+namespace {
+
+std::string file_stem(const std::string& path) {
+  std::string base = path.substr(path.rfind('/') + 1);
+  size_t dot = base.rfind('.');
+  return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
+}
+
+// Enforce: the learned profile, on the architectures of both, plus the calls the generic one
+// allows and it does not (the base set aside) with `action`.
+Json learned_with_extras(const Json& learned, const Json& generic, const std::string& action,
+                         std::vector<std::string>* extras) {
+  Json out = learned;
+  const std::vector<std::string> generic_arches = string_items(field(&generic, "architectures"));
+  if (Json* arches = field(&out, "architectures"); arches != nullptr && !generic_arches.empty()) {
+    Json kept = Json::array();
+    for (const std::string& a : string_items(arches))
+      if (std::find(generic_arches.begin(), generic_arches.end(), a) != generic_arches.end()) kept.push_back(Json::string(a));
+    *arches = std::move(kept);
+  }
+  const std::vector<std::string> allowed = allowed_names(learned);
+  std::set<std::string> seen;
+  Json* calls = field(&out, "syscalls");
+  if (calls == nullptr) calls = &out.set("syscalls", Json::array());
+  if (const Json* generic_calls = field(&generic, "syscalls")) {
+    for (const Json& entry : generic_calls->items()) {
+      if (!lets_through(string_field(&entry, "action").value_or(""))) continue;
+      std::vector<std::string> names;
+      for (const std::string& n : string_items(field(&entry, "names")))
+        if (!base(n) && std::find(allowed.begin(), allowed.end(), n) == allowed.end()) names.push_back(n);
+      if (names.empty()) continue;
+      Json e = entry;
+      e.set("names", string_array(names));
+      e.set("action", Json::string(action));
+      e.erase("errnoRet");
+      calls->push_back(std::move(e));
+      seen.insert(names.begin(), names.end());
+    }
+  }
+  extras->assign(seen.begin(), seen.end());
+  return out;
+}
+
+void plan_learned(Json& spec, const Policy& policy, const std::string& container_id, LearnPlan* plan) {
+  const std::string stem = file_stem(policy.seccomp_learned_path);
+  plan->workload = stem;
+  Json* profile = field(field(&spec, "linux"), "seccomp");
+  const std::string why = learn_not_possible(profile);
+  if (!why.empty() || (!policy.seccomp_learned_kill && policy.hook_path.empty())) {
+    plan->why_not = "seccomp_learned " + policy.seccomp_learned_path + ": not applied: " +
+                    (why.empty() ? std::string("no oci-harden-hook to watch with (policy key hook)") : why);
+    return;
+  }
+  const Json& learned = policy.seccomp_learned;
+  const std::vector<std::string> generic_allowed = allowed_names(*profile);
+  const std::vector<std::string> learned_allowed = allowed_names(learned);
+  const std::string socket = container_state_dir(policy.state_dir, container_id) + "/seccomp.sock";
+  Json rec = Json::object();
+  rec.set("source", Json::string("learned"));
+  rec.set("profile", Json::string(policy.seccomp_learned_path));
+  rec.set("digest", Json::string(seccomp_profile_digest(learned)));
+  rec.set("allowed", Json::unsigned_integer(learned_allowed.size()));
+  rec.set("generic_allowed", Json::unsigned_integer(generic_allowed.size()));
+  rec.set("mode", Json::string(policy.seccomp_learned_audit ? "audit" : "enforce"));
+  rec.set("workload", Json::string(stem));
+  std::vector<std::string> watched;
+  Json installed;
+  if (policy.seccomp_learned_audit) {
+    NotifyRewrite rw = notify_rewrite(*profile, socket, &learned_allowed);
+    watched = rw.notified;
+    installed = std::move(rw.profile);
+  } else {
+    rec.set("action", Json::string(policy.seccomp_learned_kill ? "kill" : "errno"));
+    installed = learned_with_extras(learned, *profile, policy.seccomp_learned_kill ? "SCMP_ACT_KILL_PROCESS" : "SCMP_ACT_NOTIFY",
+                                    &watched);
+    if (!policy.seccomp_learned_kill) installed.set("listenerPath", Json::string(socket));
+  }
+  rec.set("watched", Json::unsigned_integer(watched.size()));
+  plan->seccomp_record = std::move(rec);
+  const bool watch = !policy.seccomp_learned_kill && !watched.empty();
+  if (!watch) installed.erase("listenerPath");
+  *profile = std::move(installed);
+  plan->rewritten = true;
+  if (!watch) return;
+  plan->active = true;
+  plan->socket_path = socket;
+  plan->recorder_args = {"--mode", policy.seccomp_learned_audit ? "watch-continue" : "watch-errno",
+                         "--workload", stem, "--container-id", container_id,
+                         "--digest", seccomp_profile_digest(learned),
+                         "--arches", comma_joined(string_items(field(profile, "architectures")))};
+}
+
+}  // namespace
 
 }  // namespace oci_harden

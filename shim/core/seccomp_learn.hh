@@ -26,6 +26,8 @@
 
 namespace oci_harden {
 
+struct Policy;
+
 // The always-allowed base set, sorted.
 const std::vector<std::string>& learn_always_allowed();
 
@@ -49,7 +51,9 @@ struct NotifyRewrite {
   Json profile;                       // the rewritten profile
   std::vector<std::string> notified;  // distinct names now notified, sorted
 };
-NotifyRewrite notify_rewrite(const Json& profile, const std::string& listener_path);
+// `keep` (optional): names left as they are (watch mode: those the learned profile allows).
+NotifyRewrite notify_rewrite(const Json& profile, const std::string& listener_path,
+                             const std::vector<std::string>* keep = nullptr);
 
 // The argument indices the profile's conditional entries compare, per syscall name.
 std::map<std::string, std::vector<unsigned>> conditioned_args(const Json& profile);
@@ -63,16 +67,28 @@ std::string seccomp_profile_digest(const Json& profile);
 // The distinct names a profile allows (SCMP_ACT_ALLOW / SCMP_ACT_LOG entries), sorted.
 std::vector<std::string> allowed_names(const Json& profile);
 
+// Why a learned profile (seccomp_learned.profile) may not be enforced under `policy`, "" when
+// it may: it has a listener of its own, its default action lets calls through, or, judged by
+// effect (shim/core/seccomp_effect.hh) on this host's architectures, it lets through a call the
+// widest profile the policy installs (its own plus the capability groups of its capabilities)
+// denies.
+std::string learned_profile_wider(const Json& learned, const Policy& policy);
+
 // What learn mode does to one container, decided after the rules have judged the spec.
-struct Policy;
 struct LearnPlan {
-  bool active = false;                       // the spec's profile was rewritten; start the recorder
-  std::string workload;                      // the learn name, when one was asked for
+  bool active = false;                       // start the recorder (learn, or a learned profile watched)
+  bool rewritten = false;                    // the spec's linux.seccomp was rewritten
+  std::string workload;                      // the learn name, or the learned profile's file stem
   std::string why_not;                       // asked for but not put in learn mode: why (a note)
   std::string socket_path;                   // <state_dir>/<id>/seccomp.sock
   std::vector<std::string> recorder_args;    // for `oci-harden-hook record`
   Json seccomp_record;                       // the create record's "seccomp" object
 };
+// A policy with seccomp_learned (and no learn workload): enforce installs the learned profile
+// with the calls the installed generic profile allows and it does not as SCMP_ACT_NOTIFY (errno:
+// the recorder answers -EPERM and records them) or SCMP_ACT_KILL_PROCESS (kill: not recorded);
+// audit keeps the generic profile and notifies those calls (the recorder lets them run and
+// records them).
 // The workload comes from the annotation org.oci-harden.learn when the top-level policy
 // `loaded` allows it (learn_annotation), else from the chosen policy's "learn". When active,
 // `spec`'s linux.seccomp is rewritten (notify_rewrite) to the listener socket.
