@@ -206,3 +206,110 @@ TEST_CASE("learn plan: a spec with its own listener is not put in learn mode, an
 
 }  // namespace
 }  // namespace oci_harden
+
+namespace oci_harden {
+namespace {
+
+// A learned profile: the base profile's entries kept for read, write, openat and clone (with
+// clone's conditions), the denials kept.
+const char* const kLearned = R"({
+  "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+  "architectures": ["SCMP_ARCH_X86_64"],
+  "syscalls": [
+    {"names": ["read", "write", "openat"], "action": "SCMP_ACT_ALLOW"},
+    {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
+     "args": [{"index": 0, "value": 2114060288, "op": "SCMP_CMP_MASKED_EQ", "valueTwo": 0}]}
+  ]})";
+
+Policy learned_policy(const char* mode, const char* action) {
+  Policy p = policy_from(R"({"hook": "/usr/bin/oci-harden-hook", "user_namespace": {"state_dir": "/run/oci-harden"}})");
+  p.seccomp_learned_path = "/etc/oci-harden/learned/web.json";
+  p.seccomp_learned = json(kLearned);
+  p.seccomp_learned_audit = std::string(mode) == "audit";
+  p.seccomp_learned_kill = std::string(action) == "kill";
+  return p;
+}
+
+std::string action_of(const Json& profile, const std::string& name) {
+  auto es = entries_for(profile, name);
+  return es.empty() ? std::string("(none)") : string_field(es[0], "action").value_or("");
+}
+
+TEST_CASE("seccomp_learned enforce errno: the learned profile, the generic's other allowed calls notified", "[learn]") {
+  Policy p = learned_policy("enforce", "errno");
+  Json spec = spec_with_profile();
+  LearnPlan plan = plan_learn(spec, p, p, "c1");
+  REQUIRE(plan.rewritten);
+  REQUIRE(plan.active);
+  CHECK(plan.workload == "web");
+  CHECK(has(plan.recorder_args, "watch-errno"));
+  const Json& installed = *field_at(spec, "linux.seccomp");
+  CHECK(string_field(&installed, "listenerPath").value_or("") == "/run/oci-harden/c1/seccomp.sock");
+  CHECK(action_of(installed, "openat") == "SCMP_ACT_ALLOW");
+  CHECK(action_of(installed, "getdents64") == "SCMP_ACT_NOTIFY");  // generic allows, learned not
+  CHECK(action_of(installed, "socket") == "SCMP_ACT_NOTIFY");
+  const Json generic = json(kProfile);
+  CHECK(*field(entries_for(installed, "socket")[0], "args") ==
+        *field(&field(&generic, "syscalls")->items()[2], "args"));  // with the generic's conditions
+  CHECK(action_of(installed, "unshare") == "(none)");  // denied by the learned default, as before
+  CHECK(string_field(&plan.seccomp_record, "source").value_or("") == "learned");
+  CHECK(string_field(&plan.seccomp_record, "mode").value_or("") == "enforce");
+  CHECK(int_field(&plan.seccomp_record, "allowed").value_or(0) == 4);
+  CHECK(int_field(&plan.seccomp_record, "generic_allowed").value_or(0) == 6);
+}
+
+TEST_CASE("seccomp_learned enforce kill: no listener, the extra calls kill", "[learn]") {
+  Policy p = learned_policy("enforce", "kill");
+  Json spec = spec_with_profile();
+  LearnPlan plan = plan_learn(spec, p, p, "c1");
+  CHECK(plan.rewritten);
+  CHECK_FALSE(plan.active);
+  const Json& installed = *field_at(spec, "linux.seccomp");
+  CHECK(installed.get("listenerPath") == nullptr);
+  CHECK(action_of(installed, "getdents64") == "SCMP_ACT_KILL_PROCESS");
+}
+
+TEST_CASE("seccomp_learned audit: the generic profile, the calls outside the learned one notified", "[learn]") {
+  Policy p = learned_policy("audit", "errno");
+  Json spec = spec_with_profile();
+  LearnPlan plan = plan_learn(spec, p, p, "c1");
+  REQUIRE(plan.active);
+  CHECK(has(plan.recorder_args, "watch-continue"));
+  const Json& installed = *field_at(spec, "linux.seccomp");
+  CHECK(action_of(installed, "openat") == "SCMP_ACT_ALLOW");
+  CHECK(action_of(installed, "getdents64") == "SCMP_ACT_NOTIFY");
+  CHECK(action_of(installed, "unshare") == "SCMP_ACT_ERRNO");  // the generic's denial
+  CHECK(string_field(&plan.seccomp_record, "mode").value_or("") == "audit");
+}
+
+TEST_CASE("seccomp_learned: never wider than the policy's profile, judged by effect", "[learn]") {
+  Policy p = policy_from("{}");
+  Json narrow = json(kLearned);
+  CHECK(learned_profile_wider(narrow, p) == "");
+  Json wide = narrow;
+  field(&wide, "syscalls")->push_back(json(R"({"names": ["keyctl"], "action": "SCMP_ACT_ALLOW"})"));
+  CHECK(learned_profile_wider(wide, p).find("lets through keyctl") != std::string::npos);
+  // clone without its conditions lets CLONE_NEWUSER through, which the policy's profile denies
+  Json clone_open = narrow;
+  field(&clone_open, "syscalls")->push_back(json(R"({"names": ["clone"], "action": "SCMP_ACT_ALLOW"})"));
+  CHECK(learned_profile_wider(clone_open, p).find("clone") != std::string::npos);
+  Json open_default = json(R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []})");
+  CHECK(learned_profile_wider(open_default, p).find("default action") != std::string::npos);
+  Json listener = narrow;
+  listener.set("listenerPath", Json::string("/run/x.sock"));
+  CHECK(learned_profile_wider(listener, p) != "");
+}
+
+TEST_CASE("seccomp_learned: policy keys", "[learn]") {
+  Policy def = policy_from("{}");
+  CHECK(def.seccomp_learned_path.empty());
+  CHECK(policy_error(R"({"seccomp_learned": {"mode": "spy"}})").find("seccomp_learned.mode") != std::string::npos);
+  CHECK(policy_error(R"({"seccomp_learned": {"action": "trap"}})").find("seccomp_learned.action") != std::string::npos);
+  CHECK(policy_error(R"({"seccomp_learned": {"profile": "/nonexistent/web.json"}})").find("seccomp_learned.profile") !=
+        std::string::npos);
+  CHECK(policy_error(R"({"learn": "web", "seccomp_learned": {"profile": "/nonexistent/web.json"}})").find("not both") !=
+        std::string::npos);
+}
+
+}  // namespace
+}  // namespace oci_harden
