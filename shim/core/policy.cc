@@ -780,7 +780,7 @@ Status read_workload_policies(const Json& top_level, const Policy& defaults, Pol
       return make_error(ErrorCode::kPolicy, where + ".user_namespace: the host's id range and state_dir are one for "
                                             "the whole host; set them at the top level only");
     }
-    if (p.learn_annotation != root->learn_annotation || p.learn_dir != root->learn_dir) {  // learn mode
+    if (p.learn.annotation != root->learn.annotation || p.learn.dir != root->learn.dir) {  // learn mode
       return make_error(ErrorCode::kPolicy, where + ": learn_annotation and learn_dir are one for the whole host; "
                                             "set them at the top level only");
     }
@@ -817,26 +817,26 @@ Result<Policy> parse_onto(Policy base, const std::string& bytes, const std::stri
 
 // Learn mode (issue 15): "learn", "learn_annotation", "learn_dir".
 Status read_learn_keys(ObjectReader& r, Policy* p) {
-  auto s = read_string(r, "learn", &p->learn);
+  auto s = read_string(r, "learn", &p->learn.workload);
   if (!s) return s;
-  if (!p->learn.empty() && !valid_learn_name(p->learn)) {
-    return make_error(ErrorCode::kPolicy, r.where("learn") + ": \"" + p->learn +
+  if (!p->learn.workload.empty() && !valid_learn_name(p->learn.workload)) {
+    return make_error(ErrorCode::kPolicy, r.where("learn") + ": \"" + p->learn.workload +
                                               "\" is not a workload name ([a-z0-9][a-z0-9._-]{0,62})");
   }
-  s = read_bool(r, "learn_annotation", &p->learn_annotation);
+  s = read_bool(r, "learn_annotation", &p->learn.annotation);
   if (!s) return s;
-  s = read_string(r, "learn_dir", &p->learn_dir);
+  s = read_string(r, "learn_dir", &p->learn.dir);
   if (!s) return s;
-  s = check_absolute_paths({p->learn_dir}, r.where("learn_dir"));
+  s = check_absolute_paths({p->learn.dir}, r.where("learn_dir"));
   if (!s) return s;
   return read_object(r, "seccomp_learned", [&](ObjectReader& sub) -> Status {
-    std::string path = p->seccomp_learned_path;
+    std::string path = p->learn.learned_path;
     auto t = read_string(sub, "profile", &path);
     if (!t) return t;
-    p->seccomp_learned_path = path;
-    t = read_enum<bool>(sub, "mode", {{"enforce", false}, {"audit", true}}, &p->seccomp_learned_audit);
+    p->learn.learned_path = path;
+    t = read_enum<bool>(sub, "mode", {{"enforce", false}, {"audit", true}}, &p->learn.learned_audit);
     if (!t) return t;
-    return read_enum<bool>(sub, "action", {{"errno", false}, {"kill", true}}, &p->seccomp_learned_kill);
+    return read_enum<bool>(sub, "action", {{"errno", false}, {"kill", true}}, &p->learn.learned_kill);
   });
 }
 
@@ -844,21 +844,21 @@ Status read_learn_keys(ObjectReader& r, Policy* p) {
 // widest profile this policy installs (its own plus the capability groups of its capabilities):
 // a learned profile never lets through a call the policy's profile denies.
 Status load_learned_profile(Policy* p, const std::string& origin) {
-  if (p->seccomp_learned_path.empty()) return Ok{};
-  if (!p->learn.empty()) {
+  if (p->learn.learned_path.empty()) return Ok{};
+  if (!p->learn.workload.empty()) {
     return make_error(ErrorCode::kPolicy, "learn and seccomp_learned: a policy records or enforces a learned profile, "
                                           "not both");
   }
-  std::string path = p->seccomp_learned_path;
+  std::string path = p->learn.learned_path;
   if (path[0] != '/') path = dir_name(origin) + "/" + path;
   auto bytes = read_trusted_file(path, kMaxProfileBytes, "the learned seccomp profile");
   if (!bytes) return make_error(ErrorCode::kPolicy, "seccomp_learned.profile: " + bytes.error().message);
   auto parsed = parse_json(*bytes);
   if (!parsed) return make_error(ErrorCode::kPolicy, "seccomp_learned.profile: " + path + ": " + parsed.error().message);
-  p->seccomp_learned_path = path;
+  p->learn.learned_path = path;
   std::string why = learned_profile_wider(*parsed, *p);
   if (!why.empty()) return make_error(ErrorCode::kPolicy, "seccomp_learned.profile: " + path + ": " + why);
-  p->seccomp_learned = std::move(*parsed);
+  p->learn.learned = std::move(*parsed);
   return Ok{};
 }
 

@@ -137,21 +137,25 @@ struct Policy {
   // Rootless engines (issue 17.3): the audit log of a run that is not host root (rootless Podman,
   // a user's runc), before ~/$HOME/$XDG_STATE_HOME expansion (shim/core/rootless.hh).
   std::string rootless_audit_log = "$XDG_STATE_HOME/oci-harden/audit.jsonl";
-  // Learn mode (issue 15, shim/core/seccomp_learn.hh): the workload name containers under this
-  // policy are recorded as ("" = not recorded); on the top-level policy only, whether the
-  // annotation org.oci-harden.learn=<name> may put a container in learn mode, and where the
-  // recordings go (<learn_dir>/<name>/<container-id>.json).
-  std::string learn;
-  bool learn_annotation = false;
-  std::string learn_dir = "/var/lib/oci-harden/learn";
-  // A learned profile enforced (issue 15, "seccomp_learned"): the file ("" = none) and its text,
-  // checked at load never to let through what the policy's own profile denies; audit: the
-  // generic profile stays and calls outside the learned one are only recorded; kill: calls
-  // outside it end the process (not recorded) instead of failing with EPERM.
-  std::string seccomp_learned_path;
-  Json seccomp_learned;
-  bool seccomp_learned_audit = false;
-  bool seccomp_learned_kill = false;
+  // Learn mode (issue 15, shim/core/seccomp_learn.hh), one member so that the flags add no padding.
+  struct SeccompLearn {
+    // The workload name containers under this policy are recorded as (key "learn"; "" = not
+    // recorded); on the top-level policy only, where the recordings go (learn_dir:
+    // <dir>/<name>/<container-id>.json) and whether the annotation org.oci-harden.learn=<name>
+    // may put a container in learn mode (learn_annotation).
+    std::string workload;
+    std::string dir = "/var/lib/oci-harden/learn";
+    // A learned profile enforced (seccomp_learned): the file ("" = none) and its text, checked at
+    // load never to let through what the policy's own profile denies; audit: the generic profile
+    // stays and calls outside the learned one are only recorded; kill: calls outside it end the
+    // process (not recorded) instead of failing with EPERM.
+    std::string learned_path;
+    Json learned;
+    bool annotation = false;
+    bool learned_audit = false;
+    bool learned_kill = false;
+  };
+  SeccompLearn learn;
 
   bool rule_enabled(const std::string& id) const;
 };

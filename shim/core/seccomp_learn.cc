@@ -80,7 +80,11 @@ NotifyRewrite notify_rewrite(const Json& profile, const std::string& listener_pa
       std::vector<std::string> kept, moved;
       for (const std::string& n : string_items(field(&entry, "names"))) {
         const bool stays = base(n) || (keep != nullptr && std::find(keep->begin(), keep->end(), n) != keep->end());
-        (stays ? kept : moved).push_back(n);
+        if (stays) {
+          kept.push_back(n);
+        } else {
+          moved.push_back(n);
+        }
       }
       if (moved.empty()) {
         rewritten.push_back(entry);
@@ -162,8 +166,8 @@ std::string comma_joined(const std::vector<std::string>& items) {
 
 LearnPlan plan_learn(Json& spec, const Policy& loaded, const Policy& policy, const std::string& container_id) {
   LearnPlan plan;
-  plan.workload = policy.learn;
-  if (loaded.learn_annotation) {
+  plan.workload = policy.learn.workload;
+  if (loaded.learn.annotation) {
     if (auto named = string_field(field_at(spec, "annotations"), kLearnAnnotation)) {
       if (!valid_learn_name(*named)) {
         plan.why_not = std::string(kLearnAnnotation) + " \"" + *named +
@@ -174,7 +178,7 @@ LearnPlan plan_learn(Json& spec, const Policy& loaded, const Policy& policy, con
     }
   }
   if (plan.workload.empty()) {
-    if (!policy.seccomp_learned_path.empty()) plan_learned(spec, policy, container_id, &plan);
+    if (!policy.learn.learned_path.empty()) plan_learned(spec, policy, container_id, &plan);
     return plan;
   }
   Json* linux = field(&spec, "linux");
@@ -194,7 +198,7 @@ LearnPlan plan_learn(Json& spec, const Policy& loaded, const Policy& policy, con
   plan.recorder_args = {"--mode", "learn", "--workload", plan.workload, "--container-id", container_id,
                         "--digest", digest, "--arches", comma_joined(arches),
                         "--args", conditioned_args_word(conditioned_args(*profile)),
-                        "--out", loaded.learn_dir + "/" + plan.workload + "/" + container_id + ".json"};
+                        "--out", loaded.learn.dir + "/" + plan.workload + "/" + container_id + ".json"};
   Json rec = Json::object();
   rec.set("source", Json::string("learn"));
   rec.set("profile", Json::string(policy.seccomp_profile_path.empty() ? "built-in" : policy.seccomp_profile_path));
@@ -296,49 +300,49 @@ Json learned_with_extras(const Json& learned, const Json& generic, const std::st
 }
 
 void plan_learned(Json& spec, const Policy& policy, const std::string& container_id, LearnPlan* plan) {
-  const std::string stem = file_stem(policy.seccomp_learned_path);
+  const std::string stem = file_stem(policy.learn.learned_path);
   plan->workload = stem;
   Json* profile = field(field(&spec, "linux"), "seccomp");
   const std::string why = learn_not_possible(profile);
-  if (!why.empty() || (!policy.seccomp_learned_kill && policy.hook_path.empty())) {
-    plan->why_not = "seccomp_learned " + policy.seccomp_learned_path + ": not applied: " +
+  if (!why.empty() || (!policy.learn.learned_kill && policy.hook_path.empty())) {
+    plan->why_not = "seccomp_learned " + policy.learn.learned_path + ": not applied: " +
                     (why.empty() ? std::string("no oci-harden-hook to watch with (policy key hook)") : why);
     return;
   }
-  const Json& learned = policy.seccomp_learned;
+  const Json& learned = policy.learn.learned;
   const std::vector<std::string> generic_allowed = allowed_names(*profile);
   const std::vector<std::string> learned_allowed = allowed_names(learned);
   const std::string socket = container_state_dir(policy.state_dir, container_id) + "/seccomp.sock";
   Json rec = Json::object();
   rec.set("source", Json::string("learned"));
-  rec.set("profile", Json::string(policy.seccomp_learned_path));
+  rec.set("profile", Json::string(policy.learn.learned_path));
   rec.set("digest", Json::string(seccomp_profile_digest(learned)));
   rec.set("allowed", Json::unsigned_integer(learned_allowed.size()));
   rec.set("generic_allowed", Json::unsigned_integer(generic_allowed.size()));
-  rec.set("mode", Json::string(policy.seccomp_learned_audit ? "audit" : "enforce"));
+  rec.set("mode", Json::string(policy.learn.learned_audit ? "audit" : "enforce"));
   rec.set("workload", Json::string(stem));
   std::vector<std::string> watched;
   Json installed;
-  if (policy.seccomp_learned_audit) {
+  if (policy.learn.learned_audit) {
     NotifyRewrite rw = notify_rewrite(*profile, socket, &learned_allowed);
     watched = rw.notified;
     installed = std::move(rw.profile);
   } else {
-    rec.set("action", Json::string(policy.seccomp_learned_kill ? "kill" : "errno"));
-    installed = learned_with_extras(learned, *profile, policy.seccomp_learned_kill ? "SCMP_ACT_KILL_PROCESS" : "SCMP_ACT_NOTIFY",
+    rec.set("action", Json::string(policy.learn.learned_kill ? "kill" : "errno"));
+    installed = learned_with_extras(learned, *profile, policy.learn.learned_kill ? "SCMP_ACT_KILL_PROCESS" : "SCMP_ACT_NOTIFY",
                                     &watched);
-    if (!policy.seccomp_learned_kill) installed.set("listenerPath", Json::string(socket));
+    if (!policy.learn.learned_kill) installed.set("listenerPath", Json::string(socket));
   }
   rec.set("watched", Json::unsigned_integer(watched.size()));
   plan->seccomp_record = std::move(rec);
-  const bool watch = !policy.seccomp_learned_kill && !watched.empty();
+  const bool watch = !policy.learn.learned_kill && !watched.empty();
   if (!watch) installed.erase("listenerPath");
   *profile = std::move(installed);
   plan->rewritten = true;
   if (!watch) return;
   plan->active = true;
   plan->socket_path = socket;
-  plan->recorder_args = {"--mode", policy.seccomp_learned_audit ? "watch-continue" : "watch-errno",
+  plan->recorder_args = {"--mode", policy.learn.learned_audit ? "watch-continue" : "watch-errno",
                          "--workload", stem, "--container-id", container_id,
                          "--digest", seccomp_profile_digest(learned),
                          "--arches", comma_joined(string_items(field(profile, "architectures")))};

@@ -135,13 +135,13 @@ TEST_CASE("learn: workload names", "[learn]") {
 
 TEST_CASE("learn: policy keys", "[learn]") {
   Policy def = policy_from("{}");
-  CHECK(def.learn.empty());
-  CHECK_FALSE(def.learn_annotation);
-  CHECK(def.learn_dir == "/var/lib/oci-harden/learn");
+  CHECK(def.learn.workload.empty());
+  CHECK_FALSE(def.learn.annotation);
+  CHECK(def.learn.dir == "/var/lib/oci-harden/learn");
   Policy p = policy_from(R"({"learn": "web", "learn_annotation": true, "learn_dir": "/srv/learn"})");
-  CHECK(p.learn == "web");
-  CHECK(p.learn_annotation);
-  CHECK(p.learn_dir == "/srv/learn");
+  CHECK(p.learn.workload == "web");
+  CHECK(p.learn.annotation);
+  CHECK(p.learn.dir == "/srv/learn");
   CHECK(policy_error(R"({"learn": "Web/.."})").find("learn: \"Web/..\" is not a workload name") != std::string::npos);
   CHECK(policy_error(R"({"learn_dir": "learn"})").find("learn_dir") != std::string::npos);
   CHECK(policy_error(R"({"learn_annotation": "yes"})").find("learn_annotation") != std::string::npos);
@@ -149,8 +149,8 @@ TEST_CASE("learn: policy keys", "[learn]") {
   Policy named = policy_from(R"({"policies": {"web": {"learn": "web"}},
                                  "selectors": [{"match": {"image": "nginx"}, "policy": "web"}]})");
   REQUIRE(named.named_policies.size() == 1);
-  CHECK(named.named_policies[0]->learn == "web");
-  CHECK(named.learn.empty());
+  CHECK(named.named_policies[0]->learn.workload == "web");
+  CHECK(named.learn.workload.empty());
   CHECK(policy_error(R"({"policies": {"web": {"learn_dir": "/elsewhere"}}})").find("top level only") != std::string::npos);
 }
 
@@ -223,10 +223,10 @@ const char* const kLearned = R"({
 
 Policy learned_policy(const char* mode, const char* action) {
   Policy p = policy_from(R"({"hook": "/usr/bin/oci-harden-hook", "user_namespace": {"state_dir": "/run/oci-harden"}})");
-  p.seccomp_learned_path = "/etc/oci-harden/learned/web.json";
-  p.seccomp_learned = json(kLearned);
-  p.seccomp_learned_audit = std::string(mode) == "audit";
-  p.seccomp_learned_kill = std::string(action) == "kill";
+  p.learn.learned_path = "/etc/oci-harden/learned/web.json";
+  p.learn.learned = json(kLearned);
+  p.learn.learned_audit = std::string(mode) == "audit";
+  p.learn.learned_kill = std::string(action) == "kill";
   return p;
 }
 
@@ -302,7 +302,7 @@ TEST_CASE("seccomp_learned: never wider than the policy's profile, judged by eff
 
 TEST_CASE("seccomp_learned: policy keys", "[learn]") {
   Policy def = policy_from("{}");
-  CHECK(def.seccomp_learned_path.empty());
+  CHECK(def.learn.learned_path.empty());
   CHECK(policy_error(R"({"seccomp_learned": {"mode": "spy"}})").find("seccomp_learned.mode") != std::string::npos);
   CHECK(policy_error(R"({"seccomp_learned": {"action": "trap"}})").find("seccomp_learned.action") != std::string::npos);
   CHECK(policy_error(R"({"seccomp_learned": {"profile": "/nonexistent/web.json"}})").find("seccomp_learned.profile") !=
