@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <ctime>
 
@@ -110,7 +111,12 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
   // A joined namespace's real maps; the ids carried to the host's (rootless engines).
   e.user = user_summary(with_real_user_maps(d.spec, host, *dir), host.own_uid_map());
   e.decision = decision_word(policy.mode, d.refused(), !d.changes.empty());
-  if (learn.rewritten) {
+  if (!audit_only && !d.refused() && !learn.rewritten) {
+    const bool by_rule = std::any_of(d.changes.begin(), d.changes.end(),
+                                     [](const Change& c) { return c.rule == "seccomp" && c.path == "linux.seccomp"; });
+    learn.seccomp_record = plain_seccomp_record(d.spec, policy, by_rule);
+  }
+  if (learn.seccomp_record.is_object()) {  // the profile in force (issue 15)
     e.extra = Json::object();
     e.extra.set("seccomp", learn.seccomp_record);
   }

@@ -350,4 +350,19 @@ void plan_learned(Json& spec, const Policy& policy, const std::string& container
 
 }  // namespace
 
+Json plain_seccomp_record(const Json& spec, const Policy& policy, bool by_rule) {
+  const Json* profile = field_at(spec, "linux.seccomp");
+  if (profile == nullptr || !profile->is_object()) return Json();
+  Json rec = Json::object();
+  rec.set("source", Json::string(by_rule ? "policy" : "spec"));
+  rec.set("profile", Json::string(!by_rule ? std::string("config.json")
+                                  : policy.seccomp_profile_path.empty() ? std::string("built-in")
+                                                                         : policy.seccomp_profile_path));
+  rec.set("digest", Json::string(seccomp_profile_digest(*profile)));
+  rec.set("allowed", Json::unsigned_integer(allowed_names(*profile).size()));
+  rec.set("generic_allowed", Json::unsigned_integer(allowed_names(policy.seccomp_profile).size()));
+  rec.set("mode", Json::string("enforce"));
+  return rec;
+}
+
 }  // namespace oci_harden

@@ -94,4 +94,10 @@ struct LearnPlan {
 // `spec`'s linux.seccomp is rewritten (notify_rewrite) to the listener socket.
 LearnPlan plan_learn(Json& spec, const Policy& loaded, const Policy& policy, const std::string& container_id);
 
+// The create record's "seccomp" object for a container neither recorded nor under a learned
+// profile: source "policy" (the seccomp rule installed the policy's profile, `by_rule`) or
+// "spec" (the spec's own profile was kept), its digest, allowed and generic_allowed counts, mode
+// "enforce". Null when the container has no profile.
+Json plain_seccomp_record(const Json& spec, const Policy& policy, bool by_rule);
+
 }  // namespace oci_harden

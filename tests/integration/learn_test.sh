@@ -74,6 +74,13 @@ for rt in runc crun; do
   check "$rt learn: the socket is gone" test ! -e "$T/run/learn-$rt/seccomp.sock"
 done
 
+# a container neither recorded nor under a learned profile: the create record names the profile too
+write_test_policy "$T" /usr/bin/runc "$GENERIC"
+out=$(start runc plain-runc "$WORK")
+check "plain: the workload ran" grep -qx hi <<<"$out"
+check "plain: the create record's seccomp says source policy, mode enforce" \
+  jq_any "select(.container == \"plain-runc\" and .event == \"run\") | .seccomp.source == \"policy\" and .seccomp.mode == \"enforce\" and .seccomp.profile == \"$T/etc/generic.json\" and .seccomp.allowed == .seccomp.generic_allowed" "$T/audit.jsonl"
+
 # ---- 2. a learned profile from both recordings, enforced
 jq -s --slurpfile g "$T/etc/generic.json" '
   ([.[].syscalls[].name] + .[0].always_allowed | unique) as $keep

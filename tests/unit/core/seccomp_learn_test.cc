@@ -313,3 +313,24 @@ TEST_CASE("seccomp_learned: policy keys", "[learn]") {
 
 }  // namespace
 }  // namespace oci_harden
+
+namespace oci_harden {
+namespace {
+
+TEST_CASE("seccomp record of a container neither recorded nor under a learned profile", "[learn]") {
+  Policy p = policy_from("{}");
+  Json spec = spec_with_profile();
+  Json rec = plain_seccomp_record(spec, p, true);
+  CHECK(string_field(&rec, "source").value_or("") == "policy");
+  CHECK(string_field(&rec, "profile").value_or("") == "built-in");
+  CHECK(string_field(&rec, "digest").value_or("") == seccomp_profile_digest(*field_at(spec, "linux.seccomp")));
+  CHECK(int_field(&rec, "allowed").value_or(0) == 6);
+  CHECK(int_field(&rec, "generic_allowed").value_or(0) == static_cast<int64_t>(allowed_names(p.seccomp_profile).size()));
+  const Json kept = plain_seccomp_record(spec, p, false);
+  CHECK(string_field(&kept, "source").value_or("") == "spec");
+  Json none = json(R"({"linux": {}})");
+  CHECK(plain_seccomp_record(none, p, true).is_null());
+}
+
+}  // namespace
+}  // namespace oci_harden
