@@ -87,7 +87,9 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
   }
   Invocation inv{args.command, args.container_id(), *dir, runtime_root};
   inv.now = static_cast<int64_t>(::time(nullptr));  // the clock exceptions end by (opt-out-until)
+  const std::string own_rewrite = drop_own_rewrite(*spec, policy, args.container_id());  // issue 15
   Decision d = harden_spec(std::move(*spec), policy, host, inv);
+  if (!own_rewrite.empty()) d.notes.push_back(Note{"seccomp", own_rewrite});
   // A standard stream crun would chown on the host (a file, not a device): refused, recorded.
   for (std::string& r : stdio_the_runtime_would_chown(d.actions, policy.runtime)) {
     d.refusals.push_back(Refusal{"user-namespace", std::move(r), "process", "stdio-file"});
@@ -100,6 +102,9 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
   if (!audit_only && !d.refused()) {
     learn = plan_learn(d.spec, loaded, policy, args.container_id());
     if (!learn.why_not.empty()) d.notes.push_back(Note{"seccomp", learn.why_not});
+  } else if (audit_only && (!policy.learn.workload.empty() || !policy.learn.learned_path.empty())) {
+    d.notes.push_back(Note{"seccomp", "learn mode and seccomp_learned do nothing in mode audit: the runtime reads "
+                                      "the spec as the engine wrote it"});
   }
 
   e.changes = &d.changes;

@@ -365,4 +365,15 @@ Json plain_seccomp_record(const Json& spec, const Policy& policy, bool by_rule) 
   return rec;
 }
 
+std::string drop_own_rewrite(Json& spec, const Policy& policy, const std::string& container_id) {
+  Json* linux = field(&spec, "linux");
+  const Json* profile = field(linux, "seccomp");
+  if (profile == nullptr) return "";
+  const std::string own = container_state_dir(policy.state_dir, container_id) + "/seccomp.sock";
+  if (string_field(profile, "listenerPath").value_or("") != own) return "";
+  linux->erase("seccomp");
+  return "linux.seccomp named oci-harden's own recorder socket " + own +
+         " (a spec rewritten for learn mode before): dropped, the policy's profile installed";
+}
+
 }  // namespace oci_harden

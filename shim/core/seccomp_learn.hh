@@ -94,6 +94,14 @@ struct LearnPlan {
 // `spec`'s linux.seccomp is rewritten (notify_rewrite) to the listener socket.
 LearnPlan plan_learn(Json& spec, const Policy& loaded, const Policy& policy, const std::string& container_id);
 
+// A spec run again after oci-harden rewrote it for learn mode or a watched learned profile
+// (`runc run` twice in one bundle) names oci-harden's own recorder socket of this container as
+// its listener: that profile is oci-harden's, not the engine's, and is dropped before the rules
+// run so that they install the policy's afresh (and the plan rewrites it again). Returns the
+// note to record, "" when the spec's listener is anything else. A spec's author who writes that
+// path gains nothing: the policy's profile is installed instead of theirs.
+std::string drop_own_rewrite(Json& spec, const Policy& policy, const std::string& container_id);
+
 // The create record's "seccomp" object for a container neither recorded nor under a learned
 // profile: source "policy" (the seccomp rule installed the policy's profile, `by_rule`) or
 // "spec" (the spec's own profile was kept), its digest, allowed and generic_allowed counts, mode

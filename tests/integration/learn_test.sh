@@ -74,6 +74,16 @@ for rt in runc crun; do
   check "$rt learn: the socket is gone" test ! -e "$T/run/learn-$rt/seccomp.sock"
 done
 
+# the same bundle run again (its config.json names oci-harden's socket now): recorded again
+out=$(cd "$T/bundle-learn-crun" && timeout 60 "$OCIH" --root "$T/state-crun" run learn-crun 2>&1 | cat)
+check "crun learn, the same bundle again: the workload ran" grep -qx hi <<<"$out" || printf '%s\n' "$out" | sed 's/^/    | /'
+for i in $(seq 50); do
+  (($(jq -c 'select(.container == "learn-crun" and .event == "seccomp_learn")' "$T/audit.jsonl" | wc -l) >= 2)) && break
+  sleep 0.1
+done
+check "crun learn, the same bundle again: recorded again" \
+  test "$(jq -c 'select(.container == "learn-crun" and .event == "seccomp_learn" and .dropped == 0)' "$T/audit.jsonl" | wc -l)" -eq 2
+
 # a container neither recorded nor under a learned profile: the create record names the profile too
 write_test_policy "$T" /usr/bin/runc "$GENERIC"
 out=$(start runc plain-runc "$WORK")

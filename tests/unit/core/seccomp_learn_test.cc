@@ -334,3 +334,24 @@ TEST_CASE("seccomp record of a container neither recorded nor under a learned pr
 
 }  // namespace
 }  // namespace oci_harden
+
+namespace oci_harden {
+namespace {
+
+TEST_CASE("a spec rewritten for learn mode before is planned afresh, not refused as a foreign listener", "[learn]") {
+  Policy p = policy_from(R"({"learn": "web", "hook": "/usr/bin/oci-harden-hook",
+                             "user_namespace": {"state_dir": "/run/oci-harden"}})");
+  Json spec = spec_with_profile();
+  REQUIRE(plan_learn(spec, p, p, "c1").active);
+  Json again = spec;
+  CHECK(drop_own_rewrite(again, p, "c2").empty());  // another container's socket: not ours to drop
+  CHECK(field_at(again, "linux.seccomp") != nullptr);
+  CHECK(drop_own_rewrite(again, p, "c1").find("own recorder socket") != std::string::npos);
+  CHECK(field_at(again, "linux.seccomp") == nullptr);
+  Json foreign = spec_with_profile();
+  field_at(foreign, "linux.seccomp")->set("listenerPath", Json::string("/run/agent.sock"));
+  CHECK(drop_own_rewrite(foreign, p, "c1").empty());
+}
+
+}  // namespace
+}  // namespace oci_harden
