@@ -12,8 +12,10 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "hooks/detach.hh"
+#include "hooks/seccomp_recorder.hh"
 #include "hooks/verify.hh"
 #include "shim/core/bounded_read.hh"
 #include "shim/host/atomic_file.hh"
@@ -59,6 +61,7 @@ int record(const Policy& policy, AuditEvent& e, int64_t start) {
 int usage(FILE* to = stderr) {
   std::fprintf(to,
                "usage: oci-harden-hook poststart|poststop < state.json\n"
+               "       oci-harden-hook record --mode MODE --workload NAME --container-id ID ... (fd 3)\n"
                "       oci-harden-hook --version\n"
                "An OCI hook injected by oci-harden; see oci-harden-hook(8).\n");
   return to == stdout ? 0 : 2;
@@ -67,6 +70,21 @@ int usage(FILE* to = stderr) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Learn mode (issue 15): the seccomp recorder oci-harden starts before the runtime.
+  if (argc >= 2 && std::string(argv[1]) == "record") {
+    set_policy_reader_identity(own_identity());
+    auto opts = parse_recorder_args(std::vector<std::string>(argv + 2, argv + argc));
+    if (!opts) {
+      log_error("oci-harden-hook: " + opts.error().message);
+      return 2;
+    }
+    auto st = run_recorder(*opts, 3);
+    if (!st) {
+      log_error("oci-harden-hook record: " + st.error().message);
+      return 1;
+    }
+    return 0;
+  }
   if (argc != 2) return usage();
   std::string stage = argv[1];
   if (stage == "-h" || stage == "--help") return usage(stdout);

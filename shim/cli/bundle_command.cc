@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <ctime>
 
@@ -18,7 +19,9 @@
 #include "shim/host/stdio_chown.hh"
 #include "shim/core/bounded_read.hh"
 #include "shim/core/container_id.hh"
+#include "shim/core/seccomp_learn.hh"
 #include "shim/core/spec.hh"
+#include "shim/host/seccomp_listener.hh"
 
 namespace oci_harden {
 
@@ -103,12 +106,25 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
   }
   Invocation inv{args.command, args.container_id(), *dir, runtime_root};
   inv.now = static_cast<int64_t>(::time(nullptr));  // the clock exceptions end by (opt-out-until)
+  const std::string own_rewrite = drop_own_rewrite(*spec, policy, args.container_id());  // issue 15
   Decision d = harden_spec(std::move(*spec), policy, host, inv);
+  if (!own_rewrite.empty()) d.notes.push_back(Note{"seccomp", own_rewrite});
   // A standard stream crun would chown on the host (a file, not a device): refused, recorded.
   for (std::string& r : stdio_the_runtime_would_chown(d.actions, policy.runtime)) {
     d.refusals.push_back(Refusal{"user-namespace", std::move(r), "process", "stdio-file"});
   }
   bool audit_only = policy.mode == Mode::kAudit;
+  // Learn mode (issue 15): after the rules have judged the spec (its own listener included), the
+  // profile it will run with is rewritten to notify oci-harden's recorder; not in audit mode,
+  // where the runtime reads the spec as the engine wrote it.
+  LearnPlan learn;
+  if (!audit_only && !d.refused()) {
+    learn = plan_learn(d.spec, loaded, policy, args.container_id());
+    if (!learn.why_not.empty()) d.notes.push_back(Note{"seccomp", learn.why_not});
+  } else if (audit_only && (!policy.learn.workload.empty() || !policy.learn.learned_path.empty())) {
+    d.notes.push_back(Note{"seccomp", "learn mode and seccomp_learned do nothing in mode audit: the runtime reads "
+                                      "the spec as the engine wrote it"});
+  }
 
   e.changes = &d.changes;
   e.opt_outs = &d.opt_outs;
@@ -120,6 +136,15 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
   e.user = joins_user_namespace(d.spec) ? user_summary(with_real_user_maps(d.spec, host, *dir), host.own_uid_map())
                                         : user_summary(d.spec, host.own_uid_map());
   e.decision = decision_word(policy.mode, d.refused(), !d.changes.empty());
+  if (!audit_only && !d.refused() && !learn.rewritten) {
+    const bool by_rule = std::any_of(d.changes.begin(), d.changes.end(),
+                                     [](const Change& c) { return c.rule == "seccomp" && c.path == "linux.seccomp"; });
+    learn.seccomp_record = plain_seccomp_record(d.spec, policy, by_rule);
+  }
+  if (learn.seccomp_record.is_object()) {  // the profile in force (issue 15)
+    e.extra = Json::object();
+    e.extra.set("seccomp", learn.seccomp_record);
+  }
 
   if (audit_only || d.refused()) {
     if (!record.write_or(&stopped)) return stopped;
@@ -129,7 +154,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
 
   // Prepared (written and fsynced) before the record, renamed after it: a failed record leaves
   // the original config.json in place, and a recorded "applied" is what runc will read.
-  bool rewrite = !d.changes.empty();
+  bool rewrite = !d.changes.empty() || learn.rewritten;
   // Whatever stops the container after the decision is recorded too: the log must not be
   // silent (or say "applied") about a container that never started.
   if (rewrite) {
@@ -142,6 +167,11 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
   // issue 14: a stop token left by a killed process of an earlier container of this id must not
   // silence this one's stop record (one unlink, ENOENT as a rule).
   if (!policy.hook_path.empty()) forget_stop_token(policy.state_dir, args.container_id());
+  // The recorder listens before the runtime runs: runc and crun connect during create.
+  if (learn.active) {
+    st = start_seccomp_recorder(policy.hook_path, learn.socket_path, learn.recorder_args);
+    if (!st) return record.fail_after_decision(kExitIo, "cannot start the seccomp recorder: " + st.error().message);
+  }
   if (rewrite) {
     st = file->commit();
     if (!st) return record.fail_after_decision(kExitIo, "cannot replace config.json: " + st.error().message);

@@ -21,6 +21,7 @@
 #include "shim/core/lexical_path.hh"
 #include "shim/core/rootless.hh"
 #include "shim/core/rule_ids.hh"
+#include "shim/core/seccomp_learn.hh"
 #include "shim/core/sha256.hh"
 #include "shim/core/spec.hh"
 #include "shim/core/split.hh"
@@ -399,6 +400,9 @@ Status resolve_hook(Policy* p) {
   return Ok{};
 }
 
+Status read_learn_keys(ObjectReader& r, Policy* p);  // learn mode (issue 15), below
+Status load_learned_profile(Policy* p, const std::string& origin);
+
 Status apply_policy_json(const Json& root, Policy* p) {
   if (!root.is_object()) return make_error(ErrorCode::kPolicy, "expected a JSON object");
   ObjectReader r(root, "");
@@ -584,6 +588,7 @@ Status apply_policy_json(const Json& root, Policy* p) {
     }
     return Ok{};
   }));
+  run(read_learn_keys(r, p));  // learn mode (issue 15)
   (void)r.take("policies");
   (void)r.take("selectors");
   if (!st) return st;
@@ -764,6 +769,7 @@ Status read_workload_policies(const Json& top_level, const Policy& defaults, Pol
         p.seccomp_profile = root->seccomp_profile;
         p.seccomp_profile_deferred = root->seccomp_profile_deferred;
       }
+      if (st) st = load_learned_profile(&p, origin.empty() ? "/" : origin);  // issue 15
     }
     if (!st) return std::move(st).context(where).error();
     for (const char* key : kHostWideKeys) {
@@ -779,6 +785,10 @@ Status read_workload_policies(const Json& top_level, const Policy& defaults, Pol
         p.userns_size != root->userns_size || p.state_dir != root->state_dir) {
       return make_error(ErrorCode::kPolicy, where + ".user_namespace: the host's id range and state_dir are one for "
                                             "the whole host; set them at the top level only");
+    }
+    if (p.learn.annotation != root->learn.annotation || p.learn.dir != root->learn.dir) {  // learn mode
+      return make_error(ErrorCode::kPolicy, where + ": learn_annotation and learn_dir are one for the whole host; "
+                                            "set them at the top level only");
     }
     p.name = name;
     p.selector_labels.clear();
@@ -804,9 +814,58 @@ Result<Policy> parse_onto(Policy base, const std::string& bytes, const std::stri
   const std::string profile_spelling = base.seccomp_profile_path;
   st = validate_policy(&base, origin.empty() ? "/" : origin);
   if (!st) return st.error();
+  st = load_learned_profile(&base, origin.empty() ? "/" : origin);  // issue 15
+  if (!st) return st.error();
   st = read_workload_policies(*json, defaults, &base, origin, profile_spelling);
   if (!st) return st.error();
   return base;
+}
+
+// Learn mode (issue 15): "learn", "learn_annotation", "learn_dir".
+Status read_learn_keys(ObjectReader& r, Policy* p) {
+  auto s = read_string(r, "learn", &p->learn.workload);
+  if (!s) return s;
+  if (!p->learn.workload.empty() && !valid_learn_name(p->learn.workload)) {
+    return make_error(ErrorCode::kPolicy, r.where("learn") + ": \"" + p->learn.workload +
+                                              "\" is not a workload name ([a-z0-9][a-z0-9._-]{0,62})");
+  }
+  s = read_bool(r, "learn_annotation", &p->learn.annotation);
+  if (!s) return s;
+  s = read_string(r, "learn_dir", &p->learn.dir);
+  if (!s) return s;
+  s = check_absolute_paths({p->learn.dir}, r.where("learn_dir"));
+  if (!s) return s;
+  return read_object(r, "seccomp_learned", [&](ObjectReader& sub) -> Status {
+    std::string path = p->learn.learned_path;
+    auto t = read_string(sub, "profile", &path);
+    if (!t) return t;
+    p->learn.learned_path = path;
+    t = read_enum<bool>(sub, "mode", {{"enforce", false}, {"audit", true}}, &p->learn.learned_audit);
+    if (!t) return t;
+    return read_enum<bool>(sub, "action", {{"errno", false}, {"kill", true}}, &p->learn.learned_kill);
+  });
+}
+
+// seccomp_learned.profile read (relative to the policy's folder) and judged by effect against the
+// widest profile this policy installs (its own plus the capability groups of its capabilities):
+// a learned profile never lets through a call the policy's profile denies.
+Status load_learned_profile(Policy* p, const std::string& origin) {
+  if (p->learn.learned_path.empty()) return Ok{};
+  if (!p->learn.workload.empty()) {
+    return make_error(ErrorCode::kPolicy, "learn and seccomp_learned: a policy records or enforces a learned profile, "
+                                          "not both");
+  }
+  std::string path = p->learn.learned_path;
+  if (path[0] != '/') path = dir_name(origin) + "/" + path;
+  auto bytes = read_trusted_file(path, kMaxProfileBytes, "the learned seccomp profile");
+  if (!bytes) return make_error(ErrorCode::kPolicy, "seccomp_learned.profile: " + bytes.error().message);
+  auto parsed = parse_json(*bytes);
+  if (!parsed) return make_error(ErrorCode::kPolicy, "seccomp_learned.profile: " + path + ": " + parsed.error().message);
+  p->learn.learned_path = path;
+  std::string why = learned_profile_wider(*parsed, *p);
+  if (!why.empty()) return make_error(ErrorCode::kPolicy, "seccomp_learned.profile: " + path + ": " + why);
+  p->learn.learned = std::move(*parsed);
+  return Ok{};
 }
 
 }  // namespace

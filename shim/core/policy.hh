@@ -146,6 +146,25 @@ struct Policy {
   // The policy's seccomp profile: seccomp_profile, or the built-in one when it was deferred
   // (seccomp_profile_deferred, beside seccomp_profile above).
   const Json& seccomp_profile_json() const;
+  // Learn mode (issue 15, shim/core/seccomp_learn.hh), one member so that the flags add no padding.
+  struct SeccompLearn {
+    // The workload name containers under this policy are recorded as (key "learn"; "" = not
+    // recorded); on the top-level policy only, where the recordings go (learn_dir:
+    // <dir>/<name>/<container-id>.json) and whether the annotation org.oci-harden.learn=<name>
+    // may put a container in learn mode (learn_annotation).
+    std::string workload;
+    std::string dir = "/var/lib/oci-harden/learn";
+    // A learned profile enforced (seccomp_learned): the file ("" = none) and its text, checked at
+    // load never to let through what the policy's own profile denies; audit: the generic profile
+    // stays and calls outside the learned one are only recorded; kill: calls outside it end the
+    // process (not recorded) instead of failing with EPERM.
+    std::string learned_path;
+    Json learned;
+    bool annotation = false;
+    bool learned_audit = false;
+    bool learned_kill = false;
+  };
+  SeccompLearn learn;
 
   bool rule_enabled(const std::string& id) const;
 };
