@@ -367,7 +367,7 @@ Status run_recorder(const RecorderOptions& o, int listen_fd) {
   const std::string ended = rfc3339_utc(now_us());
   AuditEvent e;
   e.container = o.container_id;
-  e.decision = "recorded";
+  e.decision = "unchanged";  // as verify and stop: the record changes nothing (audit log schema)
   e.extra = Json::object();
   e.extra.set("workload", Json::string(o.workload));
   Status written = Ok{};

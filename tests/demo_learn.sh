@@ -60,7 +60,7 @@ workload='mkdir -p /tmp/www && echo "hello from a container under its learned pr
 httpd -p 127.0.0.1:8080 -h /tmp/www
 i=0; while [ $i -lt 50 ] && ! wget -q -O - http://127.0.0.1:8080/index.html 2>/dev/null; do i=$((i + 1)); usleep 20000; done
 kill $(pidof httpd)'
-bundle() {  # bundle DIR CMD...: a bundle on the shared rootfs
+bundle() {  # bundle DIR CMD...: a bundle on the shared rootfs (a fresh config.json per container, as an engine writes one)
   make_bundle "$1" --rootfs "$T/rootfs" -- "${@:2}" >/dev/null
 }
 run_in() {  # run_in POLICY ID BUNDLE: oci-harden run, the container's output on stdout
@@ -68,9 +68,9 @@ run_in() {  # run_in POLICY ID BUNDLE: oci-harden run, the container's output on
 }
 
 banner "1. learn: the workload, twice, under the default profile with the recorder ($(basename "$RUNTIME"))"
-bundle "$T/b-work" sh -c "$workload" || exit 1
 for id in learn-1 learn-2; do
-  out=$(run_in "$T/etc/learn.json" "$id" "$T/b-work") || die "the workload failed in learn mode: $out"
+  bundle "$T/b-$id" sh -c "$workload" || exit 1
+  out=$(run_in "$T/etc/learn.json" "$id" "$T/b-$id") || die "the workload failed in learn mode: $out"
   echo "$id: $out"
 done
 recs=("$T"/learn/demo-httpd/*.json)
@@ -91,17 +91,20 @@ echo "... ($(wc -l < "$T/diff.txt") lines: $T/diff.txt)"
 banner "3. enforce: the same workload under its learned profile"
 policy "$T/etc/enforce.json" \
   "| .seccomp_learned = {profile: \"$T/etc/learned-httpd.json\", mode: \"enforce\", action: \"errno\"}" || exit 1
-out=$(run_in "$T/etc/enforce.json" enforced-ok "$T/b-work") || die "the workload failed under its learned profile: $out"
+bundle "$T/b-enforced-ok" sh -c "$workload" || exit 1
+out=$(run_in "$T/etc/enforce.json" enforced-ok "$T/b-enforced-ok") || die "the workload failed under its learned profile: $out"
 echo "enforced-ok: $out"
 [[ "$out" == *"hello from a container"* ]] || die "the page was not served under the learned profile"
-jq -r 'select(.event == "create" and .container == "enforced-ok") | .seccomp |
+jq -r 'select((.event == "create" or .event == "run") and .container == "enforced-ok") | .seccomp |
   "profile in force: \(.source) \(.profile) (\(.digest[0:19])...): \(.allowed) syscalls allowed, against \(.generic_allowed) in the default profile"' "$T/audit.jsonl"
 
 banner "a call the workload never made: ln -s (symlinkat)"
-bundle "$T/b-ln" sh -c 'ln -s /etc/hostname /tmp/link && echo "ln -s: allowed"' || exit 1
-out=$(run_in "$T/etc/default.json" default-ln "$T/b-ln" 2>&1)
+for id in default-ln enforced-ln; do
+  bundle "$T/b-$id" sh -c 'ln -s /etc/hostname /tmp/link && echo "ln -s: allowed"' || exit 1
+done
+out=$(run_in "$T/etc/default.json" default-ln "$T/b-default-ln" 2>&1)
 echo "under the default profile: $out"
-out=$(run_in "$T/etc/enforce.json" enforced-ln "$T/b-ln" 2>&1)
+out=$(run_in "$T/etc/enforce.json" enforced-ln "$T/b-enforced-ln" 2>&1)
 echo "under the learned profile: $out"
 [[ "$out" == *"Operation not permitted"* ]] || die "symlinkat was not refused under the learned profile"
 jq -r 'select(.event == "seccomp_watch" and .container == "enforced-ln") |
@@ -110,8 +113,8 @@ jq -r 'select(.event == "seccomp_watch" and .container == "enforced-ln") |
 banner "oci-hardenctl report: the profile per workload"
 "$OCIHCTL" report "$T/audit.jsonl" | sed -n '/[Ss]eccomp\|[Ww]orkload/,$p' | head -n 20
 
-allowed=$(jq -r 'select(.event == "create" and .container == "enforced-ok") | .seccomp.allowed' "$T/audit.jsonl")
-generic=$(jq -r 'select(.event == "create" and .container == "enforced-ok") | .seccomp.generic_allowed' "$T/audit.jsonl")
+allowed=$(jq -r 'select((.event == "create" or .event == "run") and .container == "enforced-ok") | .seccomp.allowed' "$T/audit.jsonl")
+generic=$(jq -r 'select((.event == "create" or .event == "run") and .container == "enforced-ok") | .seccomp.generic_allowed' "$T/audit.jsonl")
 banner "before and after: $generic syscalls allowed by the default profile, $allowed by the learned one"
 if [[ -z "$allowed" || -z "$generic" ]] || (( allowed * 3 >= generic )); then
   die "the learned profile allows $allowed of $generic: not less than a third"

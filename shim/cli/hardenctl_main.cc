@@ -446,7 +446,7 @@ int cmd_profile_learn(const std::vector<std::string>& all_args) {
     if (it == loaded->named_policies.end()) return fail("--policy-name: the policy has no named policy \"" + policy_name + "\"", kBadInput);
     policy = it->get();
   }
-  Json base = policy->seccomp_profile;
+  Json base = policy->seccomp_profile_json();
   if (!base_file.empty()) {
     auto doc = read_profile(base_file);
     if (!doc) return fail(doc.error().message, kBadInput);
@@ -459,7 +459,7 @@ int cmd_profile_learn(const std::vector<std::string>& all_args) {
   auto learned = learn_profile(base, *merged);
   if (!learned) return fail((base_file.empty() ? "the policy's seccomp profile" : base_file) + ": " + learned.error().message, kBadInput);
   for (const std::string& n : learned->notes) std::fprintf(stderr, "oci-hardenctl: note: %s\n", n.c_str());
-  if (auto st = check_never_wider(learned->profile, policy->seccomp_profile, host_seccomp_architectures()); !st)
+  if (auto st = check_never_wider(learned->profile, policy->seccomp_profile_json(), host_seccomp_architectures()); !st)
     return fail("the learned profile " + st.error().message + "; nothing written", kRefused);
   auto checks = check_seccomp_json(learned->profile);
   if (!checks) return fail("the learned profile: " + checks.error().message, kRefused);

@@ -519,9 +519,13 @@ Result<LearnedProfile> learn_profile(const Json& base_doc, const MergedRecording
     out.notes.push_back("always allowed by the recorder but not let through by the base, so denied: " + join(not_in_base, ", "));
   out.profile.set("syscalls", std::move(kept));
   drop_absent_names(out.profile, &out.notes);
-  if (const std::string digest = "sha256:" + sha256_hex(to_json(base_doc)); merged.base_digests.count(digest) == 0)
-    out.notes.push_back("the recordings were made under another base profile (" + join({merged.base_digests.begin(), merged.base_digests.end()}, ", ") +
-                        "; this one is " + digest + ")");
+  // Each recording names the profile installed in its container: the policy's adapted to the
+  // host and to the container's capabilities, or the engine's own default where the seccomp rule
+  // kept it. Recordings under different ones are merged all the same, and said.
+  if (merged.base_digests.size() > 1)
+    out.notes.push_back("the recordings were made under " + std::to_string(merged.base_digests.size()) +
+                        " different installed profiles (other capabilities, or an engine's own default kept): " +
+                        join({merged.base_digests.begin(), merged.base_digests.end()}, ", "));
   if (merged.dropped != 0)
     out.notes.push_back(std::to_string(merged.dropped) + " calls were not recorded (dropped): what they were is not in the profile");
   out.base_allowed = base_names.size();

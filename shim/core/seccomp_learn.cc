@@ -204,7 +204,7 @@ LearnPlan plan_learn(Json& spec, const Policy& loaded, const Policy& policy, con
   rec.set("profile", Json::string(policy.seccomp_profile_path.empty() ? "built-in" : policy.seccomp_profile_path));
   rec.set("digest", Json::string(digest));
   rec.set("allowed", Json::unsigned_integer(allowed.size()));
-  rec.set("generic_allowed", Json::unsigned_integer(allowed_names(policy.seccomp_profile).size()));
+  rec.set("generic_allowed", Json::unsigned_integer(allowed_names(policy.seccomp_profile_json()).size()));
   rec.set("mode", Json::string("learn"));
   rec.set("workload", Json::string(plan.workload));
   NotifyRewrite rw = notify_rewrite(*profile, plan.socket_path);
@@ -220,7 +220,7 @@ namespace {
 
 // The policy's profile with the capability groups of every capability the policy allows.
 Json widest_policy_profile(const Policy& policy) {
-  Json profile = policy.seccomp_profile;
+  Json profile = policy.seccomp_profile_json();
   Json* calls = field(&profile, "syscalls");
   if (calls == nullptr) calls = &profile.set("syscalls", Json::array());
   auto groups = parse_json(embedded_file("seccomp-capability-groups.json"));
@@ -360,7 +360,7 @@ Json plain_seccomp_record(const Json& spec, const Policy& policy, bool by_rule) 
                                                                          : policy.seccomp_profile_path));
   rec.set("digest", Json::string(seccomp_profile_digest(*profile)));
   rec.set("allowed", Json::unsigned_integer(allowed_names(*profile).size()));
-  rec.set("generic_allowed", Json::unsigned_integer(allowed_names(policy.seccomp_profile).size()));
+  rec.set("generic_allowed", Json::unsigned_integer(allowed_names(policy.seccomp_profile_json()).size()));
   rec.set("mode", Json::string("enforce"));
   return rec;
 }

@@ -237,7 +237,14 @@ TEST_CASE("learn_profile notes a seen call the base does not allow, drops and an
                   "always allowed by the recorder but not let through by the base, so denied: ptrace") != always.notes.end());
   CHECK_FALSE(allows(always.profile, "ptrace"));
   CHECK(has("4 calls were not recorded (dropped)"));
-  CHECK(has("the recordings were made under another base profile"));
+  // One recording, or several under one installed profile: nothing to say about it.
+  CHECK_FALSE(has("the recordings were made under"));
+  std::string other = recording("");
+  other.replace(other.find(kDigest), kDigest.size(), "sha256:" + std::string(64, 'e'));
+  LearnedProfile two = learned(json(kBase), {recording(""), other});
+  CHECK(std::any_of(two.notes.begin(), two.notes.end(), [](const std::string& n) {
+    return n.find("the recordings were made under 2 different installed profiles") == 0;
+  }));
 }
 
 TEST_CASE("never wider: a profile learned from the policy's passes; a wider base fails by effect", "[learned-profile]") {
