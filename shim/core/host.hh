@@ -165,6 +165,19 @@ class Host {
   // Why the runtime cannot set cgroup limits from here ("" when it can): an unprivileged runtime
   // on a cgroup v1 or hybrid host, or on cgroup v2 without its subtree delegated to it.
   virtual std::string cgroup_limits_unsettable() const { return ""; }
+
+  // Seccomp by effect (issue 14, shim/host/seccomp_verdicts.hh): whether a judgement with this
+  // key found the spec's profile holds, remembered between processes under `state_dir`; and
+  // remembering it. The defaults remember nothing.
+  virtual bool seccomp_holds_remembered(const std::string& state_dir, const std::string& key) const {
+    (void)state_dir;
+    (void)key;
+    return false;
+  }
+  virtual void remember_seccomp_holds(const std::string& state_dir, const std::string& key) const {
+    (void)state_dir;
+    (void)key;
+  }
 };
 
 }  // namespace oci_harden

@@ -29,6 +29,7 @@
 #include "shim/host/mount_root.hh"
 #include "shim/host/real_host.hh"
 #include "shim/host/process_identity.hh"
+#include "shim/host/seccomp_verdicts.hh"
 #include "shim/host/unix_listeners.hh"
 #include "shim/host/user_namespace.hh"
 
@@ -496,6 +497,14 @@ class RealHost : public Host {
   std::string cgroup_limits_unsettable() const override {
     std::call_once(cgroup_once_, [this] { cgroup_unsettable_ = rootless_cgroup_limits_unsettable(); });
     return cgroup_unsettable_;
+  }
+
+  // Seccomp by effect: remembered verdicts (issue 14).
+  bool seccomp_holds_remembered(const std::string& state_dir, const std::string& key) const override {
+    return seccomp_verdict_remembered(state_dir, key);
+  }
+  void remember_seccomp_holds(const std::string& state_dir, const std::string& key) const override {
+    remember_seccomp_verdict(state_dir, key);
   }
 
  private:

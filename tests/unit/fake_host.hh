@@ -221,6 +221,15 @@ class FakeHost : public Host {
   std::vector<IdMapRange> own_uid_map() const override { return own_map; }
   std::string limits_unsettable;
   std::string cgroup_limits_unsettable() const override { return limits_unsettable; }
+
+  // Seccomp by effect: remembered verdicts (issue 14), as "<state_dir>|<key>".
+  mutable std::set<std::string> seccomp_held;
+  bool seccomp_holds_remembered(const std::string& state_dir, const std::string& key) const override {
+    return seccomp_held.count(state_dir + "|" + key) != 0;
+  }
+  void remember_seccomp_holds(const std::string& state_dir, const std::string& key) const override {
+    seccomp_held.insert(state_dir + "|" + key);
+  }
 };
 
 // Lexical canonicalisation with the fake symlink table (a link's target is absolute).

@@ -195,6 +195,17 @@ std::string joined(const std::vector<std::string>& items) {
   return out;
 }
 
+// What a judgement of `current` reads, as one text: the key of a remembered verdict (the
+// references' engine defaults are the binary's own, which the verdict's name covers).
+std::string verdict_key(const Json& current, const Json& policy_profile, const std::vector<ReferenceProfile>& refs,
+                        const std::vector<std::string>& arches) {
+  std::string key = "seccomp-holds 1\n" + to_json(current) + "\n" + to_json(policy_profile) + "\n";
+  for (const ReferenceProfile& r : refs) key += r.name + ",";
+  key += "\n";
+  for (const std::string& a : arches) key += a + ",";
+  return key;
+}
+
 // Whether the spec's own profile may stay; fills *open with what it lets through otherwise.
 bool own_profile_holds(const RuleContext& ctx, const Json& current, const Json& policy_profile, Json* open) {
   if (current == policy_profile) return true;
@@ -204,6 +215,11 @@ bool own_profile_holds(const RuleContext& ctx, const Json& current, const Json& 
     if (d != nullptr) refs.push_back(ReferenceProfile{name, d});
   }
   const std::vector<std::string> arches = kernel_seccomp_architectures(ctx.host().runs_x32_syscalls());
+  // The same profile judged before under the same policy profile, references and architectures
+  // (containerd's default in every RuntimeDefault pod): the verdict stands, nothing is compiled.
+  const std::string& state_dir = ctx.policy().state_dir;
+  const std::string key = arches.empty() ? std::string() : verdict_key(current, policy_profile, refs, arches);
+  if (!key.empty() && ctx.host().seccomp_holds_remembered(state_dir, key)) return true;
   auto effect = arches.empty() ? Result<SeccompEffect>(make_error(ErrorCode::kSpec, "no known host architecture"))
                                : judge_seccomp_effect(current, refs, arches);
   *open = Json::object();
@@ -220,7 +236,10 @@ bool own_profile_holds(const RuleContext& ctx, const Json& current, const Json& 
     open->set("unjudged", Json::string(effect.error().message));
     return false;
   }
-  if (!effect->weaker) return true;
+  if (!effect->weaker) {
+    ctx.host().remember_seccomp_holds(state_dir, key);
+    return true;
+  }
   open->set("compared_with", Json::string(effect->closest));
   open->set("open", string_array(effect->open));
   return false;
