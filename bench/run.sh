@@ -14,6 +14,9 @@
 #                       shared: time, page faults, linkage, dynamic-loader work (LD_DEBUG)
 #   6. concurrency      1, 100 and 500 starts at once, fake runtime and real runc, p50/p99 and the
 #                       audit lock's wait (bench/concurrency.sh)
+#   7. learn mode       issue 15: a start and a syscall-heavy run under the default profile, in
+#                       learn mode (calls outside the base set notified to the recorder) and
+#                       under the learned profile (enforce, violations to the recorder)
 #   (in 2)              the shim against the I/O floor: `oci-harden create` vs bench/floor.c
 #
 # Every timed command is started by build/bench-timeit (posix_spawn, CLOCK_MONOTONIC, wait4), so
@@ -23,7 +26,7 @@
 #
 # Environment: BENCH_N (starts per variant in part 2, default 50), BENCH_DOCKER_N (part 3,
 # default 40), BENCH_WARMUP (default 5), BENCH_REWRITE_ROUNDS (part 1 rounds, default 5),
-# BENCH_PARTS (default "1 2 3 4 5 6"), BENCH_OUT (default bench/results.md), BENCH_SECCOMP_N
+# BENCH_PARTS (default "1 2 3 4 5 6 7"), BENCH_OUT (default bench/results.md), BENCH_SECCOMP_N
 # (in-process seccomp compilations per profile, default 30).
 # Ends with "N passed, N failed": the checks are that every timed run succeeded and that the
 # comparisons compare what they claim to (e.g. hardenctl's output equals oci-harden's rewrite).
@@ -38,7 +41,7 @@ SC_N=${BENCH_SECCOMP_N:-30}
 DN=${BENCH_DOCKER_N:-40}
 W=${BENCH_WARMUP:-5}
 ROUNDS=${BENCH_REWRITE_ROUNDS:-5}
-PARTS=${BENCH_PARTS:-1 2 3 4 5 6}
+PARTS=${BENCH_PARTS:-1 2 3 4 5 6 7}
 OUT=${BENCH_OUT:-$REPO/bench/results.md}
 OH=$REPO/bin/oci-harden
 OHC=$REPO/bin/oci-hardenctl
@@ -802,6 +805,72 @@ fi
 if part 6; then
   check "part 6: concurrency (bench/concurrency.sh)" bash bench/concurrency.sh "$T/part6.md"
   [[ -f "$T/part6.md" ]] && cat "$T/part6.md" >> "$R"
+fi
+
+# ---------------------------------------------------------------- 7. learn mode
+if part 7; then
+  echo "== 7. learn mode: 3 policies × 2 workloads × ($W warm-up + $N)"
+  L=$T/fs/learn7 RTROOT7=$T/fs/rt-learn
+  mkdir -p "$L"
+  jq -n --arg log "$T/fs/log/audit-learn.jsonl" --arg st "$T/fs/state" --arg ld "$L/rec" \
+    '{runtime: "/usr/bin/runc", audit_log: $log, user_namespace: {state_dir: $st}, learn_dir: $ld}' > "$T/etc/l-default.json"
+  jq '.learn = "bench"' "$T/etc/l-default.json" > "$T/etc/l-learn.json"
+  chmod 0644 "$T/etc/l-default.json" "$T/etc/l-learn.json"
+  # The workloads: a start (/bin/true) and a run of 5000 stat calls (each one notified in learn
+  # mode: newfstatat is outside the base set).
+  loop='i=0; while [ $i -lt 5000 ]; do [ -e /etc/passwd ]; i=$((i + 1)); done'
+  lbundle() {  # lbundle NAME CMD...: a fresh runc-spec bundle running CMD
+    local args a
+    # One --arg per element (jq 1.6 would read a "-c" after --args as its own option).
+    args=$(for a in "${@:2}"; do jq -n --arg a "$a" '$a'; done | jq -cs .)
+    mkbundle "$1" && jq --argjson args "$args" '.process.args = $args' "$T/fs/$1/config.json" > "$T/fs/$1/c.tmp" &&
+      mv "$T/fs/$1/c.tmp" "$T/fs/$1/config.json" && cp "$T/fs/$1/config.json" "$T/fs/$1/orig.json"
+  }
+  # Two recordings of each workload, then the learned profile from all four.
+  for w in true loop; do
+    for k in 1 2; do
+      if [[ $w == true ]]; then lbundle "l-rec-$w$k" /bin/true; else lbundle "l-rec-$w$k" sh -c "$loop"; fi
+      check "part 7: learn mode records the $w workload ($k)" \
+        env OCI_HARDEN_POLICY="$T/etc/l-learn.json" "$OH" --root "$RTROOT7" run --bundle "$T/fs/l-rec-$w$k" "lr-$w$k"
+    done
+  done
+  check "part 7: oci-hardenctl profile learn" "$OHC" profile learn --policy "$T/etc/l-learn.json" -o "$L/learned.json" "$L/rec/bench"
+  jq --arg p "$L/learned.json" '.seccomp_learned = {profile: $p, mode: "enforce", action: "errno"}' "$T/etc/l-default.json" > "$T/etc/l-enforce.json"
+  chmod 0644 "$T/etc/l-enforce.json"
+  for v in dtrue ltrue etrue dloop lloop eloop; do
+    if [[ $v == ?true ]]; then lbundle "l-$v" /bin/true; else lbundle "l-$v" sh -c "$loop"; fi
+  done
+  l7pol() { case $1 in d*) echo "$T/etc/l-default.json" ;; l*) echo "$T/etc/l-learn.json" ;; e*) echo "$T/etc/l-enforce.json" ;; esac; }
+  for v in dtrue ltrue etrue dloop lloop eloop; do
+    eval "setup_$v() { cp \"\$T/fs/l-$v/orig.json\" \"\$T/fs/l-$v/config.json\"; }"
+    eval "run_$v() { OCI_HARDEN_POLICY=$(l7pol $v) tm \"\$1\" \"\$OH\" --root \"\$RTROOT7\" run --bundle \"\$T/fs/l-$v\" \"$v\$2\"; }"
+  done
+  run_variants p7 "$N" "$W" dtrue ltrue etrue dloop lloop eloop
+  for v in dtrue ltrue etrue dloop lloop eloop; do check_runs "part 7 $v" "$T/data/p7-$v" "$N"; done
+  lallowed=$(jq -r 'select(.event == "run" and (.container | startswith("etrue"))) | .seccomp.allowed' "$T/fs/log/audit-learn.jsonl" | head -1)
+  lgeneric=$(jq -r 'select(.event == "run" and (.container | startswith("etrue"))) | .seccomp.generic_allowed' "$T/fs/log/audit-learn.jsonl" | head -1)
+  ldrop=$(jq -s '[.[] | select(.event == "seccomp_learn") | .dropped] | add' "$T/fs/log/audit-learn.jsonl")
+  lrecs=$(jq -s '[.[] | select(.event == "seccomp_learn")] | length' "$T/fs/log/audit-learn.jsonl")
+  {
+    echo
+    echo "## 7. Learn mode (issue 15): what recording and a learned profile cost"
+    echo
+    echo "\`oci-harden run\` of a busybox bundle under runc, audit log on tmpfs, $N runs per variant, alternating after $W warm-ups."
+    echo "Policies: the default; learn mode (every call the default profile allows outside the always-allowed base set goes to"
+    echo "the recorder, \`oci-harden-hook record\`, which answers CONTINUE); the profile learned from four recordings of these"
+    echo "two workloads, enforced (it allows $lallowed syscalls against $lgeneric; calls outside it, were there any, would go to the recorder)."
+    echo "Workloads: \`/bin/true\` (a start), and a shell loop of 5000 \`[ -e /etc/passwd ]\` (5000 newfstatat calls, each notified in learn mode)."
+    echo
+    echo "| workload | default ms | learn ms | learn added, ms (paired median) | learned profile ms | learned added, ms (paired median) |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    for w in true loop; do
+      echo "| $w | $(ms "$(med "$T/data/p7-d$w")") | $(ms "$(med "$T/data/p7-l$w")") | $(ms "$(paired "$T/data/p7-l$w" "$T/data/p7-d$w")") | $(ms "$(med "$T/data/p7-e$w")") | $(ms "$(paired "$T/data/p7-e$w" "$T/data/p7-d$w")") |"
+    done
+    echo
+    echo "- per notified call in learn mode: $(awk -v a="$(paired "$T/data/p7-lloop" "$T/data/p7-dloop")" -v b="$(paired "$T/data/p7-ltrue" "$T/data/p7-dtrue")" 'BEGIN { printf "%.1f", (a - b) / 5000 }') µs ((loop added − true added) / 5000)"
+    echo "- recordings: $lrecs seccomp_learn records, dropped in all: $ldrop"
+  } >> "$R"
+  _engine_runc_cleanup "$RTROOT7"
 fi
 
 exec {ERRFD}>&-

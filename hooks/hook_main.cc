@@ -26,6 +26,7 @@
 #include "shim/core/policy.hh"
 #include "shim/core/rule.hh"  // Refusal, complete for AuditEvent
 #include "shim/host/process_identity.hh"
+#include "shim/host/seccomp_verdicts.hh"
 #include "shim/core/spec.hh"
 
 using namespace oci_harden;
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
   // Learn mode (issue 15): the seccomp recorder oci-harden starts before the runtime.
   if (argc >= 2 && std::string(argv[1]) == "record") {
     set_policy_reader_identity(own_identity());
+    set_policy_verdict_store({seccomp_verdict_remembered, remember_seccomp_verdict});
     auto opts = parse_recorder_args(std::vector<std::string>(argv + 2, argv + argc));
     if (!opts) {
       log_error("oci-harden-hook: " + opts.error().message);
@@ -104,6 +106,7 @@ int main(int argc, char** argv) {
   ::alarm(kHookTimeoutSeconds);
   int64_t start = now_us();
   set_policy_reader_identity(own_identity());  // rootless engines: root is host root
+  set_policy_verdict_store({seccomp_verdict_remembered, remember_seccomp_verdict});  // seccomp_learned
   auto policy = load_policy();
   if (!policy) {
     log_error("oci-harden-hook: " + policy.error().message);

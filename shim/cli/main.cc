@@ -16,6 +16,7 @@
 #include "shim/cli/exit_codes.hh"
 #include "shim/cli/operation_command.hh"
 #include "shim/core/policy.hh"
+#include "shim/host/seccomp_verdicts.hh"
 #include "shim/host/process_identity.hh"
 #include "shim/host/real_host.hh"
 #include "shim/core/rule.hh"
@@ -124,6 +125,7 @@ int main(int argc, char** argv) {
   }
 
   set_policy_reader_identity(own_identity());  // rootless engines: root is host root
+  set_policy_verdict_store({seccomp_verdict_remembered, remember_seccomp_verdict});  // seccomp_learned
   auto policy = load_policy();
   if (!policy) return fail(args, exit_code_for(policy.error().code), policy.error().message);
   auto runtime_ok = check_runtime(policy->runtime);

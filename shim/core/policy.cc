@@ -21,6 +21,7 @@
 #include "shim/core/lexical_path.hh"
 #include "shim/core/rootless.hh"
 #include "shim/core/rule_ids.hh"
+#include "shim/core/seccomp_effect.hh"
 #include "shim/core/seccomp_learn.hh"
 #include "shim/core/sha256.hh"
 #include "shim/core/spec.hh"
@@ -276,6 +277,12 @@ Status check_absolute_paths(const std::vector<std::string>& paths, const std::st
 ProcessIdentity& reader_identity() {
   static ProcessIdentity who;
   return who;
+}
+
+// seccomp_learned's remembered verdicts (set_policy_verdict_store); none by default.
+PolicyVerdictStore& verdict_store() {
+  static PolicyVerdictStore store;
+  return store;
 }
 
 // Whether a file owned by host root is what `st` shows: through oci-harden's own uid map. In a
@@ -862,8 +869,19 @@ Status load_learned_profile(Policy* p, const std::string& origin) {
   auto parsed = parse_json(*bytes);
   if (!parsed) return make_error(ErrorCode::kPolicy, "seccomp_learned.profile: " + path + ": " + parsed.error().message);
   p->learn.learned_path = path;
-  std::string why = learned_profile_wider(*parsed, *p);
-  if (!why.empty()) return make_error(ErrorCode::kPolicy, "seccomp_learned.profile: " + path + ": " + why);
+  // The judgement reads the learned profile, the policy's profile, its capabilities (their
+  // groups are the binary's own, which the store's names cover) and the host's architectures.
+  std::string key = "learned-not-wider 1\n" + *bytes + "\n" + to_json(p->seccomp_profile_json()) + "\n";
+  for (const std::string& c : p->capabilities) key += c + ",";
+  key += "\n";
+  for (const std::string& a : host_seccomp_architectures()) key += a + ",";
+  const PolicyVerdictStore& store = verdict_store();
+  const bool known = !p->state_dir.empty() && store.remembered && store.remembered(p->state_dir, key);
+  if (!known) {
+    std::string why = learned_profile_wider(*parsed, *p);
+    if (!why.empty()) return make_error(ErrorCode::kPolicy, "seccomp_learned.profile: " + path + ": " + why);
+    if (!p->state_dir.empty() && store.remember) store.remember(p->state_dir, key);
+  }
   p->learn.learned = std::move(*parsed);
   return Ok{};
 }
@@ -929,6 +947,8 @@ Result<Policy> parse_policy(const std::string& bytes, const std::string& origin)
 }
 
 void set_policy_reader_identity(const ProcessIdentity& who) { reader_identity() = who; }
+
+void set_policy_verdict_store(PolicyVerdictStore store) { verdict_store() = std::move(store); }
 
 Result<Policy> load_policy_file(const std::string& path) {
   auto bytes = read_trusted_file(path, kMaxPolicyBytes, "the policy");

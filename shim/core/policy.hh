@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -183,6 +184,16 @@ Result<Policy> load_policy_file(const std::string& path);
 // identity (shim/host/process_identity.hh) before loading; unset, the initial user namespace's.
 struct ProcessIdentity;
 void set_policy_reader_identity(const ProcessIdentity& who);
+
+// Remembered verdicts for seccomp_learned's never-wider check (issue 14/15): judging a learned
+// profile by effect costs tens of ms at every policy load. The runtime installs the store of
+// shim/host/seccomp_verdicts.hh (its files under the policy's state_dir); without one, every
+// load judges. Only "not wider" is remembered, under a key of everything the judgement reads.
+struct PolicyVerdictStore {
+  std::function<bool(const std::string& state_dir, const std::string& key)> remembered;
+  std::function<void(const std::string& state_dir, const std::string& key)> remember;
+};
+void set_policy_verdict_store(PolicyVerdictStore store);
 
 // One policy per workload: the policy the first matching selector of `loaded` names, else
 // `loaded` itself. `selected_by` (optional) gets the selector's key ("selectors[1]") or "".
