@@ -323,9 +323,10 @@ TEST_CASE("seccomp record of a container neither recorded nor under a learned pr
   Json rec = plain_seccomp_record(spec, p, true);
   CHECK(string_field(&rec, "source").value_or("") == "policy");
   CHECK(string_field(&rec, "profile").value_or("") == "built-in");
-  CHECK(string_field(&rec, "digest").value_or("") == seccomp_profile_digest(*field_at(spec, "linux.seccomp")));
-  CHECK(int_field(&rec, "allowed").value_or(0) == 6);
-  CHECK(int_field(&rec, "generic_allowed").value_or(0) == static_cast<int64_t>(allowed_names(p.seccomp_profile).size()));
+  // No digest or counts for a plain container: they would cost every create (see the function).
+  CHECK(rec.get("digest") == nullptr);
+  CHECK(rec.get("allowed") == nullptr);
+  CHECK(rec.get("generic_allowed") == nullptr);
   const Json kept = plain_seccomp_record(spec, p, false);
   CHECK(string_field(&kept, "source").value_or("") == "spec");
   Json none = json(R"({"linux": {}})");
