@@ -323,11 +323,29 @@ Status make_dirs(const std::string& path, mode_t mode) {
   return os_error("mkdir " + path, errno);
 }
 
+// The workload's directory and learn_dir above it: real directories of this user that no one
+// else may write. A symlink in place of either would have the recorder write as root wherever it
+// points (the breaker's find, with learn_dir bound into a container; learn_dir is a sensitive
+// path now, and this holds should it be reachable anyway).
+Status check_own_dir(const std::string& dir) {
+  struct stat st = {};
+  if (::lstat(dir.c_str(), &st) != 0) return os_error("lstat " + dir, errno);
+  if (!S_ISDIR(st.st_mode) || st.st_uid != ::geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return make_error(ErrorCode::kIo, dir + " is not a directory of this user that no one else may write "
+                                            "(a symlink, another owner or group/other write): no recording written there");
+  }
+  return Ok{};
+}
+
 // temp + fsync + rename + fsync of the directory; mode 0600.
 Status write_recording(const std::string& path, const std::string& text) {
   const std::string dir = dir_name(path);
   auto st = make_dirs(dir, 0700);
   if (!st) return st;
+  for (const std::string& d : {dir_name(dir), dir}) {
+    st = check_own_dir(d);
+    if (!st) return st;
+  }
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (!fd.valid()) return os_error("open " + tmp, errno);

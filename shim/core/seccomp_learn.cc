@@ -174,7 +174,14 @@ LearnPlan plan_learn(Json& spec, const Policy& loaded, const Policy& policy, con
                        "\" is not a workload name ([a-z0-9][a-z0-9._-]{0,62}): not recorded";
         return plan;
       }
-      plan.workload = *named;
+      if (!policy.learn.learned_path.empty()) {
+        // A learned profile in force is not traded for learn mode (the generic profile) by the
+        // container's own annotation: the breaker's find.
+        plan.why_not = std::string(kLearnAnnotation) + " \"" + *named + "\" ignored: this container's policy enforces " +
+                       "the learned profile " + policy.learn.learned_path;
+      } else {
+        plan.workload = *named;
+      }
     }
   }
   if (plan.workload.empty()) {
@@ -299,6 +306,60 @@ Json learned_with_extras(const Json& learned, const Json& generic, const std::st
   return out;
 }
 
+// The learned profile cut to what the generic profile as installed for this container lets
+// through: a name stays in a letting-through entry only where the generic profile has an entry
+// for it that lets it through unconditionally, or one with the same action and argument rules.
+// The learned profile was judged at load against the widest generic profile (every capability
+// the policy allows, with its groups); a container without one of those capabilities has a
+// narrower generic profile, and the learned one must not open for it what that one denies (the
+// breaker's find: unshare from CAP_SYS_ADMIN's group, for a container without CAP_SYS_ADMIN).
+// Denying entries are kept as they are. `cut` gets the names taken out.
+Json narrowed_to_installed(const Json& learned, const Json& generic, std::vector<std::string>* cut) {
+  Json out = learned;
+  Json* calls = field(&out, "syscalls");
+  const Json* generic_calls = field(&generic, "syscalls");
+  if (calls == nullptr || !calls->is_array()) return out;
+  auto generic_allows = [&](const std::string& name, const Json& entry) {
+    if (generic_calls == nullptr || !generic_calls->is_array()) return false;
+    for (const Json& g : generic_calls->items()) {
+      if (!lets_through(string_field(&g, "action").value_or(""))) continue;
+      const Json* names = field(&g, "names");
+      if (names == nullptr || !names->is_array()) continue;
+      bool named = false;
+      for (const Json& n : names->items()) named = named || (n.is_string() && n.text() == name);
+      if (!named) continue;
+      const Json* gargs = field(&g, "args");
+      if (gargs == nullptr || (gargs->is_array() && gargs->items().empty())) return true;
+      const Json* eargs = field(&entry, "args");
+      if (eargs != nullptr && *eargs == *gargs && string_field(&entry, "action") == string_field(&g, "action")) return true;
+    }
+    return false;
+  };
+  Json kept_entries = Json::array();
+  for (const Json& entry : calls->items()) {
+    if (!lets_through(string_field(&entry, "action").value_or(""))) {
+      kept_entries.push_back(entry);
+      continue;
+    }
+    const Json* names = field(&entry, "names");
+    if (names == nullptr || !names->is_array()) continue;
+    Json kept_names = Json::array();
+    for (const Json& n : names->items()) {
+      if (n.is_string() && generic_allows(n.text(), entry)) {
+        kept_names.push_back(n);
+      } else if (n.is_string()) {
+        cut->push_back(n.text());
+      }
+    }
+    if (kept_names.items().empty()) continue;
+    Json e = entry;
+    e.set("names", std::move(kept_names));
+    kept_entries.push_back(std::move(e));
+  }
+  out.set("syscalls", std::move(kept_entries));
+  return out;
+}
+
 void plan_learned(Json& spec, const Policy& policy, const std::string& container_id, LearnPlan* plan) {
   const std::string stem = file_stem(policy.learn.learned_path);
   plan->workload = stem;
@@ -309,15 +370,21 @@ void plan_learned(Json& spec, const Policy& policy, const std::string& container
                     (why.empty() ? std::string("no oci-harden-hook to watch with (policy key hook)") : why);
     return;
   }
-  const Json& learned = policy.learn.learned;
+  std::vector<std::string> cut;
+  const Json learned = narrowed_to_installed(policy.learn.learned, *profile, &cut);
   const std::vector<std::string> generic_allowed = allowed_names(*profile);
   const std::vector<std::string> learned_allowed = allowed_names(learned);
   const std::string socket = container_state_dir(policy.state_dir, container_id) + "/seccomp.sock";
   Json rec = Json::object();
   rec.set("source", Json::string("learned"));
   rec.set("profile", Json::string(policy.learn.learned_path));
-  rec.set("digest", Json::string(seccomp_profile_digest(learned)));
+  rec.set("digest", Json::string(seccomp_profile_digest(policy.learn.learned)));
   rec.set("allowed", Json::unsigned_integer(learned_allowed.size()));
+  if (!cut.empty()) {
+    Json names = Json::array();
+    for (const std::string& n : cut) names.push_back(Json::string(n));
+    rec.set("cut", std::move(names));  // allowed by the learned profile, not by this container's generic one
+  }
   rec.set("generic_allowed", Json::unsigned_integer(generic_allowed.size()));
   rec.set("mode", Json::string(policy.learn.learned_audit ? "audit" : "enforce"));
   rec.set("workload", Json::string(stem));
@@ -344,7 +411,7 @@ void plan_learned(Json& spec, const Policy& policy, const std::string& container
   plan->socket_path = socket;
   plan->recorder_args = {"--mode", policy.learn.learned_audit ? "watch-continue" : "watch-errno",
                          "--workload", stem, "--container-id", container_id,
-                         "--digest", seccomp_profile_digest(learned),
+                         "--digest", seccomp_profile_digest(policy.learn.learned),
                          "--arches", comma_joined(string_items(field(profile, "architectures")))};
 }
 

@@ -21,7 +21,7 @@
 //     holders in /proc/<pid>/fd, so another path, a hard link or a bind of it changes nothing;
 //   - a source that is the same file (device, inode) as a sensitive path, or whose true path is
 //     a sensitive path (policy sensitive_paths, the engine sockets, oci-harden's state_dir,
-//     its audit_log file and the runtime's --root), lies under one, or is a parent of one:
+//     its audit_log file, its learn_dir and the runtime's --root), lies under one, or is a parent of one:
 //     binding /var/log (or /var/log/oci-harden) hands over the audit trail (a log collector
 //     binds /var/log/containers or /var/log/pods, which stay allowed), binding /var/run hands over
 //     /run/docker.sock as surely as binding the socket does. "/" counts only as itself and as a
@@ -180,6 +180,10 @@ class MountJudge {
     // directory and every parent (/var/log, /var) refused as parents, while its siblings
     // (/var/log/containers, /var/log/pods, a test's volumes beside it) stay bindable.
     if (!policy.audit_log.empty() && policy.audit_log[0] == '/') add_pattern(&sensitive_, policy.audit_log);
+    // Learn mode's recordings (issue 15): a container that could write them widens the profile
+    // `profile learn` makes for another workload (the breaker's find), or, by a symlink in
+    // place of a workload's directory, has the recorder write as root where it points.
+    if (!policy.learn.dir.empty() && policy.learn.dir[0] == '/') add_pattern(&sensitive_, policy.learn.dir);
     for (const auto& p : policy.allowed_paths) allowed_.push_back(canonical_pattern(p).parts);
     for (const auto& p : policy.allowed_readonly_paths) readonly_.push_back(canonical_glob(p));
     for (const char* p : {"/proc", "/sys", "/dev"}) add_unique(&pseudo_, canonical_abs(p));
