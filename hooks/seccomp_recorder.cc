@@ -264,42 +264,75 @@ Result<UniqueFd> receive_notify_fd(int listen_fd) {
   return notify;
 }
 
-// Answers every notification until the filter has no more users.
-Status serve(int notify_fd, RecorderMode mode, Recording* rec) {
+// One notification of `notify_fd` read, recorded and answered. false at the end of the
+// descriptor's life is not an error: the caller sees POLLHUP.
+Status answer_one(int notify_fd, RecorderMode mode, Recording* rec, std::vector<char>* req_buf,
+                  std::vector<char>* resp_buf) {
+  auto* req = reinterpret_cast<seccomp_notif*>(req_buf->data());
+  auto* resp = reinterpret_cast<seccomp_notif_resp*>(resp_buf->data());
+  std::fill(req_buf->begin(), req_buf->end(), 0);
+  if (::ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
+    // ENOENT: the caller was interrupted first; its call is notified again when restarted.
+    if (errno == EINTR || errno == ENOENT) return Ok{};
+    return os_error("SECCOMP_IOCTL_NOTIF_RECV", errno);
+  }
+  uint64_t args[6];
+  std::copy(std::begin(req->data.args), std::end(req->data.args), args);
+  rec->add(req->data.arch, req->data.nr, args);
+  std::fill(resp_buf->begin(), resp_buf->end(), 0);
+  resp->id = req->id;
+  if (mode == RecorderMode::kWatchErrno) {
+    resp->error = -EPERM;
+  } else {
+    resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  }
+  // ENOENT: the caller is gone (killed, or interrupted by a signal); nothing to answer.
+  if (::ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_SEND, resp) != 0 && errno != ENOENT && errno != EINTR) {
+    return os_error("SECCOMP_IOCTL_NOTIF_SEND", errno);
+  }
+  return Ok{};
+}
+
+// Answers every notification of the container's filter, and of the filters of processes later
+// exec'd into it (`runc exec` installs the container's profile, listener included, for each: it
+// connects to the same socket), until the container's own filter has no more users and no
+// exec'd one is left.
+Status serve(UniqueFd init_fd, int listen_fd, RecorderMode mode, Recording* rec) {
   seccomp_notif_sizes sizes{};
   if (::syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) != 0) return os_error("SECCOMP_GET_NOTIF_SIZES", errno);
   std::vector<char> req_buf(std::max<size_t>(sizes.seccomp_notif, sizeof(seccomp_notif)));
   std::vector<char> resp_buf(std::max<size_t>(sizes.seccomp_notif_resp, sizeof(seccomp_notif_resp)));
-  auto* req = reinterpret_cast<seccomp_notif*>(req_buf.data());
-  auto* resp = reinterpret_cast<seccomp_notif_resp*>(resp_buf.data());
-  for (;;) {
-    pollfd p{notify_fd, POLLIN, 0};
-    if (::poll(&p, 1, -1) < 0) {
+  std::vector<UniqueFd> fds;
+  fds.push_back(std::move(init_fd));
+  bool init_alive = true;
+  while (init_alive || !fds.empty()) {
+    std::vector<pollfd> p;
+    for (const UniqueFd& f : fds) p.push_back(pollfd{f.get(), POLLIN, 0});
+    const bool listening = init_alive && listen_fd >= 0;
+    if (listening) p.push_back(pollfd{listen_fd, POLLIN, 0});
+    if (::poll(p.data(), p.size(), -1) < 0) {
       if (errno == EINTR) continue;
       return os_error("poll", errno);
     }
-    if ((p.revents & POLLIN) == 0) return Ok{};  // POLLHUP: no task uses the filter any more
-    std::fill(req_buf.begin(), req_buf.end(), 0);
-    if (::ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_RECV, req) != 0) {
-      // ENOENT: the caller was interrupted first; its call is notified again when restarted.
-      if (errno == EINTR || errno == ENOENT) continue;
-      return os_error("SECCOMP_IOCTL_NOTIF_RECV", errno);
+    if (listening && (p.back().revents & POLLIN) != 0) {
+      auto more = receive_notify_fd(listen_fd);  // ready: answers at once
+      if (more) fds.push_back(std::move(*more));
     }
-    uint64_t args[6];
-    std::copy(std::begin(req->data.args), std::end(req->data.args), args);
-    rec->add(req->data.arch, req->data.nr, args);
-    std::fill(resp_buf.begin(), resp_buf.end(), 0);
-    resp->id = req->id;
-    if (mode == RecorderMode::kWatchErrno) {
-      resp->error = -EPERM;
-    } else {
-      resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+    std::vector<UniqueFd> alive;
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if ((p[i].revents & POLLIN) != 0) {
+        auto st = answer_one(fds[i].get(), mode, rec, &req_buf, &resp_buf);
+        if (!st) return st;
+        alive.push_back(std::move(fds[i]));
+      } else if ((p[i].revents & (POLLHUP | POLLERR | POLLNVAL)) != 0) {
+        if (i == 0) init_alive = false;  // no task uses the container's filter any more
+      } else {
+        alive.push_back(std::move(fds[i]));
+      }
     }
-    // ENOENT: the caller is gone (killed, or interrupted by a signal); nothing to answer.
-    if (::ioctl(notify_fd, SECCOMP_IOCTL_NOTIF_SEND, resp) != 0 && errno != ENOENT && errno != EINTR) {
-      return os_error("SECCOMP_IOCTL_NOTIF_SEND", errno);
-    }
+    fds = std::move(alive);
   }
+  return Ok{};
 }
 
 Status write_fully(int fd, const std::string& text) {
@@ -370,18 +403,22 @@ Status run_recorder(const RecorderOptions& o, int listen_fd) {
   const std::string started = rfc3339_utc(start);
   auto policy = load_policy();  // for the audit log; the recording's path came from oci-harden
   auto notify = receive_notify_fd(listen_fd);
-  {
-    // The socket has done its work: one connection per container.
+  // The socket stays for the runtime's exec'd processes while the container lives.
+  auto close_socket = [listen_fd] {
     sockaddr_un addr{};
     socklen_t len = sizeof addr;
     if (::getsockname(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0 && addr.sun_path[0] == '/') {
       (void)::unlink(addr.sun_path);
     }
     (void)::close(listen_fd);
+  };
+  if (!notify) {
+    close_socket();
+    return notify.error();
   }
-  if (!notify) return notify.error();
   Recording rec(o.args);
-  Status served = serve(notify->get(), o.mode, &rec);
+  Status served = serve(std::move(*notify), listen_fd, o.mode, &rec);
+  close_socket();
   const std::string ended = rfc3339_utc(now_us());
   AuditEvent e;
   e.container = o.container_id;

@@ -10,7 +10,8 @@
 #      seccomp_watch record lists unshare as denied; audit mode lets it run and records it;
 #      kill ends the caller with SIGSYS;
 #   3. a learned profile wider than the policy's is refused at policy load;
-#   4. 50 concurrent learn-mode containers under runc each leave a recording with dropped 0.
+#   4. 50 concurrent learn-mode containers under runc each leave a recording with dropped 0;
+#   5. exec into a learn-mode container works, and the exec'd process's calls are recorded.
 # The generic profile here is the default one plus unshare, so that unshare is something the
 # generic profile allows and the workload never uses.
 set -uo pipefail
@@ -156,5 +157,20 @@ bad=$(for f in "$T"/learn/many/*.json; do jq -r 'select(.dropped != 0 or .notifi
 check "50 concurrent: every recording has dropped 0 and notifications" test -z "$bad"
 check "50 concurrent: 50 seccomp_learn records, dropped 0" \
   test "$(jq -c 'select(.event == "seccomp_learn" and .workload == "many" and .dropped == 0)' "$T/audit.jsonl" | wc -l)" -eq 50
+
+# ---- 5. exec into a learn-mode container (runc): the recorder keeps its socket for the exec'd
+# process's filter, answers it, and records its calls with the container's.
+write_test_policy "$T" /usr/bin/runc "$GENERIC | .learn = \"execd\" | .learn_dir = \"$T/learn\""
+make_bundle "$T/bundle-execd" --rootfs "$T/rootfs" -- sleep 3 >/dev/null || fail "bundle execd"
+(cd "$T/bundle-execd" && timeout 60 "$OCIH" --root "$T/state-runc" create execd </dev/null >/dev/null 2>&1)
+timeout 60 "$OCIH" --root "$T/state-runc" start execd
+out=$(timeout 30 "$OCIH" --root "$T/state-runc" exec execd ls /etc 2>&1)
+check "exec into a learn-mode container works (runc exec connects to the recorder again)" grep -qx passwd <<<"$out" \
+  || printf '%s\n' "$out" | sed 's/^/    | /'
+timeout 30 "$OCIH" --root "$T/state-runc" kill execd KILL >/dev/null 2>&1
+for i in $(seq 50); do [[ "$(timeout 10 runc --root "$T/state-runc" state execd 2>/dev/null | jq -r .status)" == stopped ]] && break; sleep 0.1; done
+timeout 30 "$OCIH" --root "$T/state-runc" delete execd >/dev/null 2>&1
+check "the exec'd process's calls are in the container's recording (getdents64 from ls)" \
+  bash -c "for i in \$(seq 100); do [[ -f '$T/learn/execd/execd.json' ]] && break; sleep 0.1; done; jq -e '(.dropped == 0) and ([.syscalls[].name] | index(\"getdents64\") != null)' '$T/learn/execd/execd.json'"
 
 exit_summary
