@@ -314,11 +314,14 @@ Status serve(UniqueFd init_fd, int listen_fd, RecorderMode mode, Recording* rec)
       if (errno == EINTR) continue;
       return os_error("poll", errno);
     }
+    UniqueFd more;
     if (listening && (p.back().revents & POLLIN) != 0) {
-      auto more = receive_notify_fd(listen_fd);  // ready: answers at once
-      if (more) fds.push_back(std::move(*more));
+      auto got = receive_notify_fd(listen_fd);  // ready: answers at once
+      if (got) more = std::move(*got);
     }
     std::vector<UniqueFd> alive;
+    // Only the descriptors polled: a new one joins after them, to be polled next time (reading a
+    // notification from a descriptor that has none would block every other).
     for (size_t i = 0; i < fds.size(); ++i) {
       if ((p[i].revents & POLLIN) != 0) {
         auto st = answer_one(fds[i].get(), mode, rec, &req_buf, &resp_buf);
@@ -330,6 +333,7 @@ Status serve(UniqueFd init_fd, int listen_fd, RecorderMode mode, Recording* rec)
         alive.push_back(std::move(fds[i]));
       }
     }
+    if (more.valid()) alive.push_back(std::move(more));
     fds = std::move(alive);
   }
   return Ok{};
