@@ -11,6 +11,7 @@
 // refused. Its facts (root on the host, capabilities, seccomp) describe what actually ran, so in
 // audit mode, where the record lists what *would* change, they are taken from the "before" side.
 
+#include "shim/cli/prometheus_text.hh"
 #include "shim/cli/report.hh"
 
 #include <fcntl.h>
@@ -1325,17 +1326,8 @@ std::string no_audit_log_message(const ReportOptions& opts) {
 
 namespace {
 
-// Prometheus text exposition: a label value escapes \\, \" and newline; HELP text \\ and newline.
-std::string prom_label(const std::string& v) {
-  std::string out;
-  for (char ch : v) {
-    if (ch == '\\') out += "\\\\";
-    else if (ch == '"') out += "\\\"";
-    else if (ch == '\n') out += "\\n";
-    else out += ch;
-  }
-  return out;
-}
+// Prometheus text exposition: label values through prometheus_label; HELP text escapes \\ and
+// newline.
 
 struct PromWriter {
   std::string out;
@@ -1348,7 +1340,7 @@ struct PromWriter {
     if (!labels.empty()) {
       out += "{";
       for (size_t i = 0; i < labels.size(); ++i) {
-        out += (i > 0 ? "," : "") + labels[i].first + "=\"" + prom_label(labels[i].second) + "\"";
+        out += (i > 0 ? "," : "") + labels[i].first + "=\"" + prometheus_label(labels[i].second) + "\"";
       }
       out += "}";
     }

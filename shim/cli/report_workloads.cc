@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "shim/cli/prometheus_text.hh"
+
 namespace oci_harden {
 namespace {
 
@@ -246,23 +248,13 @@ Json workloads_json(const std::vector<WorkloadReport>& workloads) {
 
 std::string format_workloads_prometheus(const std::vector<WorkloadReport>& workloads) {
   if (workloads.empty()) return "";
-  auto label = [](const std::string& v) {
-    std::string out;
-    for (char ch : v) {
-      if (ch == '\\') out += "\\\\";
-      else if (ch == '"') out += "\\\"";
-      else if (ch == '\n') out += "\\n";
-      else out += ch;
-    }
-    return out;
-  };
   std::string out =
       "# HELP oci_harden_workload_syscalls_allowed Syscalls the seccomp profile in force at a workload's last start allows "
       "(profile=\"generic\": the policy's generic profile).\n"
       "# TYPE oci_harden_workload_syscalls_allowed gauge\n";
   auto sample = [&](const std::string& name, const std::string& workload, const std::string& key, const std::string& value,
                     int64_t n) {
-    out += name + R"({workload=")" + label(workload) + R"(",)" + key + R"(=")" + value + R"("} )" + std::to_string(n) + "\n";
+    out += name + R"({workload=")" + prometheus_label(workload) + R"(",)" + key + R"(=")" + value + R"("} )" + std::to_string(n) + "\n";
   };
   for (const WorkloadReport& w : workloads) {
     if (w.allowed) sample("oci_harden_workload_syscalls_allowed", w.name, "profile", "in_force", *w.allowed);
