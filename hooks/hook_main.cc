@@ -14,12 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "hooks/detach.hh"
 #include "hooks/seccomp_recorder.hh"
-#include "hooks/verify.hh"
 #include "shim/core/bounded_read.hh"
 #include "shim/host/atomic_file.hh"
 #include "shim/host/audit.hh"
+#include "shim/host/container_verify.hh"
 #include "shim/host/runc_log.hh"
 #include "shim/host/stop_record.hh"
 #include "shim/host/stop_token.hh"
@@ -43,19 +42,6 @@ std::string read_stdin() {
     out.append(buf, static_cast<size_t>(n));
   }
   return out;
-}
-
-// record_event, as every event is recorded; the hook's exit status says whether the record
-// failed the event (the policy's audit_failure), and any failure is told on stderr.
-int record(const Policy& policy, AuditEvent& e, int64_t start) {
-  std::string let_pass;
-  auto st = record_event(policy, e, start, &let_pass);
-  if (!let_pass.empty()) log_error("oci-harden-hook: " + let_pass);
-  if (!st) {
-    log_error("oci-harden-hook: " + st.error().message);
-    return 1;
-  }
-  return 0;
 }
 
 // To stdout with status 0 when asked for (--help), to stderr with status 2 after a wrong call.
@@ -134,67 +120,9 @@ int main(int argc, char** argv) {
     return 0;
   }
 
-  AuditEvent e;
-  e.container = id;
-  e.bundle = bundle;
   // Off the start path (issue 14): the runtime waits for this process before `start` returns,
-  // so the container's init is pinned here and a detached worker verifies, records and kills.
-  // The view is read here, before the runtime lets a short-lived process end.
-  PinnedProcess target = pin_process(static_cast<pid_t>(pid));
-  PinnedView view = read_pinned_view(target);
-  if (detach_worker(kHookTimeoutSeconds) == HookRole::kReturnNow) return 0;
-
-  e.event = "verify";
-  Json spec;
-  auto file = AtomicFile::open(bundle, "config.json", kMaxSpecBytes);
-  if (file) {
-    auto parsed = parse_spec(file->text());
-    if (parsed) spec = std::move(*parsed);
-  }
-  std::vector<Check> checks;
-  if (!spec.is_object()) {
-    checks.push_back(Check{"spec", "readable", "unreadable", false});
-  } else if (pid <= 0) {
-    checks.push_back(Check{"pid", "a process", "none", false});
-  } else {
-    checks = verify_pinned(spec, view);
-  }
-  Json list = Json::array();
-  int failed = 0;
-  for (const Check& c : checks) {
-    Json j = Json::object();
-    j.set("check", Json::string(c.name));
-    j.set("expected", Json::string(c.expected));
-    j.set("actual", Json::string(c.actual));
-    j.set("ok", Json::boolean(c.ok));
-    list.push_back(std::move(j));
-    failed += c.ok ? 0 : 1;
-  }
-  e.extra = Json::object();
-  e.extra.set("checks", std::move(list));
-  // What the kernel shows is judged whatever the policy's mode: a failed check is "refused".
-  e.decision = decision_word(Mode::kEnforce, failed > 0, false);
-  // One policy per workload: verify=enforce or record is the container's own policy's.
-  const Policy& chosen = spec.is_object()
-                             ? select_policy(*policy, workload_of(spec, bundle, id, policy->selector_labels))
-                             : *policy;
-  bool kill_it = failed > 0 && chosen.verify == Verify::kEnforce && pid > 0;
-  if (kill_it) {
-    // Why: the spec's promise does not hold in the kernel; under verify=enforce the container
-    // must not keep running as if it were hardened.
-    target.kill();
-    for (const Check& c : checks) {
-      if (!c.ok) {
-        e.refused.push_back(Refusal{"verify", c.name + ": expected " + c.expected + ", kernel shows " + c.actual,
-                                    c.name, "not-as-promised"});
-      }
-    }
-  }
-  e.extra.set("killed", Json::boolean(kill_it));
-  int rc = record(chosen, e, start);
-  if (failed > 0) {
-    log_error("oci-harden-hook: " + std::to_string(failed) + " verification check(s) failed for " + id +
-              (kill_it ? "; container killed" : ""));
-  }
-  return rc != 0 ? rc : (kill_it ? 1 : 0);
+  // so the container's init is pinned and its view read here, and a detached worker verifies,
+  // records and kills (container_verify.hh).
+  VerifyRun run = verify_container(*policy, id, bundle, pid, start, "oci-harden-hook");
+  return run.status;
 }

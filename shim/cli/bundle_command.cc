@@ -2,10 +2,12 @@
 
 #include "shim/cli/bundle_command.hh"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <ctime>
 
 #include "shim/cli/edge_record.hh"
@@ -14,11 +16,19 @@
 #include "shim/host/audit.hh"
 #include "shim/core/harden.hh"
 #include "shim/core/refusal_fix.hh"
+#include "shim/host/clock.hh"
+#include "shim/host/container_verify.hh"
 #include "shim/host/host_actions.hh"
+#include "shim/host/process_identity.hh"
+#include "shim/host/runc_log.hh"
+#include "shim/host/runtime_child.hh"
+#include "shim/host/stop_record.hh"
 #include "shim/host/stop_token.hh"
 #include "shim/host/stdio_chown.hh"
 #include "shim/core/bounded_read.hh"
 #include "shim/core/container_id.hh"
+#include "shim/core/hook_plan.hh"
+#include "shim/core/rootless.hh"
 #include "shim/core/seccomp_learn.hh"
 #include "shim/core/spec.hh"
 #include "shim/host/seccomp_listener.hh"
@@ -39,6 +49,40 @@ bool joins_user_namespace(const Json& spec) {
     }
   }
   return false;
+}
+
+// The init's pid as the runtime wrote it to --pid-file (relative to the working directory,
+// which the runtime shared); 0 when it cannot be read.
+int64_t pid_from_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  if (!fd.valid()) return 0;
+  char buf[32] = {};
+  ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+  if (n <= 0) return 0;
+  char* end = nullptr;
+  long long pid = std::strtoll(buf, &end, 10);
+  return end != buf && pid > 0 && pid <= INT_MAX ? pid : 0;
+}
+
+// runc, with --pid-file (hook_plan.hh): the runtime's create as a child, then the verification
+// the poststart hook would have done at the same moment (runc runs poststart at create's end),
+// with no hook process. The runtime's status is this command's.
+Outcome create_then_verify(EdgeRecord& record, const RuncArgs& args, const Policy& policy, const std::string& bundle) {
+  Outcome go = record.proceed_with(args.argv);
+  int status = run_runtime_child(policy.runtime, go.argv, kExitRuntime, [&](const std::string& message) {
+    record_exec_failure(policy, go, message);
+    log_error("oci-harden: " + message);
+  });
+  if (status < 0) return record.fail_after_decision(kExitRuntime, "cannot start the runtime: fork failed");
+  if (runtime_succeeded(status)) {
+    const std::string* pid_file = args.flag("pid-file");
+    VerifyRun run = verify_container(policy, args.container_id(), bundle, pid_file != nullptr ? pid_from_file(*pid_file) : 0,
+                                     now_us(), "oci-harden");
+    if (run.in_worker) ::_exit(run.status);
+  }
+  Outcome o = stop(pass_on(status, kExitRuntime), "");
+  o.quiet = true;
+  return o;
 }
 
 }  // namespace
@@ -105,6 +149,8 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
     if (::getcwd(cwd, sizeof cwd) != nullptr) runtime_root = std::string(cwd) + "/" + runtime_root;
   }
   Invocation inv{args.command, args.container_id(), *dir, runtime_root};
+  inv.pid_file = args.flag("pid-file") != nullptr;
+  inv.rootless = is_rootless(own_identity());
   inv.now = static_cast<int64_t>(::time(nullptr));  // the clock exceptions end by (opt-out-until)
   const std::string own_rewrite = drop_own_rewrite(*spec, policy, args.container_id());  // issue 15
   Decision d = harden_spec(std::move(*spec), policy, host, inv);
@@ -162,11 +208,19 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
     if (!st) return record.fail_after_decision(kExitIo, "cannot write the hardened config: " + st.error().message);
   }
   if (!record.write_or(&stopped)) return stopped;
+  // issue 14: who records the stop (hook_plan.hh); before the host actions, which make this
+  // container's idmapped root where an earlier container's may still be.
+  const HookPlan plan = hook_plan(policy, inv);
+  if (plan.stop_at_delete) {
+    auto prepared = prepare_stop_at_delete(policy, args.root, args.container_id(), *dir, now_us());
+    if (!prepared) return record.fail_after_decision(kExitIo, "cannot prepare the stop record: " + prepared.error().message);
+  } else if (!policy.hook_path.empty()) {
+    // A stop token left by a killed process of an earlier container of this id must not silence
+    // this one's stop record (one unlink, ENOENT as a rule).
+    forget_stop_token(policy.state_dir, args.container_id());
+  }
   auto st = perform_host_actions(d.actions);
   if (!st) return record.fail_after_decision(kExitIo, "cannot prepare the host for the container: " + st.error().message);
-  // issue 14: a stop token left by a killed process of an earlier container of this id must not
-  // silence this one's stop record (one unlink, ENOENT as a rule).
-  if (!policy.hook_path.empty()) forget_stop_token(policy.state_dir, args.container_id());
   // The recorder listens before the runtime runs: runc and crun connect during create.
   if (learn.active) {
     st = start_seccomp_recorder(policy.hook_path, learn.socket_path, learn.recorder_args);
@@ -176,6 +230,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
     st = file->commit();
     if (!st) return record.fail_after_decision(kExitIo, "cannot replace config.json: " + st.error().message);
   }
+  if (plan.verify_after_create) return create_then_verify(record, args, policy, *dir);
   return record.proceed_with(args.argv);
 }
 

@@ -56,6 +56,8 @@ struct Invocation {
   std::string container_id;
   std::string bundle;        // absolute bundle directory
   std::string runtime_root = {};  // the runtime's --root from the command line ("" = its default)
+  bool pid_file = false;          // --pid-file was given: the runtime writes the init's pid (hook_plan.hh)
+  bool rootless = false;          // oci-harden is not host root (rootless.hh): no state_dir of its own
   // Exceptions (opt-out-until): the clock, seconds since the epoch (UTC), read once at the edge;
   // unit tests pass a fixed one. Unset, an opt-out with an end date is refused (no clock, no
   // way to know it is still live).

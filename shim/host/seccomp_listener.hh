@@ -1,7 +1,7 @@
 // Learn mode (issue 15): the socket runc/crun hand a container's seccomp notify descriptor to
 // (linux.seccomp.listenerPath), bound and listening before the runtime is executed, and the
 // recorder (`oci-harden-hook record`, hooks/seccomp_recorder.hh) started on it, detached from
-// the runtime as the hook's verification worker is (hooks/detach.hh): double fork, new session,
+// the runtime as the hook's verification worker is (shim/host/detached_worker.hh): double fork, new session,
 // standard streams on /dev/null, cwd "/". The listening socket is the recorder's descriptor 3;
 // nothing else of oci-harden's is inherited (close_range from 4). A runtime that connects before
 // the recorder runs waits in the socket's backlog; should the recorder never start, the

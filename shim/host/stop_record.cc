@@ -5,6 +5,7 @@
 #include "shim/core/rule.hh"  // Refusal, complete for AuditEvent
 #include "shim/host/audit.hh"
 #include "shim/host/host_actions.hh"
+#include "shim/host/runtime_state.hh"
 #include "shim/host/stop_token.hh"
 
 namespace oci_harden {
@@ -22,6 +23,7 @@ StopOutcome record_stop_once(const Policy& policy, const std::string& container_
   e.decision = decision_word(Mode::kEnforce, false, false);
   e.extra = Json::object();
   if (by == StopRecorder::kDelete) e.extra.set("recorded_by", Json::string("delete"));
+  if (by == StopRecorder::kCreate) e.extra.set("recorded_by", Json::string("create"));
   if (!token) e.extra.set("stop_token_error", Json::string(token.error().message));
   out.taken_over = token && token->taken_over();
   if (out.taken_over) e.extra.set("taken_over", Json::boolean(true));
@@ -35,6 +37,16 @@ StopOutcome record_stop_once(const Policy& policy, const std::string& container_
     if (!marked) out.let_pass = marked.error().message;
   }
   return out;
+}
+
+Status prepare_stop_at_delete(const Policy& policy, const std::string& runtime_root, const std::string& container_id,
+                              const std::string& bundle, int64_t start_us) {
+  if (auto earlier = stop_at_delete_bundle(policy.state_dir, container_id)) {
+    if (!runtime_lacks_container(policy.runtime, runtime_root, container_id)) return Ok{};
+    StopOutcome out = record_stop_once(policy, container_id, *earlier, StopRecorder::kCreate, start_us);
+    if (!out.status) return out.status;
+  }
+  return expect_stop_at_delete(policy.state_dir, container_id, bundle);
 }
 
 }  // namespace oci_harden

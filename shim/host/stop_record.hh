@@ -1,6 +1,8 @@
-// The stop's work, done once per container whoever comes (issue 14): the poststop hook does it
-// whenever it runs; `oci-harden delete` does it only when a hook began it and died before the
-// record. The token (stop_token.hh) decides who records; the idmapped root's removal is
+// The stop's work, done once per container whoever comes (issue 14): `oci-harden delete` after
+// the runtime's delete of a created container (hook_plan.hh); the poststop hook whenever it runs
+// (`run`, `restore`); `oci-harden delete` again when a taker began it and died before the
+// record; and `oci-harden create` of the same id, for an earlier container whose delete never
+// finished its work (take_over_earlier_stop). The token (stop_token.hh) decides who records; the idmapped root's removal is
 // idempotent and done by the recorder.
 #pragma once
 
@@ -12,7 +14,7 @@
 
 namespace oci_harden {
 
-enum class StopRecorder { kHook, kDelete };
+enum class StopRecorder { kHook, kDelete, kCreate };
 
 struct StopOutcome {
   bool recorded = false;    // this process wrote the stop record
@@ -27,5 +29,14 @@ struct StopOutcome {
 // taken at all (an unusable state directory) does the work anyway: a duplicate, never a loss.
 StopOutcome record_stop_once(const Policy& policy, const std::string& container_id, const std::string& bundle,
                              StopRecorder by, int64_t start_us);
+
+// At create, before its host actions: an earlier container of this id left stop-at-delete and
+// no recorded stop (its `oci-harden delete` was killed after the runtime's delete, and no retry
+// came). When the runtime no longer has it, its stop is recorded now (recorded_by "create"), and
+// its idmapped root removed, before this container's is made. Then this container's
+// stop-at-delete is written (expect_stop_at_delete). When the runtime still has a container of
+// this id, nothing is touched: the runtime's create will refuse the id.
+Status prepare_stop_at_delete(const Policy& policy, const std::string& runtime_root, const std::string& container_id,
+                              const std::string& bundle, int64_t start_us);
 
 }  // namespace oci_harden

@@ -19,6 +19,7 @@ namespace {
 
 constexpr const char* kTokenName = "stop-token";
 constexpr const char* kRecordedMark = "recorded\n";
+constexpr const char* kStopAtDeleteName = "stop-at-delete";
 // A directory that vanishes under us (the last one out removed it) is made again this often.
 constexpr int kAttempts = 4;
 
@@ -66,6 +67,7 @@ void remove_recorded_token_and_dir(const std::string& dir) {
     // The lock of a live taker (none should be left here) keeps its token.
     if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0 || !says_recorded(fd.get())) return;
     ::unlink(token.c_str());
+    ::unlink((dir + "/" + kStopAtDeleteName).c_str());  // its work is done
   }
   ::rmdir(dir.c_str());  // ENOTEMPTY: an idmapped root that could not be removed stays named
 }
@@ -194,6 +196,36 @@ void DeleteHold::leave() {
     remove_recorded_token_and_dir(container_state_dir(state_dir_, container_id_));
   }
   dir_.reset();
+}
+
+Status expect_stop_at_delete(const std::string& state_dir, const std::string& container_id,
+                             const std::string& bundle) {
+  if (!usable(state_dir, container_id)) return unusable(state_dir, container_id);
+  const std::string dir = container_state_dir(state_dir, container_id);
+  auto made = make_dirs(state_dir, dir);
+  if (!made) return made.error();
+  ::unlink((dir + "/" + kTokenName).c_str());
+  const std::string path = dir + "/" + kStopAtDeleteName;
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+  if (!fd.valid()) return io_error("create " + path, errno);
+  const std::string text = bundle + "\n";
+  if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    return io_error("write " + path, errno);
+  }
+  return Ok{};
+}
+
+std::optional<std::string> stop_at_delete_bundle(const std::string& state_dir, const std::string& container_id) {
+  if (!usable(state_dir, container_id)) return std::nullopt;
+  const std::string path = container_state_dir(state_dir, container_id) + "/" + kStopAtDeleteName;
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+  if (!fd.valid()) return std::nullopt;
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || !own_private(st)) return std::nullopt;
+  char buf[4097] = {};
+  ssize_t n = ::pread(fd.get(), buf, sizeof buf - 1, 0);
+  if (n <= 0 || buf[n - 1] != '\n') return std::nullopt;
+  return std::string(buf, static_cast<size_t>(n - 1));
 }
 
 void forget_stop_token(const std::string& state_dir, const std::string& container_id) {

@@ -23,6 +23,7 @@
 // duplicate, never a loss.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "shim/core/handles.hh"
@@ -75,6 +76,16 @@ class DeleteHold {
   std::string state_dir_;
   std::string container_id_;
 };
+
+// At create, for a container whose stop `oci-harden delete` records (no poststop hook,
+// hook_plan.hh): <state_dir>/<id>/stop-at-delete names its bundle (for the record), and an
+// earlier container's token is forgotten (as forget_stop_token). The file goes with the token,
+// once the stop is recorded.
+Status expect_stop_at_delete(const std::string& state_dir, const std::string& container_id, const std::string& bundle);
+
+// The bundle that file names, when it is there, a regular file of ours writable by no one else;
+// nullopt otherwise (no such container, or a poststop hook records its stop).
+std::optional<std::string> stop_at_delete_bundle(const std::string& state_dir, const std::string& container_id);
 
 // At create: a token left by an earlier container of this id (its delete killed after the
 // record) must not silence this one's stop. One unlink(2), ENOENT as a rule.

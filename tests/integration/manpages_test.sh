@@ -249,7 +249,7 @@ norm "$K8" > "$T/hook"
 section "$K8" "EXIT STATUS" > "$T/hook-exit"
 mapfile -t checks < <(
   { perl -ne 'print "$1\n" while /(?:make_check\(|Check\{|\blimit\()"(\w+)"/g' hooks/*.cc
-    perl -ne 'print "cap_$1\n" while /"(\w+)", "Cap[A-Z][a-z]+"/g' hooks/verify.cc
+    perl -ne 'print "cap_$1\n" while /"(\w+)", "Cap[A-Z][a-z]+"/g' shim/host/process_verify.cc
   } | sort -u)
 check_all "oci-harden-hook(8) names every check of hooks/" has_token "$T/hook" "${checks[@]}"
 mapfile -t hook_codes < <(perl -ne 'print "$1\n" while /return (\d+);/g' hooks/hook_main.cc | sort -u)

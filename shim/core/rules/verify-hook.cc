@@ -1,9 +1,11 @@
 // Rule "verify-hook" (cheat-sheet practice 3, the audit trail): add oci-harden-hook to the
 // spec's hooks — poststart, to check from the kernel that the hardening holds, and poststop,
-// to record the stop and remove oci-harden's per-container state. Hooks the spec already has
-// (Docker's libnetwork-setkey, for one) are kept, and ours go last. Nothing is added when the
-// policy has no hook (not installed, or "hook": "none").
+// to record the stop and remove oci-harden's per-container state — where oci-harden's own
+// create and delete do not do that work (hook_plan.hh). Hooks the spec already has (Docker's
+// libnetwork-setkey, for one) are kept, and ours go last. Nothing is added when the policy has
+// no hook (not installed, or "hook": "none").
 
+#include "shim/core/hook_plan.hh"
 #include "shim/core/lexical_path.hh"
 #include "shim/core/rule.hh"
 #include "shim/core/spec.hh"
@@ -47,22 +49,28 @@ bool has_entry(const Json* list, const Json& entry) {
 void rule_verify_hook(RuleContext& ctx) {
   const Policy& policy = ctx.policy();
   if (policy.hook_path.empty()) return;
+  const HookPlan plan = hook_plan(policy, ctx.invocation());
+  const Json* had = field(&ctx.spec(), "hooks");
+  if (!plan.poststart_hook && !plan.poststop_hook && (had == nullptr || !had->is_object())) return;
   Json& hooks = ensure_object(ctx.spec(), "hooks");
   for (const char* stage : {"poststart", "poststop"}) {
+    const bool wanted = std::string(stage) == "poststart" ? plan.poststart_hook : plan.poststop_hook;
     Json* list = field(&hooks, stage);
     Json ours = hook_entry(policy, stage);
     // Why this is safe: an entry at our hook's path that is not exactly ours (other arguments:
     // a "poststop" cleanup at poststart, or nothing to verify) is the spec author's, not ours;
     // it is dropped and ours added, so a spec cannot stand in for the verification it skips.
+    // Where oci-harden does the stage's work itself, every entry at our path goes: the work is
+    // done once, by oci-harden.
     if (list != nullptr && list->is_array()) {
       std::vector<Json>& items = list->items();
       for (size_t i = items.size(); i-- > 0;) {
-        if (string_field(&items[i], "path").value_or("") != policy.hook_path || items[i] == ours) continue;
+        if (string_field(&items[i], "path").value_or("") != policy.hook_path || (wanted && items[i] == ours)) continue;
         ctx.record(json_path_index(std::string("hooks.") + stage, i), items[i], Json());
         items.erase(items.begin() + static_cast<std::ptrdiff_t>(i));
       }
     }
-    if (has_entry(list, ours)) continue;
+    if (!wanted || has_entry(list, ours)) continue;
     if (list == nullptr || !list->is_array()) list = &hooks.set(stage, Json::array());
     list->push_back(std::move(ours));
     ctx.record(json_path_index(std::string("hooks.") + stage, list->items().size() - 1), Json(),

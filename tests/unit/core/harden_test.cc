@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "shim/core/harden.hh"
+#include "shim/core/hook_plan.hh"
 #include "shim/core/spec.hh"
 #include "tests/unit/fake_host.hh"
 
@@ -313,7 +314,8 @@ TEST_CASE("verify-hook: a timeout on the hook entries, except under crun", "[har
                         Case{"/usr/bin/crun-wrapper", true}}) {
     INFO(c.runtime);
     policy.runtime = c.runtime;
-    Decision d = harden_spec(runc_spec(), policy, host, inv());
+    Invocation run{"run", "c1", kBundle};  // both hooks (hook_plan.hh)
+    Decision d = harden_spec(runc_spec(), policy, host, run);
     REQUIRE_FALSE(d.refused());
     for (const char* stage : {"poststart", "poststop"}) {
       INFO(stage);
@@ -329,6 +331,61 @@ TEST_CASE("verify-hook: a timeout on the hook entries, except under crun", "[har
       }
     }
   }
+}
+
+// issue 14: the hooks only where oci-harden's own create and delete do not do their work.
+TEST_CASE("verify-hook: which hooks a spec gets, by command, runtime and --pid-file", "[harden]") {
+  Policy policy = test_policy();
+  policy.hook_path = "/usr/libexec/oci-harden/oci-harden-hook";
+  FakeHost host = test_host();
+  struct Case {
+    const char* event;
+    const char* runtime;
+    bool pid_file;
+    bool poststart, poststop;       // the spec's hooks
+    bool verify_after, stop_after;  // oci-harden's own work
+  };
+  for (const Case& c : {Case{"create", "/usr/bin/runc", true, false, false, true, true},
+                        Case{"create", "/usr/bin/runc", false, true, false, false, true},
+                        Case{"create", "/usr/bin/crun", true, true, false, false, true},
+                        Case{"run", "/usr/bin/runc", true, true, true, false, false},
+                        Case{"restore", "/usr/bin/runc", true, true, true, false, false}}) {
+    INFO(c.event << " " << c.runtime << " pid_file " << c.pid_file);
+    policy.runtime = c.runtime;
+    Invocation i{c.event, "c1", kBundle};
+    i.pid_file = c.pid_file;
+    HookPlan plan = hook_plan(policy, i);
+    CHECK(plan.poststart_hook == c.poststart);
+    CHECK(plan.poststop_hook == c.poststop);
+    CHECK(plan.verify_after_create == c.verify_after);
+    CHECK(plan.stop_at_delete == c.stop_after);
+    Decision d = harden_spec(runc_spec(), policy, host, i);
+    REQUIRE_FALSE(d.refused());
+    const Json* hooks = field(&d.spec, "hooks");
+    const Json* start = field(hooks, "poststart");
+    const Json* stop = field(hooks, "poststop");
+    CHECK((start != nullptr && start->items().size() == 1) == c.poststart);
+    CHECK((stop != nullptr && stop->items().size() == 1) == c.poststop);
+  }
+  // Rootless (no state_dir of its own): both hooks, as before.
+  policy.runtime = "/usr/bin/runc";
+  Invocation rootless{"create", "c1", kBundle};
+  rootless.pid_file = true;
+  rootless.rootless = true;
+  HookPlan hooks = hook_plan(policy, rootless);
+  CHECK(hooks.poststart_hook);
+  CHECK(hooks.poststop_hook);
+  CHECK_FALSE(hooks.verify_after_create);
+  CHECK_FALSE(hooks.stop_at_delete);
+  // No hook, no work of oci-harden's either.
+  policy.hook_path.clear();
+  Invocation create{"create", "c1", kBundle};
+  create.pid_file = true;
+  HookPlan none = hook_plan(policy, create);
+  CHECK_FALSE(none.poststart_hook);
+  CHECK_FALSE(none.poststop_hook);
+  CHECK_FALSE(none.verify_after_create);
+  CHECK_FALSE(none.stop_at_delete);
 }
 
 TEST_CASE("seccomp: the profile is installed with this host's architectures only", "[harden]") {

@@ -2,7 +2,7 @@
 // returns at once, the worker carries on in its own session, and a process that ended is
 // judged as such, never through its pid's next owner.
 
-#include "hooks/detach.hh"
+#include "shim/host/detached_worker.hh"
 
 #include <signal.h>
 #include <sys/wait.h>

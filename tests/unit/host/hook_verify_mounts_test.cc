@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "hooks/verify.hh"
+#include "shim/host/process_verify.hh"
 #include "shim/core/json.hh"
 
 using namespace oci_harden;

@@ -1,6 +1,7 @@
-// The checks of oci-harden-hook poststart.
+// The checks of a started container (see process_verify.hh): oci-harden-hook poststart, and
+// `oci-harden create` under runc (container_verify.hh).
 
-#include "hooks/verify.hh"
+#include "shim/host/process_verify.hh"
 
 #include <cap-ng.h>
 #include <fcntl.h>

@@ -13,7 +13,7 @@
 
 #include <vector>
 
-#include "hooks/verify.hh"
+#include "shim/host/process_verify.hh"
 #include "shim/core/handles.hh"
 
 namespace oci_harden {
@@ -25,6 +25,7 @@ class PinnedProcess {
   PinnedProcess(pid_t pid, UniqueFd pidfd) : pid_(pid), pidfd_(std::move(pidfd)) {}
   pid_t pid() const { return pid_; }
   bool pinned() const { return pidfd_.valid(); }
+  int fd() const { return pidfd_.get(); }
   // Whether the process has ended (its pidfd is readable). Unpinned: whether kill(pid, 0)
   // fails with ESRCH. A view read while !exited() afterwards was the pinned process's own.
   bool exited() const;
@@ -62,6 +63,8 @@ enum class HookRole {
 // runtime reads the hook's output pipes to their end), cwd "/", and `alarm_seconds` as its own
 // deadline (alarms are not inherited across fork). When the first fork fails the hook does the
 // work itself (slower, never lost); when the second fails, the intermediate process does it.
-HookRole detach_worker(unsigned alarm_seconds);
+// Every descriptor above stderr is closed in the worker but `keep_fd` (the pinned process's
+// pidfd, PinnedProcess::fd()).
+HookRole detach_worker(unsigned alarm_seconds, int keep_fd = -1);
 
 }  // namespace oci_harden

@@ -1,6 +1,6 @@
-// The hook's detached worker (see detach.hh).
+// The detached verification worker (see detached_worker.hh).
 
-#include "hooks/detach.hh"
+#include "shim/host/detached_worker.hh"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -43,6 +43,24 @@ void stdio_to_dev_null() {
   if (fd < 0) return;
   for (int target = 0; target <= 2; ++target) ::dup2(fd, target);
   ::close(fd);
+}
+
+// Every descriptor above stderr but `keep` (the pinned process's pidfd): `oci-harden create`
+// forks the worker with what the engine gave it open (--preserve-fds, pipes), and the engine
+// must not wait on them for the worker's life.
+void close_inherited(int keep) {
+#ifdef SYS_close_range
+  if (keep < 3) {
+    if (::syscall(SYS_close_range, 3U, ~0U, 0U) == 0) return;
+  } else if (::syscall(SYS_close_range, 3U, static_cast<unsigned>(keep) - 1U, 0U) == 0 &&
+             ::syscall(SYS_close_range, static_cast<unsigned>(keep) + 1U, ~0U, 0U) == 0) {
+    return;
+  }
+#endif
+  long max = ::sysconf(_SC_OPEN_MAX);
+  for (int fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); ++fd) {
+    if (fd != keep) ::close(fd);
+  }
 }
 
 }  // namespace
@@ -89,7 +107,7 @@ std::vector<Check> verify_pinned(const Json& spec, const PinnedView& pinned) {
   return verify_process(spec, pinned.view);
 }
 
-HookRole detach_worker(unsigned alarm_seconds) {
+HookRole detach_worker(unsigned alarm_seconds, int keep_fd) {
   pid_t first = ::fork();
   if (first < 0) return HookRole::kWork;
   if (first > 0) {
@@ -105,6 +123,7 @@ HookRole detach_worker(unsigned alarm_seconds) {
   // second == 0: the detached worker; second < 0: the intermediate does the work itself (the
   // hook then waits for it: slower, but the verification is not lost).
   stdio_to_dev_null();
+  close_inherited(keep_fd);
   if (::chdir("/") != 0) {
     // The worker keeps the runtime's cwd: harmless, it only pins that directory a moment.
   }
