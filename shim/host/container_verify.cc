@@ -35,7 +35,7 @@ Json checks_json(const std::vector<Check>& checks) {
 
 // The worker's part: judge, kill under verify=enforce, record.
 int judge_and_record(const Policy& policy, const std::string& container_id, const std::string& bundle, int64_t pid,
-                     PinnedProcess& target, const PinnedView& view, int64_t start_us, const std::string& who) {
+                     const PinnedProcess& target, const PinnedView& view, int64_t start_us, const std::string& who) {
   AuditEvent e;
   e.event = "verify";
   e.container = container_id;
