@@ -3,6 +3,7 @@
 #include "shim/host/runtime_child.hh"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,9 +40,14 @@ void forward_signals() {
 int run_runtime_child(const std::string& runtime, const std::vector<std::string>& argv, int failure_code,
                       const std::function<void(const std::string& message)>& on_exec_failure) {
   std::fflush(nullptr);
+  const pid_t parent = ::getpid();
   pid_t child = ::fork();
   if (child < 0) return -1;
   if (child == 0) {
+    // A SIGKILL to this process (an engine's timeout) must end the runtime too, as it would
+    // have had the runtime been executed in its place.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(failure_code);
     Error err = exec_runtime(runtime, argv);
     if (on_exec_failure) on_exec_failure(err.message);
     ::_exit(failure_code);

@@ -3,7 +3,8 @@
 // runtime's create (hook_plan.hh). Every other command hands over with execv (runtime_exec.hh).
 // What the caller sees stays the runtime's: stdio, descriptors (--preserve-fds, the console
 // socket) are inherited; the signals a caller sends to end the command (HUP, INT, QUIT, TERM,
-// USR1, USR2) are passed on to it; and pass_on makes its status this process's.
+// USR1, USR2) are passed on to it, and a SIGKILL of this process kills it (PR_SET_PDEATHSIG);
+// and pass_on makes its status this process's.
 #pragma once
 
 #include <functional>
