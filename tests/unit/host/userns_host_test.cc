@@ -62,6 +62,14 @@ TEST_CASE("parse_id_map reads uid_map text", "[userns-host]") {
   CHECK_FALSE(parse_id_map("0 1 2 3\n").has_value());
   CHECK_FALSE(parse_id_map("0 -1 2\n").has_value());
   CHECK_FALSE(parse_id_map("0 4294967296 1\n").has_value());
+  // Blank lines, tabs, and a last line without its newline, as the kernel's text never has but
+  // a hand-written one may.
+  auto loose = parse_id_map("\n\t0\t0\t4294967295\n\n  7 8 9");
+  REQUIRE(loose.has_value());
+  REQUIRE(loose->size() == 2);
+  CHECK((*loose)[0].size == 4294967295U);
+  CHECK((*loose)[1].container == 7);
+  CHECK((*loose)[1].size == 9);
 }
 
 TEST_CASE("read_user_namespace_map reads a namespace's real maps, not a spec's", "[userns-host]") {
