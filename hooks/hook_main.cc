@@ -107,6 +107,14 @@ int main(int argc, char** argv) {
   std::string bundle = string_field(&*state, "bundle").value_or("");
   int64_t pid = int_field(&*state, "pid").value_or(0);
 
+  // A poststop entry run at another stage (the hooks rule refuses oci-harden-hook anywhere but
+  // poststart and poststop; this is the hook's own guard): the runtime's state says the container
+  // is not stopped, so this is no stop to record.
+  const std::string status = string_field(&*state, "status").value_or("");
+  if (stage == "poststop" && (status == "creating" || status == "created" || status == "running")) {
+    log_error("oci-harden-hook: poststop run while container " + id + " is " + status + ": no stop recorded");
+    return 1;
+  }
   if (stage == "poststop") {
     // issue 14: the hook does the stop's work whenever it runs, inside whichever delete; the
     // token makes it once per container (another hook or an `oci-harden delete` stands down).

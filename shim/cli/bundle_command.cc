@@ -22,6 +22,7 @@
 #include "shim/host/process_identity.hh"
 #include "shim/host/runc_log.hh"
 #include "shim/host/runtime_child.hh"
+#include "shim/host/runtime_state.hh"
 #include "shim/host/stop_record.hh"
 #include "shim/host/stop_token.hh"
 #include "shim/host/stdio_chown.hh"
@@ -212,7 +213,8 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
   // container's idmapped root where an earlier container's may still be.
   const HookPlan plan = hook_plan(policy, inv);
   if (plan.stop_at_delete) {
-    auto prepared = prepare_stop_at_delete(policy, args.root, args.container_id(), *dir, now_us());
+    auto prepared = prepare_stop_at_delete(policy, runtime_state_root_of_flag(policy.runtime, args.root),
+                                           args.container_id(), *dir, now_us());
     if (!prepared) return record.fail_after_decision(kExitIo, "cannot prepare the stop record: " + prepared.error().message);
   } else if (!policy.hook_path.empty()) {
     // A stop token left by a killed process of an earlier container of this id must not silence

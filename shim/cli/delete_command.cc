@@ -42,11 +42,16 @@ bool certainly_absent(const std::string& path) {
 //    nothing more;
 //  - neither: the runtime had no such container of ours (Docker's second `delete --force`), or
 //    the policy has no hook; nothing is recorded.
-// The idmapped root goes once the container is gone.
-void after_delete(const Policy& policy, const std::string& id, int64_t start, bool gone) {
-  const std::optional<std::string> bundle = stop_at_delete_bundle(policy.state_dir, id);
-  if ((gone && bundle) || stop_token_exists(policy.state_dir, id)) {
-    StopOutcome out = record_stop_once(policy, id, bundle.value_or(""), StopRecorder::kDelete, start);
+// The idmapped root goes once the container is gone. A stop-at-delete of another runtime root
+// (another containerd namespace's container of the same id) is not this delete's: nothing.
+void after_delete(const Policy& policy, const std::string& runtime_root, const std::string& id, int64_t start,
+                  bool gone) {
+  const std::optional<StopAtDelete> created = stop_at_delete_of(policy.state_dir, id);
+  // oci-harden's state for this id is another runtime root's container (another containerd
+  // namespace): this delete was of a container of the same id that is not that one.
+  if (created && created->runtime_root != runtime_root) return;
+  if ((gone && created) || stop_token_exists(policy.state_dir, id)) {
+    StopOutcome out = record_stop_once(policy, id, created ? created->bundle : "", StopRecorder::kDelete, start);
     // The delete has happened: its status stays the runtime's; a record that failed is told in
     // runc's log, as the hook tells it.
     if (!out.let_pass.empty()) log_error("oci-harden: " + out.let_pass);
@@ -83,7 +88,7 @@ Outcome delete_command(const RuncArgs& args, const Policy& policy) {
     return proceed(args.argv);
   }
   if (!id.empty()) {
-    after_delete(policy, id, start,
+    after_delete(policy, runtime_state_root_of_flag(policy.runtime, args.root), id, start,
                  runtime_succeeded(status) || runtime_lacks_container(policy.runtime, args.root, id));
   }
   hold.leave();

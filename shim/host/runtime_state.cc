@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 
 #include "shim/core/container_id.hh"
 #include "shim/core/lexical_path.hh"
@@ -19,6 +20,15 @@ std::string runtime_state_root(const std::string& runtime, const std::string& ro
   if (base == "runc") return "/run/runc";
   if (base == "crun") return "/run/crun";
   return "";
+}
+
+std::string runtime_state_root_of_flag(const std::string& runtime, const std::string& root_flag) {
+  std::string root = root_flag;
+  if (!root.empty() && root[0] != '/') {
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof cwd) != nullptr) root = std::string(cwd) + "/" + root;
+  }
+  return runtime_state_root(runtime, root);
 }
 
 bool runtime_lacks_container(const std::string& runtime, const std::string& root, const std::string& id) {

@@ -4,6 +4,7 @@
 
 #include "shim/core/rule.hh"  // Refusal, complete for AuditEvent
 #include "shim/host/audit.hh"
+#include "shim/core/state_dir.hh"
 #include "shim/host/host_actions.hh"
 #include "shim/host/runtime_state.hh"
 #include "shim/host/stop_token.hh"
@@ -41,12 +42,22 @@ StopOutcome record_stop_once(const Policy& policy, const std::string& container_
 
 Status prepare_stop_at_delete(const Policy& policy, const std::string& runtime_root, const std::string& container_id,
                               const std::string& bundle, int64_t start_us) {
-  if (auto earlier = stop_at_delete_bundle(policy.state_dir, container_id)) {
-    if (!runtime_lacks_container(policy.runtime, runtime_root, container_id)) return Ok{};
-    StopOutcome out = record_stop_once(policy, container_id, *earlier, StopRecorder::kCreate, start_us);
+  constexpr int kWaitForDeleteMs = 2000;
+  auto hold = CreateHold::enter(policy.state_dir, container_id, kWaitForDeleteMs);
+  if (!hold) return hold.error();
+  if (auto earlier = stop_at_delete_of(policy.state_dir, container_id)) {
+    if (!runtime_lacks_container(policy.runtime, earlier->runtime_root, container_id)) {
+      if (earlier->runtime_root == runtime_root) return Ok{};  // the runtime refuses the id
+      return make_error(ErrorCode::kUsage,
+                        "container id \"" + container_id + "\" is in use under another runtime root (" +
+                            earlier->runtime_root + ", bundle " + earlier->bundle +
+                            "): oci-harden keeps one state per id (" +
+                            container_state_dir(policy.state_dir, container_id) + "); give this container another id");
+    }
+    StopOutcome out = record_stop_once(policy, container_id, earlier->bundle, StopRecorder::kCreate, start_us);
     if (!out.status) return out.status;
   }
-  return expect_stop_at_delete(policy.state_dir, container_id, bundle);
+  return expect_stop_at_delete(policy.state_dir, container_id, StopAtDelete{runtime_root, bundle});
 }
 
 }  // namespace oci_harden

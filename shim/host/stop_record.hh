@@ -30,12 +30,19 @@ struct StopOutcome {
 StopOutcome record_stop_once(const Policy& policy, const std::string& container_id, const std::string& bundle,
                              StopRecorder by, int64_t start_us);
 
-// At create, before its host actions: an earlier container of this id left stop-at-delete and
-// no recorded stop (its `oci-harden delete` was killed after the runtime's delete, and no retry
-// came). When the runtime no longer has it, its stop is recorded now (recorded_by "create"), and
-// its idmapped root removed, before this container's is made. Then this container's
-// stop-at-delete is written (expect_stop_at_delete). When the runtime still has a container of
-// this id, nothing is touched: the runtime's create will refuse the id.
+// At create, before its host actions, under a CreateHold (which waits up to 2 s for a delete of
+// the id still at work, then fails): `runtime_root` is runtime_state_root() of this create's
+// runtime and --root.
+//  - An earlier container of this id left stop-at-delete and no recorded stop (its delete was
+//    killed after the runtime's delete, and no retry came): when its runtime no longer has it,
+//    its stop is recorded now (recorded_by "create") and its idmapped root removed, before this
+//    container's is made.
+//  - When its runtime still has it under the same root, nothing is touched: the runtime's
+//    create will refuse the id.
+//  - Under another root (another containerd namespace, another engine), it is a live container
+//    with the same id: an error. oci-harden keeps one state directory per id, and two
+//    containers sharing it would take each other's stop record and idmapped root.
+// Then this container's stop-at-delete is written (expect_stop_at_delete).
 Status prepare_stop_at_delete(const Policy& policy, const std::string& runtime_root, const std::string& container_id,
                               const std::string& bundle, int64_t start_us);
 

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 #include "shim/core/container_id.hh"
 #include "shim/core/state_dir.hh"
@@ -199,7 +200,7 @@ void DeleteHold::leave() {
 }
 
 Status expect_stop_at_delete(const std::string& state_dir, const std::string& container_id,
-                             const std::string& bundle) {
+                             const StopAtDelete& what) {
   if (!usable(state_dir, container_id)) return unusable(state_dir, container_id);
   const std::string dir = container_state_dir(state_dir, container_id);
   auto made = make_dirs(state_dir, dir);
@@ -208,24 +209,67 @@ Status expect_stop_at_delete(const std::string& state_dir, const std::string& co
   const std::string path = dir + "/" + kStopAtDeleteName;
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd.valid()) return io_error("create " + path, errno);
-  const std::string text = bundle + "\n";
+  const std::string text = what.runtime_root + "\n" + what.bundle + "\n";
   if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
     return io_error("write " + path, errno);
   }
   return Ok{};
 }
 
-std::optional<std::string> stop_at_delete_bundle(const std::string& state_dir, const std::string& container_id) {
+std::optional<StopAtDelete> stop_at_delete_of(const std::string& state_dir, const std::string& container_id) {
   if (!usable(state_dir, container_id)) return std::nullopt;
   const std::string path = container_state_dir(state_dir, container_id) + "/" + kStopAtDeleteName;
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (!fd.valid()) return std::nullopt;
   struct stat st;
   if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || !own_private(st)) return std::nullopt;
-  char buf[4097] = {};
+  char buf[8193] = {};
   ssize_t n = ::pread(fd.get(), buf, sizeof buf - 1, 0);
   if (n <= 0 || buf[n - 1] != '\n') return std::nullopt;
-  return std::string(buf, static_cast<size_t>(n - 1));
+  std::string text(buf, static_cast<size_t>(n - 1));
+  size_t nl = text.find('\n');
+  if (nl == std::string::npos || text.find('\n', nl + 1) != std::string::npos) return std::nullopt;
+  return StopAtDelete{text.substr(0, nl), text.substr(nl + 1)};
+}
+
+Result<CreateHold> CreateHold::enter(const std::string& state_dir, const std::string& container_id, int wait_ms) {
+  if (!usable(state_dir, container_id)) return unusable(state_dir, container_id);
+  const std::string dir = container_state_dir(state_dir, container_id);
+  int waited = 0;
+  for (int attempt = 0; attempt < kAttempts;) {
+    auto made = make_dirs(state_dir, dir);
+    if (!made) return made.error();
+    UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!d.valid()) {
+      if (errno == ENOENT) {
+        ++attempt;
+        continue;
+      }
+      return io_error("open " + dir, errno);
+    }
+    if (::flock(d.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR) return io_error("lock " + dir, errno);
+      if (waited >= wait_ms) {
+        return make_error(ErrorCode::kIo, "a delete of container \"" + container_id + "\" is still running (it holds " +
+                                              dir + "); create it again once that delete has ended");
+      }
+      struct timespec ten_ms = {0, 10 * 1000 * 1000};
+      ::nanosleep(&ten_ms, nullptr);
+      waited += 10;
+      continue;
+    }
+    struct stat st;
+    if (::fstat(d.get(), &st) != 0) return io_error("stat " + dir, errno);
+    if (st.st_nlink == 0) {  // the last delete out removed it while we waited: make it again
+      ++attempt;
+      continue;
+    }
+    if (!own_private(st)) return make_error(ErrorCode::kIo, dir + ": not ours, or writable by others");
+    CreateHold h;
+    h.dir_ = std::move(d);
+    return h;
+  }
+  return make_error(ErrorCode::kIo, "hold " + dir + ": it kept vanishing");
 }
 
 void forget_stop_token(const std::string& state_dir, const std::string& container_id) {

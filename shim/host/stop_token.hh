@@ -78,14 +78,31 @@ class DeleteHold {
 };
 
 // At create, for a container whose stop `oci-harden delete` records (no poststop hook,
-// hook_plan.hh): <state_dir>/<id>/stop-at-delete names its bundle (for the record), and an
-// earlier container's token is forgotten (as forget_stop_token). The file goes with the token,
-// once the stop is recorded.
-Status expect_stop_at_delete(const std::string& state_dir, const std::string& container_id, const std::string& bundle);
+// hook_plan.hh): <state_dir>/<id>/stop-at-delete names the runtime state directory the container
+// lives in (runtime_state_root: one per --root, so per containerd namespace) and its bundle (for
+// the record), and an earlier container's token is forgotten (as forget_stop_token). The file
+// goes with the token, once the stop is recorded.
+struct StopAtDelete {
+  std::string runtime_root;  // runtime_state_root() of the container's runtime and --root
+  std::string bundle;
+};
+Status expect_stop_at_delete(const std::string& state_dir, const std::string& container_id,
+                             const StopAtDelete& what);
 
-// The bundle that file names, when it is there, a regular file of ours writable by no one else;
-// nullopt otherwise (no such container, or a poststop hook records its stop).
-std::optional<std::string> stop_at_delete_bundle(const std::string& state_dir, const std::string& container_id);
+// That file's contents, when it is there, a regular file of ours writable by no one else, and
+// whole; nullopt otherwise (no such container, or a poststop hook records its stop).
+std::optional<StopAtDelete> stop_at_delete_of(const std::string& state_dir, const std::string& container_id);
+
+// `oci-harden create`'s exclusive hold on <state_dir>/<id> while it judges an earlier
+// container's stop and writes its own file: it waits for every DeleteHold of the id to leave
+// (a delete between the runtime's delete and its own record), for at most `wait_ms`.
+class CreateHold {
+ public:
+  static Result<CreateHold> enter(const std::string& state_dir, const std::string& container_id, int wait_ms);
+
+ private:
+  UniqueFd dir_;
+};
 
 // At create: a token left by an earlier container of this id (its delete killed after the
 // record) must not silence this one's stop. One unlink(2), ENOENT as a rule.

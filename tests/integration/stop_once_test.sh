@@ -174,4 +174,31 @@ check "(c) one stop record for so-dead, taken over" \
   test "$(count '.event == "stop" and .container == "so-dead" and .taken_over == true')" -eq 1 -a "$(stops so-dead)" -eq 1
 check "(c) so-dead is gone" gone so-dead
 
+# ---- (d) the breaker's finds against the created container's stop (issue 14)
+# Same id under two runtime roots (two containerd namespaces): the second create is refused, and
+# the first container's stop is its own delete's, once.
+check "(d) create so-dup under --root state" created so-dup
+B=$(make_test_bundle "$T/b-so-dup2" "$T/closed/rootfs" '["true"]')
+"$OCIH" --root "$T/state2" create --bundle "$B" so-dup </dev/null >"$T/dup.out" 2>&1
+rc=$?
+check "(d) so-dup under --root state2 is refused (status $rc)" test "$rc" -ne 0
+check "(d) ... naming the other root" grep -q "in use under another runtime root ($T/state" "$T/dup.out"
+check "(d) runc under state2 has no so-dup" bash -c "! '$RUNC' --root '$T/state2' state so-dup >/dev/null 2>&1"
+check "(d) no stop record for the running so-dup" test "$(stops so-dup)" -eq 0
+check "(d) so-dup's idmapped root still mounted" mounted "$T/run/so-dup/rootfs"
+check "(d) delete so-dup" quiet "$OCIH" --root "$T/state" delete so-dup
+check "(d) one stop record for so-dup, with its own bundle" \
+  test "$(count ".event == \"stop\" and .container == \"so-dup\" and .bundle == \"$T/b-so-dup\"")" -eq 1
+check "(d) so-dup is gone" gone so-dup
+# oci-harden-hook as a createRuntime hook with "poststop" (a spec, ctr --config, Podman's
+# --hooks-dir): refused, nothing recorded but the refusal.
+HOOK=$(dirname "$OCIH")/oci-harden-hook
+B=$(make_test_bundle "$T/b-so-early" "$T/closed/rootfs" '["true"]' \
+  ".hooks.createRuntime = [{path: \"$HOOK\", args: [\"oci-harden-hook\", \"poststop\"]}]")
+"$OCIH" --root "$T/state" create --bundle "$B" so-early </dev/null >"$T/early.out" 2>&1
+rc=$?
+check "(d) oci-harden-hook as a createRuntime hook: refused (status $rc)" test "$rc" -eq 1
+check "(d) ... naming hooks.createRuntime[0].path" grep -q "hooks.createRuntime\[0\].path" "$T/early.out"
+check "(d) no stop record for so-early" test "$(stops so-early)" -eq 0
+
 exit_summary

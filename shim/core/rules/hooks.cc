@@ -169,6 +169,18 @@ bool args_allowed(RuleContext& ctx, const Json& hook, const std::string& where, 
   return false;
 }
 
+// oci-harden-hook is oci-harden's to place, and only as verify-hook places it: poststart and
+// poststop (hook_plan.hh). Why a refusal: at another stage (createRuntime, as a spec, Podman's
+// hooks-dir or `ctr run --config` can put it) its "poststop" records a stop, and removes the
+// idmapped root, for a container that then runs, and the real stop goes unrecorded.
+bool own_hook_misplaced(RuleContext& ctx, const std::string& at, const std::string& kind, const std::string& path) {
+  if (kind == "poststart" || kind == "poststop") return false;
+  ctx.refuse(at + " " + path + " runs oci-harden-hook (" + ctx.policy().hook_path +
+             "), which only oci-harden places, as a poststart or poststop hook; as a " + kind +
+             " hook it would record a stop or a verification at the wrong moment");
+  return true;
+}
+
 void judge_hook(RuleContext& ctx, Json& hook, const std::string& where, const std::string& kind,
                 const std::vector<Allowed>& allowed) {
   bool env_clean = judge_env(ctx, hook, where);
@@ -180,7 +192,10 @@ void judge_hook(RuleContext& ctx, Json& hook, const std::string& where, const st
   }
   // The policy's own hook, as verify-hook writes it (a spec hardened before, restored): the very
   // path the administrator configured, so the same file, whatever is there now.
-  if (*path == ctx.policy().hook_path) return;
+  if (*path == ctx.policy().hook_path) {
+    own_hook_misplaced(ctx, at, kind, *path);
+    return;
+  }
   std::optional<Host::Binary> b = ctx.host().binary_at(*path);
   if (!b) {
     ctx.refuse(at + " " + *path + " is not an executable file on the host");
@@ -190,6 +205,9 @@ void judge_hook(RuleContext& ctx, Json& hook, const std::string& where, const st
   if (a == nullptr) {
     ctx.refuse(at + " " + *path + " runs " + describe(*b) +
                ", which is not a hook binary the policy allows (allowed_hooks)");
+    return;
+  }
+  if (!ctx.policy().hook_path.empty() && a->path == ctx.policy().hook_path && own_hook_misplaced(ctx, at, kind, *path)) {
     return;
   }
   if (a->is_dockerd) {

@@ -623,3 +623,34 @@ TEST_CASE("update: the container's bandwidth is looked up only when one of quota
 
 }  // namespace oci_harden
 
+
+namespace oci_harden {
+
+// The breaker's find 2 (issue 14): oci-harden-hook as a createRuntime hook (a spec, `ctr run
+// --config`, Podman's --hooks-dir) with "poststop" recorded a stop during create, and the real
+// stop went unrecorded. oci-harden's own hook is refused at every stage but poststart and
+// poststop (where verify-hook keeps only its own entries), by path or through a symlink.
+TEST_CASE("bypass/hooks: oci-harden-hook at another stage than poststart or poststop is refused", "[bypass][hooks]") {
+  FakeHost host = fake_host();
+  Policy p = test_policy();
+  p.hook_path = "/usr/local/bin/oci-harden-hook";
+  host.binaries[p.hook_path] = Host::Binary{1, 300, false, p.hook_path};
+  host.symlinks["/tmp/h/ohh"] = p.hook_path;
+  for (const char* kind : {"prestart", "createRuntime", "createContainer", "startContainer"}) {
+    for (const std::string& path : {p.hook_path, std::string("/tmp/h/ohh")}) {
+      INFO(kind << " " << path);
+      Decision d = judge(with_hooks(std::string(R"({")") + kind + "\":[" +
+                                    hook(path, R"(["oci-harden-hook","poststop"])") + "]}"),
+                         host, p);
+      REQUIRE(d.refused());
+      CHECK_THAT(hooks_refusals(d), Contains(std::string("hooks.") + kind + "[0].path"));
+      CHECK_THAT(hooks_refusals(d), Contains("only oci-harden places"));
+    }
+  }
+  // Its own stages stay verify-hook's: not refused.
+  Decision ok = judge(with_hooks(R"({"poststop":[)" + hook(p.hook_path, R"(["oci-harden-hook","poststop"])") + "]}"),
+                      host, p);
+  CHECK_FALSE(ok.refused());
+}
+
+}  // namespace oci_harden
