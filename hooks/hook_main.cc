@@ -16,14 +16,12 @@
 
 #include "hooks/seccomp_recorder.hh"
 #include "shim/core/bounded_read.hh"
-#include "shim/host/atomic_file.hh"
-#include "shim/host/audit.hh"
+#include "shim/host/clock.hh"
 #include "shim/host/container_verify.hh"
 #include "shim/host/runc_log.hh"
 #include "shim/host/stop_record.hh"
 #include "shim/host/stop_token.hh"
 #include "shim/core/policy.hh"
-#include "shim/core/rule.hh"  // Refusal, complete for AuditEvent
 #include "shim/host/process_identity.hh"
 #include "shim/host/seccomp_verdicts.hh"
 #include "shim/core/spec.hh"

@@ -144,11 +144,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
   record.use_policy(policy);
 
   // runc makes --root absolute from its working directory, which is ours until the exec.
-  std::string runtime_root = args.root;
-  if (!runtime_root.empty() && runtime_root[0] != '/') {
-    char cwd[PATH_MAX];
-    if (::getcwd(cwd, sizeof cwd) != nullptr) runtime_root = std::string(cwd) + "/" + runtime_root;
-  }
+  const std::string runtime_root = absolute_runtime_root(args.root);
   Invocation inv{args.command, args.container_id(), *dir, runtime_root};
   inv.pid_file = args.flag("pid-file") != nullptr;
   inv.rootless = is_rootless(own_identity());
@@ -213,7 +209,7 @@ Outcome harden_bundle(const RuncArgs& args, const Policy& loaded, const Host& ho
   // container's idmapped root where an earlier container's may still be.
   const HookPlan plan = hook_plan(policy, inv);
   if (plan.stop_at_delete) {
-    auto prepared = prepare_stop_at_delete(policy, runtime_state_root_of_flag(policy.runtime, args.root),
+    auto prepared = prepare_stop_at_delete(policy, runtime_state_root(policy.runtime, runtime_root),
                                            args.container_id(), *dir, now_us());
     if (!prepared) return record.fail_after_decision(kExitIo, "cannot prepare the stop record: " + prepared.error().message);
   } else if (!policy.hook_path.empty()) {

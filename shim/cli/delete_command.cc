@@ -88,7 +88,7 @@ Outcome delete_command(const RuncArgs& args, const Policy& policy) {
     return proceed(args.argv);
   }
   if (!id.empty()) {
-    after_delete(policy, runtime_state_root_of_flag(policy.runtime, args.root), id, start,
+    after_delete(policy, runtime_state_root(policy.runtime, absolute_runtime_root(args.root)), id, start,
                  runtime_succeeded(status) || runtime_lacks_container(policy.runtime, args.root, id));
   }
   hold.leave();

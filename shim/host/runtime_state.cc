@@ -22,13 +22,11 @@ std::string runtime_state_root(const std::string& runtime, const std::string& ro
   return "";
 }
 
-std::string runtime_state_root_of_flag(const std::string& runtime, const std::string& root_flag) {
-  std::string root = root_flag;
-  if (!root.empty() && root[0] != '/') {
-    char cwd[PATH_MAX];
-    if (::getcwd(cwd, sizeof cwd) != nullptr) root = std::string(cwd) + "/" + root;
-  }
-  return runtime_state_root(runtime, root);
+std::string absolute_runtime_root(const std::string& root_flag) {
+  if (root_flag.empty() || root_flag[0] == '/') return root_flag;
+  char cwd[PATH_MAX];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) return root_flag;
+  return std::string(cwd) + "/" + root_flag;
 }
 
 bool runtime_lacks_container(const std::string& runtime, const std::string& root, const std::string& id) {

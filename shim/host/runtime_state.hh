@@ -14,10 +14,10 @@ namespace oci_harden {
 // $XDG_RUNTIME_DIR).
 std::string runtime_state_root(const std::string& runtime, const std::string& root);
 
-// runtime_state_root of the command line's --root, made absolute from the working directory as
-// the runtime makes it: the same string for the same directory in create and in delete (the
-// stop-at-delete file, stop_token.hh).
-std::string runtime_state_root_of_flag(const std::string& runtime, const std::string& root_flag);
+// The command line's --root made absolute from the working directory, as runc makes it ("" stays
+// ""): the same string for the same directory in create and in delete (the stop-at-delete file,
+// stop_token.hh), and what rules see as Invocation::runtime_root.
+std::string absolute_runtime_root(const std::string& root_flag);
 
 // True only when the answer is certain: a valid id, a known state root, and no entry named
 // <root>/<id> (lstat gives ENOENT). Anything else (present, unknown root, another error) is false.

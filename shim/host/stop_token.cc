@@ -73,6 +73,48 @@ void remove_recorded_token_and_dir(const std::string& dir) {
   ::rmdir(dir.c_str());  // ENOTEMPTY: an idmapped root that could not be removed stays named
 }
 
+// <state_dir>/<id>, made (0711) when missing, opened and flock'ed with `lock` (LOCK_SH: a
+// delete's hold; LOCK_EX: a create's). wait_ms < 0 waits as long as it takes; otherwise the lock
+// is tried every 10 ms and, after wait_ms, the error names the delete that holds it. A directory
+// the last one out removed while we waited is made again.
+Result<UniqueFd> lock_container_dir(const std::string& state_dir, const std::string& container_id, int lock,
+                                    int wait_ms) {
+  if (!usable(state_dir, container_id)) return unusable(state_dir, container_id);
+  const std::string dir = container_state_dir(state_dir, container_id);
+  int waited = 0;
+  for (int attempt = 0; attempt < kAttempts;) {
+    auto made = make_dirs(state_dir, dir);
+    if (!made) return made.error();
+    UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!d.valid()) {
+      if (errno != ENOENT) return io_error("open " + dir, errno);
+      ++attempt;
+      continue;
+    }
+    if (::flock(d.get(), lock | (wait_ms < 0 ? 0 : LOCK_NB)) != 0) {
+      if (errno == EINTR) continue;
+      if (errno != EWOULDBLOCK || wait_ms < 0) return io_error("lock " + dir, errno);
+      if (waited >= wait_ms) {
+        return make_error(ErrorCode::kIo, "a delete of container \"" + container_id + "\" is still running (it holds " +
+                                              dir + "); create it again once that delete has ended");
+      }
+      struct timespec ten_ms = {0, 10 * 1000 * 1000};
+      ::nanosleep(&ten_ms, nullptr);
+      waited += 10;
+      continue;
+    }
+    struct stat st;
+    if (::fstat(d.get(), &st) != 0) return io_error("stat " + dir, errno);
+    if (st.st_nlink == 0) {  // the last one out removed it while we waited
+      ++attempt;
+      continue;
+    }
+    if (!own_private(st)) return make_error(ErrorCode::kIo, dir + ": not ours, or writable by others");
+    return d;
+  }
+  return make_error(ErrorCode::kIo, "hold " + dir + ": it kept vanishing");
+}
+
 }  // namespace
 
 std::string stop_token_path(const std::string& state_dir, const std::string& container_id) {
@@ -162,30 +204,13 @@ void release_stop_token_if_alone(const std::string& state_dir, const std::string
 }
 
 Result<DeleteHold> DeleteHold::enter(const std::string& state_dir, const std::string& container_id) {
-  if (!usable(state_dir, container_id)) return unusable(state_dir, container_id);
-  const std::string dir = container_state_dir(state_dir, container_id);
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    auto made = make_dirs(state_dir, dir);
-    if (!made) return made.error();
-    UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!d.valid()) {
-      if (errno == ENOENT) continue;
-      return io_error("open " + dir, errno);
-    }
-    while (::flock(d.get(), LOCK_SH) != 0) {
-      if (errno != EINTR) return io_error("lock " + dir, errno);
-    }
-    struct stat st;
-    if (::fstat(d.get(), &st) != 0) return io_error("stat " + dir, errno);
-    if (st.st_nlink == 0) continue;  // the last one out removed it while we waited
-    if (!own_private(st)) return make_error(ErrorCode::kIo, dir + ": not ours, or writable by others");
-    DeleteHold h;
-    h.dir_ = std::move(d);
-    h.state_dir_ = state_dir;
-    h.container_id_ = container_id;
-    return h;
-  }
-  return make_error(ErrorCode::kIo, "hold " + dir + ": it kept vanishing");
+  auto d = lock_container_dir(state_dir, container_id, LOCK_SH, -1);
+  if (!d) return d.error();
+  DeleteHold h;
+  h.dir_ = std::move(*d);
+  h.state_dir_ = state_dir;
+  h.container_id_ = container_id;
+  return h;
 }
 
 void DeleteHold::leave() {
@@ -233,43 +258,11 @@ std::optional<StopAtDelete> stop_at_delete_of(const std::string& state_dir, cons
 }
 
 Result<CreateHold> CreateHold::enter(const std::string& state_dir, const std::string& container_id, int wait_ms) {
-  if (!usable(state_dir, container_id)) return unusable(state_dir, container_id);
-  const std::string dir = container_state_dir(state_dir, container_id);
-  int waited = 0;
-  for (int attempt = 0; attempt < kAttempts;) {
-    auto made = make_dirs(state_dir, dir);
-    if (!made) return made.error();
-    UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!d.valid()) {
-      if (errno == ENOENT) {
-        ++attempt;
-        continue;
-      }
-      return io_error("open " + dir, errno);
-    }
-    if (::flock(d.get(), LOCK_EX | LOCK_NB) != 0) {
-      if (errno != EWOULDBLOCK && errno != EINTR) return io_error("lock " + dir, errno);
-      if (waited >= wait_ms) {
-        return make_error(ErrorCode::kIo, "a delete of container \"" + container_id + "\" is still running (it holds " +
-                                              dir + "); create it again once that delete has ended");
-      }
-      struct timespec ten_ms = {0, 10 * 1000 * 1000};
-      ::nanosleep(&ten_ms, nullptr);
-      waited += 10;
-      continue;
-    }
-    struct stat st;
-    if (::fstat(d.get(), &st) != 0) return io_error("stat " + dir, errno);
-    if (st.st_nlink == 0) {  // the last delete out removed it while we waited: make it again
-      ++attempt;
-      continue;
-    }
-    if (!own_private(st)) return make_error(ErrorCode::kIo, dir + ": not ours, or writable by others");
-    CreateHold h;
-    h.dir_ = std::move(d);
-    return h;
-  }
-  return make_error(ErrorCode::kIo, "hold " + dir + ": it kept vanishing");
+  auto d = lock_container_dir(state_dir, container_id, LOCK_EX, wait_ms);
+  if (!d) return d.error();
+  CreateHold h;
+  h.dir_ = std::move(*d);
+  return h;
 }
 
 void forget_stop_token(const std::string& state_dir, const std::string& container_id) {

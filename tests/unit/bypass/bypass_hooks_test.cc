@@ -449,12 +449,23 @@ TEST_CASE("bypass/hooks: a deleted (upgraded) dockerd keeps its /proc path, with
   CHECK(std::any_of(d.notes.begin(), d.notes.end(), [](const Note& n) { return n.rule == "hooks"; }));
 }
 
-TEST_CASE("bypass/hooks: a hook already at its allowed path, or at the policy's hook, is unchanged", "[bypass][hooks]") {
-  FakeHost host = fake_host();
+namespace {
+
+// The test policy with oci-harden's own hook at /usr/local/bin/oci-harden-hook, a binary on
+// `host`, and /tmp/h/ohh a symlink to it.
+Policy own_hook_policy(FakeHost& host) {
   Policy p = test_policy();
   p.hook_path = "/usr/local/bin/oci-harden-hook";
   host.binaries[p.hook_path] = Host::Binary{1, 300, false, p.hook_path};
   host.symlinks["/tmp/h/ohh"] = p.hook_path;
+  return p;
+}
+
+}  // namespace
+
+TEST_CASE("bypass/hooks: a hook already at its allowed path, or at the policy's hook, is unchanged", "[bypass][hooks]") {
+  FakeHost host = fake_host();
+  Policy p = own_hook_policy(host);
   Decision d = judge(with_hooks(R"({"prestart":[)" + hook(kDockerd, kSetkeyArgs) + "],\"poststop\":[" +
                                 hook(p.hook_path, R"(["oci-harden-hook","poststop"])") + "," +
                                 hook("/tmp/h/ohh", R"(["oci-harden-hook","poststop"])") + "]}"),
@@ -468,6 +479,30 @@ TEST_CASE("bypass/hooks: a hook already at its allowed path, or at the policy's 
   const Json* list = field_at(d.spec, "hooks.poststop");
   REQUIRE(list != nullptr);
   CHECK(list->items().empty());
+}
+
+// The breaker's find 2 (issue 14): oci-harden-hook as a createRuntime hook (a spec, `ctr run
+// --config`, Podman's --hooks-dir) with "poststop" recorded a stop during create, and the real
+// stop went unrecorded. oci-harden's own hook is refused at every stage but poststart and
+// poststop (where verify-hook keeps only its own entries), by path or through a symlink.
+TEST_CASE("bypass/hooks: oci-harden-hook at another stage than poststart or poststop is refused", "[bypass][hooks]") {
+  FakeHost host = fake_host();
+  Policy p = own_hook_policy(host);
+  for (const char* kind : {"prestart", "createRuntime", "createContainer", "startContainer"}) {
+    for (const std::string& path : {p.hook_path, std::string("/tmp/h/ohh")}) {
+      INFO(kind << " " << path);
+      Decision d = judge(with_hooks(std::string(R"({")") + kind + "\":[" +
+                                    hook(path, R"(["oci-harden-hook","poststop"])") + "]}"),
+                         host, p);
+      REQUIRE(d.refused());
+      CHECK_THAT(hooks_refusals(d), Contains(std::string("hooks.") + kind + "[0].path"));
+      CHECK_THAT(hooks_refusals(d), Contains("only oci-harden places"));
+    }
+  }
+  // Its own stages stay verify-hook's: not refused.
+  Decision ok = judge(with_hooks(R"({"poststop":[)" + hook(p.hook_path, R"(["oci-harden-hook","poststop"])") + "]}"),
+                      host, p);
+  CHECK_FALSE(ok.refused());
 }
 
 TEST_CASE("bypass/hooks: real host: a symlink to an allowed binary is rewritten to the policy's path", "[bypass][hooks]") {
@@ -623,34 +658,3 @@ TEST_CASE("update: the container's bandwidth is looked up only when one of quota
 
 }  // namespace oci_harden
 
-
-namespace oci_harden {
-
-// The breaker's find 2 (issue 14): oci-harden-hook as a createRuntime hook (a spec, `ctr run
-// --config`, Podman's --hooks-dir) with "poststop" recorded a stop during create, and the real
-// stop went unrecorded. oci-harden's own hook is refused at every stage but poststart and
-// poststop (where verify-hook keeps only its own entries), by path or through a symlink.
-TEST_CASE("bypass/hooks: oci-harden-hook at another stage than poststart or poststop is refused", "[bypass][hooks]") {
-  FakeHost host = fake_host();
-  Policy p = test_policy();
-  p.hook_path = "/usr/local/bin/oci-harden-hook";
-  host.binaries[p.hook_path] = Host::Binary{1, 300, false, p.hook_path};
-  host.symlinks["/tmp/h/ohh"] = p.hook_path;
-  for (const char* kind : {"prestart", "createRuntime", "createContainer", "startContainer"}) {
-    for (const std::string& path : {p.hook_path, std::string("/tmp/h/ohh")}) {
-      INFO(kind << " " << path);
-      Decision d = judge(with_hooks(std::string(R"({")") + kind + "\":[" +
-                                    hook(path, R"(["oci-harden-hook","poststop"])") + "]}"),
-                         host, p);
-      REQUIRE(d.refused());
-      CHECK_THAT(hooks_refusals(d), Contains(std::string("hooks.") + kind + "[0].path"));
-      CHECK_THAT(hooks_refusals(d), Contains("only oci-harden places"));
-    }
-  }
-  // Its own stages stay verify-hook's: not refused.
-  Decision ok = judge(with_hooks(R"({"poststop":[)" + hook(p.hook_path, R"(["oci-harden-hook","poststop"])") + "]}"),
-                      host, p);
-  CHECK_FALSE(ok.refused());
-}
-
-}  // namespace oci_harden
